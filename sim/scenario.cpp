@@ -24,6 +24,8 @@ int ScheduleSpec::chunks_per_rank() const {
   return 1;
 }
 
+int ScheduleSpec::model_stages(int pp) const { return kind == "dualpipe" ? pp : pp * chunks_per_rank(); }
+
 namespace {
 
 std::string dir_of(const std::string& file) { return fs::path(file).parent_path().string(); }
@@ -257,14 +259,14 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
   const int stages = s.model_stages();
   if (p.stage_layers.empty()) {
     if (m.layers % stages != 0)
-      pobj.required("pp").fail("pp x chunks per rank (" + std::to_string(stages) + ") must divide model.layers (" +
+      pobj.required("pp").fail("the schedule's model stages (" + std::to_string(stages) + ") must divide model.layers (" +
                                std::to_string(m.layers) + "), got pp " + std::to_string(p.pp) +
                                "; give parallelism.stage_layers for an uneven split");
     p.stage_layers.assign(stages, m.layers / stages);
   } else {
     auto sl = pobj.required("stage_layers");
     if (static_cast<int>(p.stage_layers.size()) != stages)
-      sl.fail("must list " + std::to_string(stages) + " model stages (pp x chunks per rank), got " +
+      sl.fail("must list the schedule's " + std::to_string(stages) + " model stages, got " +
               std::to_string(p.stage_layers.size()));
     int64_t sum = 0;
     for (auto l : p.stage_layers) sum += l;

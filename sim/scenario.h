@@ -73,7 +73,12 @@ struct ParallelSpec {
 struct ScheduleSpec {
   std::string kind;      // "gpipe", "1f1b", "interleaved", "zb1p", "zbh2", "dualpipe", "dualpipev"
   int virtual_stages = 1;  // chunks per rank for "interleaved"
+  // Model chunks each pipeline rank holds: v for interleaved; 2 for DualPipe (stages r and PP-1-r,
+  // a second parameter copy) and DualPipeV (stages r and 2PP-1-r); else 1.
   int chunks_per_rank() const;
+  // Model stages the layers are split into: PP for DualPipe (each held twice), 2 PP for DualPipeV,
+  // PP x v for interleaved, PP otherwise.
+  int model_stages(int pp) const;
 };
 
 struct Scenario {
@@ -86,7 +91,7 @@ struct Scenario {
   ClusterSpec cluster;
   std::string profile;  // profile path (the cluster's unless the scenario overrides it)
 
-  int model_stages() const { return parallel.pp * schedule.chunks_per_rank(); }
+  int model_stages() const { return schedule.model_stages(parallel.pp); }
 };
 
 ModelSpec parse_model(JsonObject obj);

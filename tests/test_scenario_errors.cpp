@@ -91,7 +91,7 @@ TEST_F(ScenarioFiles, PpMustDivideLayers) {
   cluster_["gpus_per_node"] = 2;
   cluster_["nics"]["per_node"] = 2;
   EXPECT_EQ(load(),
-            "s.json: /parallelism/pp: pp x chunks per rank (3) must divide model.layers (8), got pp 3; "
+            "s.json: /parallelism/pp: the schedule's model stages (3) must divide model.layers (8), got pp 3; "
             "give parallelism.stage_layers for an uneven split");
 }
 
