@@ -35,7 +35,8 @@ int run_validate(const std::vector<std::string>& argv) {
   for (auto l : p.stage_layers) std::cout << " " << l;
   std::cout << "\n";
   if (s.mhc.recompute) {
-    std::cout << "  recompute   L_r per stage" << (s.mhc.recompute_block_auto ? " (auto, paper Eq. 20)" : "") << ":";
+    std::cout << "  recompute   L_r per stage, in sublayers" << (s.mhc.recompute_block_auto ? " (auto, paper Eq. 20)" : "")
+              << ":";
     for (auto l : p.stage_layers) std::cout << " " << mhc::recompute_block_for(s.mhc, s.model.hidden, l);
     std::cout << "\n";
   }

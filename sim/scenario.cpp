@@ -1,5 +1,6 @@
 #include "scenario.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -166,11 +167,11 @@ ModelSpec parse_model(JsonObject obj) {
 
 ModelSpec load_model_file(const std::string& path) { return parse_model(load_json_file(path).object()); }
 
-int optimal_recompute_block(int n, int64_t C, int64_t layers_in_stage) {
+int optimal_recompute_block(int n, int64_t C, int64_t sublayers) {
   int best = 1;
   double best_cost = std::numeric_limits<double>::infinity();
-  for (int64_t lr = 1; lr <= layers_in_stage; ++lr) {
-    double blocks = std::ceil(static_cast<double>(layers_in_stage) / static_cast<double>(lr));
+  for (int64_t lr = 1; lr <= sublayers; ++lr) {
+    double blocks = std::ceil(static_cast<double>(sublayers) / static_cast<double>(lr));
     double cost = double(n) * double(C) * blocks + double(n + 2) * double(C) * double(lr);
     if (cost < best_cost) {
       best_cost = cost;
@@ -181,9 +182,9 @@ int optimal_recompute_block(int n, int64_t C, int64_t layers_in_stage) {
 }
 
 int recompute_block_for(const MhcSpec& mhc, int64_t C, int64_t layers_in_stage) {
-  if (!mhc.recompute_block_auto)
-    return static_cast<int>(std::min<int64_t>(mhc.recompute_block, layers_in_stage));
-  return optimal_recompute_block(mhc.n, C, layers_in_stage);
+  const int64_t sublayers = 2 * layers_in_stage;
+  if (!mhc.recompute_block_auto) return static_cast<int>(std::min<int64_t>(mhc.recompute_block, sublayers));
+  return optimal_recompute_block(mhc.n, C, sublayers);
 }
 
 Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides) {
@@ -295,11 +296,11 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
     gb.fail("must be a multiple of dp x micro_batch (" + std::to_string(int64_t(p.dp) * p.micro_batch) + "), got " +
             std::to_string(p.global_batch));
   if (!s.mhc.recompute_block_auto) {
-    int64_t min_stage = *std::min_element(p.stage_layers.begin(), p.stage_layers.end());
-    if (s.mhc.recompute_block > min_stage)
+    int64_t min_sublayers = 2 * *std::min_element(p.stage_layers.begin(), p.stage_layers.end());
+    if (s.mhc.recompute_block > min_sublayers)
       mobj.required("recompute_block")
-          .fail("blocks never cross pipeline stages: must be <= the smallest stage's layers (" +
-                std::to_string(min_stage) + "), got " + std::to_string(s.mhc.recompute_block));
+          .fail("blocks never cross pipeline stages: must be <= the smallest stage's sublayers (" +
+                std::to_string(min_sublayers) + "), got " + std::to_string(s.mhc.recompute_block));
   }
   pobj.finish();
   obj.finish();

@@ -56,7 +56,7 @@ struct MhcSpec {
   bool fused = true;           // the paper's fused kernels, or the unfused HC-style sequence
   bool recompute = false;      // paper 4.3.2: keep x_{l0} per block of L_r layers, recompute inside
   bool recompute_block_auto = true;
-  int recompute_block = 0;     // L_r when not auto
+  int recompute_block = 0;     // L_r when not auto, in sublayers (see optimal_recompute_block)
   bool high_priority_stream = false;  // paper 4.3.3: MLP post-res kernel on a high-priority stream
 };
 
@@ -102,11 +102,13 @@ ModelSpec load_model_file(const std::string& path);
 // string. A pointer into a referenced model or cluster file edits that document.
 Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides = {});
 
-// The paper's Eq. 20: L_r* = argmin_{L_r} [ nC ceil(L/L_r) + (n+2) C L_r ] over 1..L (L = layers in
-// a pipeline stage; blocks never cross stages). Ties go to the smaller block.
-int optimal_recompute_block(int n, int64_t C, int64_t layers_in_stage);
+// The paper's Eq. 20: L_r* = argmin_{L_r} [ nC ceil(L/L_r) + (n+2) C L_r ] over 1..L. The paper's
+// "layer" is one application of x_{l+1} = H_res x_l + H_post^T F(H_pre x_l), i.e. one sublayer
+// (attention or FFN): a transformer layer has two. L = sublayers in a pipeline stage (blocks never
+// cross stages). Ties go to the smaller block.
+int optimal_recompute_block(int n, int64_t C, int64_t sublayers);
 
-// The recompute block the scenario uses in a stage of `layers_in_stage` layers.
+// The recompute block (in sublayers) the scenario uses in a stage of `layers_in_stage` layers.
 int recompute_block_for(const MhcSpec& mhc, int64_t C, int64_t layers_in_stage);
 
 }  // namespace mhc

@@ -141,10 +141,10 @@ TEST_F(ScenarioFiles, DenseModelHasNoExpertParallelism) {
 }
 
 TEST_F(ScenarioFiles, RecomputeBlockCannotCrossStages) {
-  scenario_["mhc"]["recompute_block"] = 3;
+  scenario_["mhc"]["recompute_block"] = 5;
   EXPECT_EQ(load(),
             "s.json: /mhc/recompute_block: blocks never cross pipeline stages: must be <= the smallest stage's "
-            "layers (2), got 3");
+            "sublayers (4), got 5");
 }
 
 TEST_F(ScenarioFiles, UnknownScheduleKind) {
