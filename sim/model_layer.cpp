@@ -111,6 +111,7 @@ std::vector<Op> attention_ops(const Scenario& s) {
       ops.push_back(gemm("attn", "q_proj", 1, heads * d_qk, C, 1, dt));
     }
     ops.push_back(gemm("attn", "kv_down", 1, a.kv_rank + a.rope_dim, C, 1, dt));
+    ops.back().input_shared = true;
     ops.push_back(rmsnorm("attn", "kv_norm", double(a.kv_rank)));
     ops.push_back(gemm("attn", "kv_up", 1, heads * (a.head_dim + d_v), a.kv_rank, 1, dt));
   } else {
@@ -155,13 +156,17 @@ std::vector<Op> ffn_ops(const Scenario& s, LayerKind kind) {
   ops.push_back(elementwise("ffn", "topk", "topk_fwd", OpKind::elementwise, double(E), double(2 * f.top_k), 4.0));
   // Tokens are permuted into expert order before dispatch and combined (weighted) after it.
   ops.push_back(elementwise("ffn", "permute", "permute_fwd", OpKind::elementwise, double(C), double(f.top_k * C), 0));
+  ops.back().input_shared = true;
   // With balanced routing a GPU receives top_k rows per local token spread over its E/EP experts.
   const double rows_per_group = double(f.top_k) * double(ep) / double(E);
   add_dense_ffn(ops, "ffn", "experts_", C, f.expert_dim, f.activation, rows_per_group, local, m.gemm_dtype);
   ops.push_back(elementwise("ffn", "unpermute", "unpermute_fwd", OpKind::elementwise, double(f.top_k * C), double(C),
                             2.0));
-  if (f.shared_experts > 0)
+  if (f.shared_experts > 0) {
+    const size_t first = ops.size();
     add_dense_ffn(ops, "ffn", "shared_", C, f.shared_experts * f.expert_dim, f.activation, 1, 1, m.gemm_dtype);
+    ops[first].input_shared = true;  // reads the normed input the router read
+  }
   return ops;
 }
 
