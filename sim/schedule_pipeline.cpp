@@ -72,10 +72,13 @@ void generate_zb_h1(Schedule& s) {
 }
 
 void generate_zb_h2(Schedule& s) {
-  // ZB-H2: more warm-up forwards (rank r keeps up to 2(P-1-r)+1 in flight, memory (2P-1) M_B on rank
-  // 0) so the warm-up bubble is filled with forwards, and W's are postponed to the very end.
+  // ZB-H2 (Qi et al., ICLR'24): 2(P-1-r) warm-up forwards, so rank 0 holds 2P-1 micro-batches
+  // (REFERENCES.md: memory (2p-1) M_B) and the warm-up wait is filled with forwards; rank r then holds
+  // back up to 2r W's for the tail. With T_B(input) <= T_F every rank's bubble is only the start skew
+  // (P-1)F (tests/test_schedule_closed_forms.cpp); the holding rule was chosen by replaying
+  // candidates, since the paper gives the shape (a parallelogram) rather than a per-rank rule.
   const int P = s.ranks, M = s.request.micro;
-  for (int r = 0; r < P; ++r) s.per_rank[r] = one_chunk_rank(r, M, std::min(2 * (P - 1 - r), M), true, P - 1 - r);
+  for (int r = 0; r < P; ++r) s.per_rank[r] = one_chunk_rank(r, M, std::min(2 * (P - 1 - r), M), true, 2 * r);
 }
 
 void generate_interleaved(Schedule& s) {

@@ -99,3 +99,34 @@ TEST(ScheduleClosedForm, ZbH1BubbleIsPMinusOneTimesFPlusBMinusTwoW) {
 
 }  // namespace
 }  // namespace mhc
+
+namespace mhc {
+namespace {
+
+TEST(ScheduleClosedForm, ZbH2LeavesOnlyTheStartSkewWhenInputGradientFitsInAForward) {
+  // ZB-H2 removes the warm-up/cool-down bubble; what makespan - busy still sees is the start skew
+  // (P-1)F that no schedule avoids on the last rank. Holds (2P-1) activations on rank 0.
+  for (int P : {1, 2, 4, 8, 16})
+    for (int M : {2 * P, 2 * P + 3, 4 * P})
+      for (const auto& t : {test::times(1, 2, 1, 3), test::times(1, 1.5, 0.5, 2.5), test::times(2, 2.5, 1, 4.5)}) {
+        ASSERT_LE(t.B - t.W, t.F);
+        auto e = test::evaluate({ScheduleKind::zb_h2, P, M, 1}, t);
+        expect_runs_every_task_once_in_order(e);
+        for (const auto& s : e.stats) EXPECT_NEAR(s.bubble, (P - 1) * t.F, kTol) << "P=" << P << " M=" << M;
+        EXPECT_EQ(e.stats[0].peak_activations, std::min(2 * P - 1, M));
+      }
+}
+
+TEST(ScheduleClosedForm, ZbH2NeverWorseThanZbH1) {
+  for (int P : {2, 4, 8})
+    for (int M : {P, 2 * P, 4 * P + 1})
+      for (const auto& t : {test::times(1, 2.5, 0.5, 3), test::times(1, 3, 1, 3.5), test::times(1, 2, 1, 3)}) {
+        auto h1 = test::evaluate({ScheduleKind::zb_h1, P, M, 1}, t);
+        auto h2 = test::evaluate({ScheduleKind::zb_h2, P, M, 1}, t);
+        expect_runs_every_task_once_in_order(h2);
+        EXPECT_LE(h2.max_bubble(), h1.max_bubble() + kTol) << "P=" << P << " M=" << M;
+      }
+}
+
+}  // namespace
+}  // namespace mhc
