@@ -2,6 +2,8 @@
 
 #include <cstdint>
 #include <cctype>
+#include <cmath>
+#include <sstream>
 #include <iterator>
 
 #include "json_input.h"
@@ -199,15 +201,21 @@ double PhaseTimes::seconds(Phase p) const {
 }
 
 void validate_phase_times(const PhaseTimes& t, const std::string& origin, const std::string& path) {
+  auto text = [](double v) {
+    std::ostringstream os;
+    os << v;
+    return os.str();
+  };
   auto check = [&](const char* name, double v) {
-    if (!(v >= 0.0)) throw InputError(origin, path, std::string(name) + " must be a time >= 0, got " + std::to_string(v));
+    if (!(v >= 0.0) || !std::isfinite(v))
+      throw InputError(origin, path, std::string(name) + " must be a finite time >= 0, got " + text(v));
   };
   check("F", t.F);
   check("B", t.B);
   check("W", t.W);
   check("FB", t.FB);
   if (t.W > t.B)
-    throw InputError(origin, path, "W (" + std::to_string(t.W) + ") must not exceed B (" + std::to_string(t.B) +
+    throw InputError(origin, path, "W (" + text(t.W) + ") must not exceed B (" + text(t.B) +
                                        "): B is the full backward, the input-gradient part costs B - W");
 }
 

@@ -92,7 +92,13 @@ int run_schedule_command(const std::vector<std::string>& argv, std::ostream& out
   const auto stats = rank_stats(pg.graph, timings, schedule.ranks);
   const auto path = critical_path(pg.graph, timings);
   const double makespan = stats.empty() ? 0.0 : stats.front().makespan;
-  if (auto trace = args.get("--trace")) write_chrome_trace(*trace, pg.graph, timings, 1.0);
+  if (auto trace = args.get("--trace")) {
+    try {
+      write_chrome_trace(*trace, pg.graph, timings, 1.0);
+    } catch (const InputError& e) {
+      throw InputError(kOrigin, "--trace", e.message() + ": " + *trace);
+    }
+  }
 
   if (args.has("--json")) {
     nlohmann::json j;
