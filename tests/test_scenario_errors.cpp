@@ -179,3 +179,21 @@ TEST_F(ScenarioFiles, OverridesReachIntoReferencedFiles) {
     EXPECT_EQ(std::string(e.what()).substr(std::string(e.what()).find("s.json")), "s.json: /mhc/n: must be an integer >= 1, got -1");
   }
 }
+
+#include "scenario_checks.h"
+
+TEST_F(ScenarioFiles, TooFewMicroBatchesForTheSchedule) {
+  scenario_["schedule"]["kind"] = "dualpipe";
+  scenario_["parallelism"]["global_batch"] = 12;  // 6 micro-batches per pipeline, DualPipe needs >= 8
+  ASSERT_EQ(load(), "ok");
+  auto s = load_scenario((dir_ / "s.json").string());
+  try {
+    check_scenario_schedule(s);
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.path(), "/parallelism/global_batch");
+    EXPECT_NE(e.message().find("= 6 micro-batches per pipeline: dualpipe needs an even number of micro-batches >= 2 x stages"),
+              std::string::npos)
+        << e.what();
+  }
+}
