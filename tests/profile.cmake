@@ -1,3 +1,3 @@
 # Profiles (issue 4): schema reader/writer, cost lookup, leave-one-out and byte checks over the
 # committed profiles, profile-info.
-mhc_add_test(test_profile SOURCES test_profile_load.cpp test_profile_write.cpp test_profile_reference.cpp test_cost_lookup.cpp test_profile_committed.cpp)
+mhc_add_test(test_profile SOURCES test_profile_load.cpp test_profile_write.cpp test_profile_reference.cpp test_cost_lookup.cpp test_profile_committed.cpp test_profile_info.cpp)
