@@ -1,0 +1,52 @@
+// The task graph of one training step: the schedule's pipeline tasks priced from the stage costs,
+// each expanded with its communication (EP all-to-all per micro-batch chunk, DP gradient reduction
+// per rank and chunk), on the GPUs of one pipeline replica.
+//
+// Placement: pipeline rank r of data-parallel replica d runs on GPU r * dp * tp + d * tp (a stage's
+// replicas are consecutive GPUs, so an EP group of ep replicas shares nodes). Only replica 0's
+// compute is in the graph; its collectives span their whole groups (the other replicas' GPUs move
+// in lockstep with it, so one collective node stands for the group's operation). Other replicas'
+// pipeline transfers use their own GPUs' NICs and are not simulated: exact while the fabric is not
+// oversubscribed (a leaf's uplinks then never limit a flow).
+//
+// Overlap: a DualPipe FB pair runs its compute and its all-to-all side by side (the schedule's
+// purpose: one micro-batch's communication hides behind the other's compute), and with the
+// high-priority stream on, its FFN post-res kernels run on that stream beside the compute. Every
+// other task runs its all-to-all after its compute, exposed.
+#pragma once
+
+#include <vector>
+
+#include "dag.h"
+#include "scenario.h"
+#include "schedule.h"
+#include "stage_costs.h"
+
+namespace mhc {
+
+struct StepLayout {
+  std::vector<int> gpu_of_rank;                  // replica 0
+  std::vector<std::vector<int>> dp_group;        // per rank: GPUs holding the same stage(s)
+  std::vector<std::vector<int>> ep_group;        // per rank: replica 0's expert-parallel group
+  std::vector<std::vector<int>> expert_dp_group; // per rank: GPUs holding the same experts
+};
+StepLayout step_layout(const Scenario& s, const Schedule& schedule);
+
+struct StepGraph {
+  TaskGraph graph;
+  StepLayout layout;
+  int ranks = 0;
+};
+
+struct StepGraphOptions {
+  bool with_collectives = true;  // false: pipeline only (compute + transfers), for checks
+};
+
+StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const PipelineCostTable& costs,
+                           const StepGraphOptions& options = {});
+
+// Seconds of a schedule task's compute from the stage costs (FB: forward of one stage + full backward
+// of another), without any communication.
+double task_compute_seconds(const PipelineCostTable& costs, const ScheduledTask& t);
+
+}  // namespace mhc
