@@ -87,6 +87,9 @@ struct Op {
   int n = 0;                 // kind == mhc: expansion rate
   int64_t C = 0;             // hidden width
   int sinkhorn_iters = 0;    // kind == mhc, Sinkhorn kernels
+  // Reads the same tensor as an earlier op of the list (e.g. MLA's kv_down reads the normed input
+  // q_proj read): saved once for backward.
+  bool input_shared = false;
 
   double read_elems() const { return stream_read_elems + coef_read_elems; }
   double write_elems() const { return stream_write_elems + coef_write_elems; }

@@ -1,0 +1,84 @@
+#include "profile_builder.h"
+
+#include <algorithm>
+#include <ctime>
+#include <regex>
+#include <stdexcept>
+
+namespace mhc::profiler {
+
+TimingStats summarize(std::vector<double> samples_s) {
+  if (samples_s.empty()) throw std::invalid_argument("no timing samples");
+  for (double s : samples_s)
+    if (!(s > 0)) throw std::invalid_argument("non-positive kernel duration " + std::to_string(s));
+  std::sort(samples_s.begin(), samples_s.end());
+  const size_t n = samples_s.size();
+  TimingStats t;
+  t.median = n % 2 ? samples_s[n / 2] : 0.5 * (samples_s[n / 2 - 1] + samples_s[n / 2]);
+  t.min = samples_s.front();
+  t.max = samples_s.back();
+  t.runs = static_cast<int>(n);
+  return t;
+}
+
+ProfileEntry make_entry(const std::string& kernel, const ProfileShape& shape, const TimingStats& timing,
+                        const RunSettings& settings, std::optional<DramBytes> dram, double model_read_bytes,
+                        double model_write_bytes, double model_flops, const std::string& implementation) {
+  auto family = kernel_family(kernel);
+  if (!family) throw std::invalid_argument("kernel id not known to the profile schema: " + kernel);
+  ProfileEntry e;
+  e.kernel = kernel;
+  e.family = *family;
+  e.shape = shape;
+  e.seconds = timing.median;
+  e.seconds_min = timing.min;
+  e.seconds_max = timing.max;
+  e.runs = timing.runs;
+  e.warmup = settings.warmup;
+  e.input_sets = settings.input_sets;
+  if (dram) {
+    e.dram_read_bytes = dram->read;
+    e.dram_write_bytes = dram->write;
+  }
+  e.model_read_bytes = model_read_bytes;
+  e.model_write_bytes = model_write_bytes;
+  e.model_flops = model_flops;
+  e.implementation = implementation;
+  return e;
+}
+
+std::string command_line(int argc, char** argv) {
+  std::string out;
+  for (int i = 0; i < argc; ++i) {
+    std::string a = argv[i];
+    const bool plain = !a.empty() && a.find_first_not_of(
+                                         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=,:+") ==
+                                         std::string::npos;
+    if (!plain) {
+      std::string q = "'";
+      for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      a = q + "'";
+    }
+    out += (i ? " " : "") + a;
+  }
+  return out;
+}
+
+std::string utc_now_iso8601() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string driver_version_from_proc(const std::string& proc_text) {
+  // "NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.159.03  Thu ..."
+  std::smatch m;
+  static const std::regex re(R"(Kernel Module\s+([0-9]+(\.[0-9]+)+))");
+  if (std::regex_search(proc_text, m, re)) return m[1].str();
+  return "";
+}
+
+}  // namespace mhc::profiler

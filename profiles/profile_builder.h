@@ -1,0 +1,44 @@
+// The CPU side of mhc-profile: turns raw measurements (per-launch durations from CUPTI activity
+// records, DRAM byte counts from the range profiler) into profile entries, and assembles the
+// profile's provenance and ceilings. No CUDA here, so it is unit-tested on any machine.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "profile.h"
+
+namespace mhc::profiler {
+
+struct TimingStats {
+  double median = 0.0, min = 0.0, max = 0.0;
+  int runs = 0;
+};
+// Median (mean of the two middle values for an even count), min and max of `samples_s`.
+// Throws std::invalid_argument for an empty list or a non-positive sample.
+TimingStats summarize(std::vector<double> samples_s);
+
+struct RunSettings {
+  int warmup = 10;
+  int runs = 50;
+  int input_sets = 4;
+};
+
+struct DramBytes {
+  double read = 0.0, write = 0.0;
+};
+
+// One profile entry from a kernel's measurements.
+ProfileEntry make_entry(const std::string& kernel, const ProfileShape& shape, const TimingStats& timing,
+                        const RunSettings& settings, std::optional<DramBytes> dram, double model_read_bytes,
+                        double model_write_bytes, double model_flops, const std::string& implementation);
+
+// Joins argv into one shell-quoted command line, for the provenance.
+std::string command_line(int argc, char** argv);
+// The current UTC time as ISO 8601 ("2026-11-22T10:30:00Z").
+std::string utc_now_iso8601();
+// The driver version string from /proc/driver/nvidia/version's text ("580.159.03"), or "" if absent.
+std::string driver_version_from_proc(const std::string& proc_text);
+
+}  // namespace mhc::profiler

@@ -1,0 +1,242 @@
+#include "cost.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+namespace mhc {
+
+const char* to_string(PriceMethod m) {
+  switch (m) {
+    case PriceMethod::measured: return "measured";
+    case PriceMethod::interpolated: return "interpolated";
+    default: return "roofline";
+  }
+}
+
+namespace {
+
+std::string fmt(double v) {
+  std::ostringstream s;
+  s.precision(4);
+  s << v;
+  return s.str();
+}
+
+bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+}  // namespace
+
+DType compute_dtype_of(const std::string& kernel, KernelFamily family, DType gemm_dtype) {
+  if (family == KernelFamily::gemm) return gemm_dtype;
+  if (family == KernelFamily::attention) return DType::bf16;
+  if (starts_with(kernel, "mhc_fused.norm_proj") || starts_with(kernel, "mhc_unfused.compute_h")) return DType::tf32;
+  return DType::fp32;
+}
+
+PriceQuery query_for_op(const Op& op, double tokens) {
+  PriceQuery q;
+  q.kernel = op.kernel;
+  q.family = kernel_family(op.kernel);
+  q.bytes = (op.read_bytes + op.write_bytes) * tokens;
+  q.flops = op.flops * tokens;
+  const int64_t t = std::llround(tokens);
+  ProfileShape& s = q.shape;
+  const KernelFamily family = q.family.value_or(KernelFamily::elementwise);
+  switch (family) {
+    case KernelFamily::gemm:
+      s.m = std::llround(op.gemm.m_per_token * tokens);
+      s.gemm_n = op.gemm.n;
+      s.k = op.gemm.k;
+      s.groups = op.gemm.groups;
+      s.dtype = op.gemm.dtype;
+      break;
+    case KernelFamily::attention:
+      s.tokens = t;
+      s.seq = op.attention.seq;
+      s.heads = op.attention.heads;
+      s.head_dim_qk = op.attention.head_dim_qk;
+      s.head_dim_v = op.attention.head_dim_v;
+      s.causal = op.attention.causal;
+      break;
+    case KernelFamily::mhc:
+      s.n = op.n;
+      if (is_sinkhorn_kernel(op.kernel)) s.sinkhorn_iters = op.sinkhorn_iters;
+      [[fallthrough]];
+    default:
+      s.C = op.C;
+      s.tokens = t;
+      break;
+  }
+  q.compute_dtype = compute_dtype_of(op.kernel, family, op.gemm.dtype);
+  return q;
+}
+
+PriceQuery query_for_entry(const ProfileEntry& e) {
+  PriceQuery q;
+  q.kernel = e.kernel;
+  q.family = e.family;
+  q.shape = e.shape;
+  q.bytes = e.model_read_bytes + e.model_write_bytes;
+  q.flops = e.model_flops;
+  q.compute_dtype = compute_dtype_of(e.kernel, e.family, e.shape.dtype);
+  return q;
+}
+
+CostModel::CostModel(Profile profile) : profile_(std::move(profile)) {}
+
+double CostModel::peak_flops(DType dtype) const {
+  auto it = profile_.ceilings.peak_flops.find(dtype);
+  return it == profile_.ceilings.peak_flops.end() ? 0.0 : it->second.value;
+}
+
+double CostModel::launch_overhead_s() const {
+  return profile_.ceilings.launch_overhead_s ? profile_.ceilings.launch_overhead_s->value : 0.0;
+}
+
+double CostModel::roofline_floor(double bytes, double flops, DType dtype) const {
+  const double peak = peak_flops(dtype);
+  const double t_flops = peak > 0 ? flops / peak : 0.0;
+  return std::max(bytes / copy_bandwidth_Bps(), t_flops);
+}
+
+std::string CostModel::where(const ProfileEntry& e) const {
+  return (profile_.file.empty() ? std::string("profile") : profile_.file) + " " + e.pointer + " " + e.label();
+}
+
+PricedOp CostModel::roofline(const PriceQuery& q) const {
+  const double bw = copy_bandwidth_Bps();
+  const double peak = peak_flops(q.compute_dtype);
+  const double t_bytes = q.bytes / bw;
+  const double t_flops = peak > 0 ? q.flops / peak : 0.0;
+  const double launch = launch_overhead_s();
+  PricedOp out;
+  out.method = PriceMethod::roofline;
+  out.seconds = std::max(t_bytes, t_flops) + launch;
+  std::ostringstream s;
+  s << "roofline on " << (profile_.file.empty() ? std::string("profile") : profile_.file) << " ceilings: max("
+    << fmt(q.bytes) << " B / " << fmt(bw) << " B/s copy, ";
+  if (peak > 0) s << fmt(q.flops) << " FLOP / " << fmt(peak) << " FLOP/s " << to_string(q.compute_dtype) << " peak)";
+  else s << "no " << to_string(q.compute_dtype) << " peak in profile, FLOPs not bounded)";
+  s << " = " << (t_flops > t_bytes ? "compute" : "memory") << " bound";
+  if (launch > 0) s << " + " << fmt(launch) << " s measured launch overhead";
+  else s << ", no launch overhead (none measured)";
+  out.source = s.str();
+  return out;
+}
+
+// Linear in the scaling coordinate between (or beyond) entries that share every other shape key.
+std::optional<PricedOp> CostModel::along_scaling_line(const PriceQuery& q,
+                                                      const std::vector<const ProfileEntry*>& same) const {
+  const KernelFamily family = *q.family;
+  std::vector<const ProfileEntry*> line;
+  for (const ProfileEntry* e : same)
+    if (e->shape.same_except_scaling(q.shape, family)) line.push_back(e);
+  if (line.size() < 2) return std::nullopt;
+  std::sort(line.begin(), line.end(), [&](const ProfileEntry* a, const ProfileEntry* b) {
+    return a->shape.scaling_coordinate(family) < b->shape.scaling_coordinate(family);
+  });
+  const double x = q.shape.scaling_coordinate(family);
+  size_t hi = 1;
+  while (hi + 1 < line.size() && line[hi]->shape.scaling_coordinate(family) < x) ++hi;
+  const ProfileEntry* a = line[hi - 1];
+  const ProfileEntry* b = line[hi];
+  const double xa = a->shape.scaling_coordinate(family), xb = b->shape.scaling_coordinate(family);
+  const double t = a->seconds + (b->seconds - a->seconds) * (x - xa) / (xb - xa);
+  const bool inside = x >= line.front()->shape.scaling_coordinate(family) &&
+                      x <= line.back()->shape.scaling_coordinate(family);
+  const double floor = roofline_floor(q.bytes, q.flops, q.compute_dtype);
+  PricedOp out;
+  out.method = PriceMethod::interpolated;
+  out.seconds = std::max(t, floor);
+  const char* axis = family == KernelFamily::gemm ? "rows m" : "tokens";
+  out.source = std::string(inside ? "interpolated linearly in " : "extrapolated linearly in ") + axis + " between " +
+               where(*a) + " and " + where(*b);
+  if (t < floor) out.source += "; raised to the roofline floor " + fmt(floor) + " s";
+  return out;
+}
+
+namespace {
+
+// Distance between two shapes of one family in log space; mismatched discrete keys count heavily.
+double shape_distance(const ProfileShape& a, const ProfileShape& b, KernelFamily family) {
+  auto d = [](double x, double y) { return (x > 0 && y > 0) ? std::fabs(std::log(x / y)) : 0.0; };
+  constexpr double mismatch = 100.0;
+  switch (family) {
+    case KernelFamily::gemm:
+      return d(a.m, b.m) + d(a.gemm_n, b.gemm_n) + d(a.k, b.k) + d(a.groups, b.groups) +
+             (a.dtype != b.dtype ? mismatch : 0.0);
+    case KernelFamily::attention:
+      return d(a.tokens, b.tokens) + d(a.seq, b.seq) + d(a.heads, b.heads) + d(a.head_dim_qk, b.head_dim_qk) +
+             d(a.head_dim_v, b.head_dim_v) + (a.causal != b.causal ? mismatch : 0.0);
+    default:
+      return d(a.n, b.n) + d(a.C, b.C) + d(a.tokens, b.tokens) +
+             (a.sinkhorn_iters != b.sinkhorn_iters ? d(a.sinkhorn_iters, b.sinkhorn_iters) : 0.0);
+  }
+}
+
+}  // namespace
+
+// The roofline time of the query scaled by the efficiency (time / roofline) measured at the nearest
+// entry of the same kernel: the measured fraction of the ceilings carries over to a nearby shape.
+std::optional<PricedOp> CostModel::scaled_from_nearest(const PriceQuery& q,
+                                                       const std::vector<const ProfileEntry*>& same) const {
+  const ProfileEntry* best = nullptr;
+  double best_d = std::numeric_limits<double>::infinity();
+  for (const ProfileEntry* e : same) {
+    if (roofline_floor(e->model_read_bytes + e->model_write_bytes, e->model_flops,
+                       compute_dtype_of(e->kernel, e->family, e->shape.dtype)) <= 0)
+      continue;
+    const double dist = shape_distance(q.shape, e->shape, *q.family);
+    if (dist < best_d) best_d = dist, best = e;
+  }
+  const double floor_q = roofline_floor(q.bytes, q.flops, q.compute_dtype);
+  if (!best || floor_q <= 0) return std::nullopt;
+  const double floor_e = roofline_floor(best->model_read_bytes + best->model_write_bytes, best->model_flops,
+                                        compute_dtype_of(best->kernel, best->family, best->shape.dtype));
+  const double efficiency = best->seconds / floor_e;  // >= 1 unless the entry beat the ceilings
+  PricedOp out;
+  out.method = PriceMethod::interpolated;
+  out.seconds = floor_q * efficiency;
+  out.source = "roofline " + fmt(floor_q) + " s x measured time/roofline " + fmt(efficiency) + " of nearest entry " +
+               where(*best);
+  return out;
+}
+
+PricedOp CostModel::price(const PriceQuery& q) const {
+  if (!q.family) {
+    PricedOp r = roofline(q);
+    r.source = "kernel \"" + q.kernel + "\" is not one a profile measures; " + r.source;
+    return r;
+  }
+  std::vector<const ProfileEntry*> same;
+  for (const ProfileEntry& e : profile_.entries)
+    if (e.kernel == q.kernel) same.push_back(&e);
+  for (const ProfileEntry* e : same)
+    if (e->shape == q.shape) return PricedOp{e->seconds, PriceMethod::measured, "measured: " + where(*e)};
+  if (auto line = along_scaling_line(q, same)) return *line;
+  if (auto scaled = scaled_from_nearest(q, same)) return *scaled;
+  PricedOp r = roofline(q);
+  r.source = (same.empty() ? "no entry for \"" + q.kernel + "\"; " : std::string("no usable entry; ")) + r.source;
+  return r;
+}
+
+PricedOp CostModel::price(const Op& op, double tokens) const { return price(query_for_op(op, tokens)); }
+
+std::vector<LeaveOneOutResult> leave_one_out(const Profile& profile) {
+  std::vector<LeaveOneOutResult> out;
+  for (size_t i = 0; i < profile.entries.size(); ++i) {
+    Profile without = profile;
+    without.entries.erase(without.entries.begin() + static_cast<std::ptrdiff_t>(i));
+    CostModel model(std::move(without));
+    LeaveOneOutResult r;
+    r.entry = &profile.entries[i];
+    r.measured_s = profile.entries[i].seconds;
+    r.predicted = model.price(query_for_entry(profile.entries[i]));
+    out.push_back(r);
+  }
+  return out;
+}
+
+}  // namespace mhc

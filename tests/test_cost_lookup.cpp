@@ -1,0 +1,191 @@
+// CostModel on small synthetic profiles: exact hits, interpolation exact on linear data, efficiency
+// scaling, and the roofline equal to its closed form.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "cost.h"
+#include "test_profile_support.h"
+
+namespace mhc {
+namespace {
+
+using nlohmann::json;
+using testing::gemm_entry;
+using testing::mhc_entry;
+
+// Fused post_res per token (bf16 stream, fp32 coefficients): reads (n+1)C + n^2+n, writes nC.
+Op post_res_op(int n, int64_t C) {
+  Op op;
+  op.name = "mhc.post_res";
+  op.kernel = "mhc_fused.post_res_fwd";
+  op.kind = OpKind::mhc;
+  op.n = n;
+  op.C = C;
+  op.read_bytes = 2.0 * (n + 1) * C + 4.0 * (n * n + n);
+  op.write_bytes = 2.0 * n * C;
+  return op;
+}
+
+// Linear data: t = a + b * tokens for post_res at n=4, C=2560.
+constexpr double kA = 4e-6, kB = 4e-8;  // 4e-8 s/token: ~58% of the 2 TB/s copy rate
+
+CostModel linear_mhc_model() {
+  json doc = testing::measured_profile_json();
+  Op op = post_res_op(4, 2560);
+  for (int64_t t : {1024, 4096, 16384})
+    doc["kernels"].push_back(mhc_entry(op.kernel, 4, 2560, t, kA + kB * t, op.read_bytes * t, op.write_bytes * t));
+  return CostModel(testing::load_json_profile(doc, "linear_mhc.json"));
+}
+
+TEST(CostLookup, DirectHitIsExactAndNamesTheEntry) {
+  CostModel model = linear_mhc_model();
+  PricedOp p = model.price(post_res_op(4, 2560), 4096);
+  EXPECT_EQ(p.method, PriceMethod::measured);
+  EXPECT_DOUBLE_EQ(p.seconds, kA + kB * 4096);
+  EXPECT_NE(p.source.find("/kernels/1"), std::string::npos) << p.source;
+  EXPECT_NE(p.source.find("linear_mhc.json"), std::string::npos) << p.source;
+}
+
+TEST(CostLookup, InterpolationInTokensIsExactOnLinearData) {
+  CostModel model = linear_mhc_model();
+  for (double t : {2048.0, 3000.0, 8192.0, 12000.0}) {
+    PricedOp p = model.price(post_res_op(4, 2560), t);
+    EXPECT_EQ(p.method, PriceMethod::interpolated);
+    EXPECT_NEAR(p.seconds, kA + kB * t, 1e-12) << t;
+    EXPECT_NE(p.source.find("interpolated linearly in tokens"), std::string::npos) << p.source;
+  }
+  // Beyond the measured range: linear extrapolation from the two nearest entries.
+  PricedOp big = model.price(post_res_op(4, 2560), 65536);
+  EXPECT_NEAR(big.seconds, kA + kB * 65536, 1e-12);
+  EXPECT_NE(big.source.find("extrapolated"), std::string::npos) << big.source;
+}
+
+TEST(CostLookup, ExtrapolationNeverBeatsTheRoofline) {
+  json doc = testing::measured_profile_json();
+  Op op = post_res_op(4, 2560);
+  // Two points whose line falls below the bandwidth floor when extended upward.
+  const double floor_per_token = (op.read_bytes + op.write_bytes) / 2.0e12;
+  doc["kernels"].push_back(mhc_entry(op.kernel, 4, 2560, 1000, 1000 * floor_per_token * 1.5, op.read_bytes * 1000,
+                                     op.write_bytes * 1000));
+  doc["kernels"].push_back(mhc_entry(op.kernel, 4, 2560, 2000, 2000 * floor_per_token * 1.01, op.read_bytes * 2000,
+                                     op.write_bytes * 2000));
+  CostModel model(testing::load_json_profile(doc, "floor.json"));
+  PricedOp p = model.price(op, 100000);
+  EXPECT_DOUBLE_EQ(p.seconds, 100000 * floor_per_token);
+  EXPECT_NE(p.source.find("roofline floor"), std::string::npos) << p.source;
+}
+
+TEST(CostLookup, GemmInterpolationInRowsIsExactOnLinearData) {
+  json doc = testing::measured_profile_json();
+  const double a = 6e-6, b = 1e-7;  // t = a + b * m (59% of the 5e14 bf16 peak) at n = 2048, k = 7168
+  for (int64_t m : {512, 2048, 8192}) doc["kernels"].push_back(gemm_entry(m, 2048, 7168, 1, "bf16", a + b * m));
+  doc["kernels"].push_back(gemm_entry(2048, 2048, 7168, 1, "fp8", 1.0));  // other dtype: not on the line
+  CostModel model(testing::load_json_profile(doc, "linear_gemm.json"));
+  Op op;
+  op.kernel = "gemm";
+  op.kind = OpKind::gemm;
+  op.gemm = GemmShape{0.25, 2048, 7168, 1, DType::bf16};
+  op.read_bytes = 2.0 * 0.25 * 7168;
+  op.write_bytes = 2.0 * 0.25 * 2048;
+  op.flops = 2.0 * 0.25 * 2048 * 7168;
+  PricedOp p = model.price(op, 16384);  // m = 4096
+  EXPECT_EQ(p.method, PriceMethod::interpolated);
+  EXPECT_NEAR(p.seconds, a + b * 4096, 1e-12);
+  EXPECT_NE(p.source.find("rows m"), std::string::npos) << p.source;
+  PricedOp hit = model.price(op, 8192);  // m = 2048
+  EXPECT_EQ(hit.method, PriceMethod::measured);
+  EXPECT_DOUBLE_EQ(hit.seconds, a + b * 2048);
+}
+
+TEST(CostLookup, OtherShapesScaleTheRooflineByTheNearestEntrysEfficiency) {
+  json doc = testing::measured_profile_json();
+  Op measured = post_res_op(4, 2560);
+  const int64_t t = 16384;
+  const double bytes = (measured.read_bytes + measured.write_bytes) * t;
+  const double seconds = 2.5 * bytes / 2.0e12;  // 40% of copy bandwidth
+  doc["kernels"].push_back(mhc_entry(measured.kernel, 4, 2560, t, seconds, measured.read_bytes * t,
+                                     measured.write_bytes * t));
+  CostModel model(testing::load_json_profile(doc, "scale.json"));
+  Op wider = post_res_op(6, 7168);
+  PricedOp p = model.price(wider, 8192);
+  EXPECT_EQ(p.method, PriceMethod::interpolated);
+  EXPECT_NEAR(p.seconds, 2.5 * (wider.read_bytes + wider.write_bytes) * 8192 / 2.0e12, 1e-15);
+  EXPECT_NE(p.source.find("nearest entry"), std::string::npos) << p.source;
+}
+
+TEST(CostLookup, RooflineOnTheReferenceProfileIsTheClosedForm) {
+  CostModel model(load_profile(std::string(MHC_SOURCE_DIR) + "/profiles/h100-sxm-reference.json"));
+  EXPECT_DOUBLE_EQ(model.copy_bandwidth_Bps(), 3.0e12);
+  EXPECT_DOUBLE_EQ(model.peak_flops(DType::bf16), 690e12);
+  EXPECT_DOUBLE_EQ(model.peak_flops(DType::fp32), 0.0);  // no CUDA-core ceiling in the reference
+  // Memory bound: post_res at n = 4, C = 2560, 16384 tokens.
+  Op op = post_res_op(4, 2560);
+  PricedOp p = model.price(op, 16384);
+  EXPECT_EQ(p.method, PriceMethod::roofline);
+  EXPECT_DOUBLE_EQ(p.seconds, (op.read_bytes + op.write_bytes) * 16384 / 3.0e12);
+  EXPECT_NE(p.source.find("memory bound"), std::string::npos) << p.source;
+  EXPECT_NE(p.source.find("no launch overhead"), std::string::npos) << p.source;
+  // Compute bound: an 8192^3 GEMM in bf16 and fp8.
+  for (DType dt : {DType::bf16, DType::fp8}) {
+    Op g;
+    g.kernel = "gemm";
+    g.kind = OpKind::gemm;
+    g.gemm = GemmShape{1.0, 8192, 8192, 1, dt};
+    g.read_bytes = dtype_bytes(dt) * (8192 + 8192);
+    g.write_bytes = 2.0 * 8192;
+    g.flops = 2.0 * 8192 * 8192;
+    PricedOp r = model.price(g, 8192);
+    EXPECT_EQ(r.method, PriceMethod::roofline);
+    EXPECT_DOUBLE_EQ(r.seconds, 2.0 * 8192.0 * 8192 * 8192 / model.peak_flops(dt));
+    EXPECT_NE(r.source.find("compute bound"), std::string::npos) << r.source;
+  }
+}
+
+TEST(CostLookup, RooflineAddsOnlyAMeasuredLaunchOverhead) {
+  json doc = testing::measured_profile_json();
+  doc["ceilings"]["launch_overhead_s"] = {{"value", 3e-6}, {"source", "empty kernel"}};
+  CostModel model(testing::load_json_profile(doc, "launch.json"));
+  Op op;
+  op.kernel = "rmsnorm_fwd";
+  op.kind = OpKind::norm;
+  op.C = 4096;
+  op.read_bytes = 2.0 * 4096;
+  op.write_bytes = 2.0 * 4096;
+  op.flops = 4.0 * 4096;
+  PricedOp p = model.price(op, 1000);
+  EXPECT_DOUBLE_EQ(p.seconds, 4.0 * 4096 * 1000 / 2.0e12 + 3e-6);
+  EXPECT_NE(p.source.find("no fp32 peak"), std::string::npos) << p.source;
+  EXPECT_NE(p.source.find("measured launch overhead"), std::string::npos) << p.source;
+}
+
+TEST(CostLookup, UnknownKernelFallsBackToRooflineAndSaysSo) {
+  CostModel model(testing::load_json_profile(testing::measured_profile_json(), "empty.json"));
+  Op op;
+  op.kernel = "topk_router_fwd";
+  op.read_bytes = 100;
+  op.write_bytes = 50;
+  op.flops = 1e6;
+  PricedOp p = model.price(op, 1000);
+  EXPECT_EQ(p.method, PriceMethod::roofline);
+  EXPECT_DOUBLE_EQ(p.seconds, 150.0 * 1000 / 2.0e12);
+  EXPECT_NE(p.source.find("topk_router_fwd"), std::string::npos) << p.source;
+  EXPECT_STREQ(to_string(PriceMethod::interpolated), "interpolated");
+}
+
+TEST(CostLookup, LeaveOneOutOnLinearDataIsExact) {
+  json doc = testing::measured_profile_json();
+  Op op = post_res_op(4, 2560);
+  for (int64_t t : {1024, 2048, 4096, 8192, 16384})
+    doc["kernels"].push_back(mhc_entry(op.kernel, 4, 2560, t, kA + kB * t, op.read_bytes * t, op.write_bytes * t));
+  Profile profile = testing::load_json_profile(doc, "loo_linear.json");
+  auto results = leave_one_out(profile);
+  ASSERT_EQ(results.size(), 5u);
+  for (const auto& r : results) {
+    EXPECT_EQ(r.predicted.method, PriceMethod::interpolated);
+    EXPECT_NEAR(r.relative_error(), 0.0, 1e-9) << r.entry->label();
+  }
+}
+
+}  // namespace
+}  // namespace mhc
