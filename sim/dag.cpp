@@ -10,16 +10,15 @@ namespace {
 constexpr int64_t kNone = -1;
 constexpr size_t kMaxListedProblems = 20;
 
-// Where each (micro-batch, model stage) half-task lives: forward, backward (input gradient), weight.
+// Where each (micro-batch, model stage) half-task lives: forward and backward (input gradient).
 struct Slots {
   int stages = 0;
-  std::vector<int64_t> fwd, bwd, wgt;  // vertex or kNone
+  std::vector<int64_t> fwd, bwd;  // vertex or kNone
   std::vector<int32_t> fwd_rank, bwd_rank, fwd_chunk, bwd_chunk;
   Slots(int micro, int stages_)
       : stages(stages_),
         fwd(size_t(micro) * stages_, kNone),
         bwd(fwd.size(), kNone),
-        wgt(fwd.size(), kNone),
         fwd_rank(fwd.size(), -1),
         bwd_rank(fwd.size(), -1),
         fwd_chunk(fwd.size(), -1),
@@ -50,18 +49,79 @@ PipelineGraph build_pipeline_graph(const Schedule& sch, const PipelineCosts& cos
     throw std::invalid_argument("build_pipeline_graph: gpu_of_rank has " + std::to_string(gpu_of_rank.size()) +
                                 " entries for " + std::to_string(sch.ranks) + " ranks");
   auto gpu = [&](int r) { return gpu_of_rank.empty() ? r : gpu_of_rank[r]; };
+  const int S = sch.model_stages;
+
+  // Task k of rank r is vertex offset[r] + k; transfers follow all tasks. Sizing the graph once
+  // keeps building linear and free of reallocation (P=64, M=4096 is about a million vertices).
+  std::vector<size_t> offset(sch.ranks + 1, 0);
+  for (int r = 0; r < sch.ranks; ++r) offset[r + 1] = offset[r] + sch.per_rank[r].size();
+  const size_t tasks = offset[sch.ranks];
+
+  // Where every half-task sits (first occurrence; check_graph reports duplicates and gaps).
+  Slots slots(sch.request.micro, S);
+  for (int r = 0; r < sch.ranks; ++r) {
+    const auto& list = sch.per_rank[r];
+    for (size_t k = 0; k < list.size(); ++k) {
+      const ScheduledTask& t = list[k];
+      const auto v = static_cast<int64_t>(offset[r] + k);
+      auto put_fwd = [&](int m, int c, int st) {
+        check_range(sch, r, t, m, c, st);
+        size_t i = slots.at(m, st);
+        if (slots.fwd[i] == kNone) slots.fwd[i] = v, slots.fwd_rank[i] = r, slots.fwd_chunk[i] = c;
+      };
+      auto put_bwd = [&](int m, int c, int st) {
+        check_range(sch, r, t, m, c, st);
+        size_t i = slots.at(m, st);
+        if (slots.bwd[i] == kNone) slots.bwd[i] = v, slots.bwd_rank[i] = r, slots.bwd_chunk[i] = c;
+      };
+      switch (t.phase) {
+        case Phase::F: put_fwd(t.micro, t.chunk, t.stage); break;
+        case Phase::B:
+        case Phase::BW: put_bwd(t.micro, t.chunk, t.stage); break;
+        case Phase::W: check_range(sch, r, t, t.micro, t.chunk, t.stage); break;
+        case Phase::FB:
+          put_fwd(t.micro, t.chunk, t.stage);
+          put_bwd(t.micro2, t.chunk2, t.stage2);
+          break;
+        default: throw std::invalid_argument("schedule task '" + task_name(r, t) + "' has no phase");
+      }
+    }
+  }
+
+  // The cross-stage dependencies of every task: (producer slot index, is gradient).
+  auto for_each_input = [&](const ScheduledTask& t, auto&& fn) {
+    auto fwd_input = [&](int m, int st) {
+      if (st > 0) fn(slots.at(m, st - 1), false);
+    };
+    auto bwd_input = [&](int m, int st) {
+      if (st + 1 < S) fn(slots.at(m, st + 1), true);
+    };
+    if (t.phase == Phase::F || t.phase == Phase::FB) fwd_input(t.micro, t.stage);
+    if (t.phase == Phase::B || t.phase == Phase::BW) bwd_input(t.micro, t.stage);
+    if (t.phase == Phase::FB) bwd_input(t.micro2, t.stage2);
+  };
+  size_t transfer_count = 0;
+  for (int r = 0; r < sch.ranks; ++r)
+    for (const ScheduledTask& t : sch.per_rank[r])
+      for_each_input(t, [&](size_t i, bool grad) {
+        int64_t producer = grad ? slots.bwd[i] : slots.fwd[i];
+        int from = grad ? slots.bwd_rank[i] : slots.fwd_rank[i];
+        if (producer != kNone && from != r) ++transfer_count;
+      });
 
   PipelineGraph pg;
+  pg.graph = TaskGraph(tasks + transfer_count);
   TaskGraph& g = pg.graph;
-  Slots slots(sch.request.micro, sch.model_stages);
   pg.task_vertex.resize(sch.ranks);
-
-  // Vertices, and where every half-task sits.
+  pg.transfers.reserve(transfer_count);
   for (int r = 0; r < sch.ranks; ++r) {
-    const auto& tasks = sch.per_rank[r];
-    pg.task_vertex[r].reserve(tasks.size());
-    for (const ScheduledTask& t : tasks) {
-      TaskNode n;
+    const auto& list = sch.per_rank[r];
+    pg.task_vertex[r].resize(list.size());
+    for (size_t k = 0; k < list.size(); ++k) {
+      const ScheduledTask& t = list[k];
+      const TaskId v = offset[r] + k;
+      pg.task_vertex[r][k] = v;
+      TaskNode& n = g[v];
       n.name = task_name(r, t);
       n.kind = NodeKind::compute;
       n.gpu = gpu(r);
@@ -74,104 +134,58 @@ PipelineGraph build_pipeline_graph(const Schedule& sch, const PipelineCosts& cos
       n.chunk = t.chunk;
       n.micro2 = t.micro2;
       n.chunk2 = t.chunk2;
-      TaskId v = boost::add_vertex(std::move(n), g);
-      pg.task_vertex[r].push_back(v);
-      auto put = [&](std::vector<int64_t>& vec, size_t i) {
-        if (vec[i] == kNone) vec[i] = static_cast<int64_t>(v);
-      };
-      auto put_fwd = [&](int m, int c, int s) {
-        check_range(sch, r, t, m, c, s);
-        size_t i = slots.at(m, s);
-        if (slots.fwd[i] == kNone) slots.fwd_rank[i] = r, slots.fwd_chunk[i] = c;
-        put(slots.fwd, i);
-      };
-      auto put_bwd = [&](int m, int c, int s, bool with_w) {
-        check_range(sch, r, t, m, c, s);
-        size_t i = slots.at(m, s);
-        if (slots.bwd[i] == kNone) slots.bwd_rank[i] = r, slots.bwd_chunk[i] = c;
-        put(slots.bwd, i);
-        if (with_w) put(slots.wgt, i);
-      };
-      switch (t.phase) {
-        case Phase::F: put_fwd(t.micro, t.chunk, t.stage); break;
-        case Phase::B: put_bwd(t.micro, t.chunk, t.stage, false); break;
-        case Phase::BW: put_bwd(t.micro, t.chunk, t.stage, true); break;
-        case Phase::W: check_range(sch, r, t, t.micro, t.chunk, t.stage); put(slots.wgt, slots.at(t.micro, t.stage)); break;
-        case Phase::FB:
-          put_fwd(t.micro, t.chunk, t.stage);
-          put_bwd(t.micro2, t.chunk2, t.stage2, true);
-          break;
-        default: throw std::invalid_argument("schedule task '" + n.name + "' has no phase");
-      }
     }
   }
 
+  TaskId next_transfer = tasks;
   // A dependency producer -> consumer; across ranks it goes through a transfer node.
-  auto connect = [&](int64_t producer, int from, int64_t consumer, int to, const ScheduledTask& sent) {
+  auto connect = [&](int64_t producer, int from, TaskId consumer, int to, Phase sent_phase, int m, int c, int st) {
     if (producer == kNone) return;  // missing task: check_graph reports it
     if (from == to) {
-      boost::add_edge(static_cast<TaskId>(producer), static_cast<TaskId>(consumer), g);
+      boost::add_edge(static_cast<TaskId>(producer), consumer, g);
       return;
     }
-    TaskNode n;
+    ScheduledTask sent;
+    sent.phase = sent_phase;
+    sent.micro = m;
+    sent.chunk = c;
+    sent.stage = st;
+    const TaskId x = next_transfer++;
+    TaskNode& n = g[x];
     n.kind = NodeKind::transfer;
-    n.name = "pp r" + std::to_string(from) + "->r" + std::to_string(to) + " mb" + std::to_string(sent.micro) + " s" +
-             std::to_string(sent.stage) + (sent.phase == Phase::F ? " act" : " grad");
+    n.name = "pp r" + std::to_string(from) + "->r" + std::to_string(to) + " mb" + std::to_string(m) + " s" +
+             std::to_string(st) + (sent_phase == Phase::F ? " act" : " grad");
     n.src_gpu = gpu(from);
     n.dst_gpu = gpu(to);
     n.bytes = costs.transfer_bytes ? costs.transfer_bytes(from, to, sent) : 0.0;
     n.category = "pp";
-    n.micro = sent.micro;
-    n.chunk = sent.chunk;
-    TaskId x = boost::add_vertex(std::move(n), g);
+    n.micro = m;
+    n.chunk = c;
     pg.transfers.push_back(x);
     boost::add_edge(static_cast<TaskId>(producer), x, g);
-    boost::add_edge(x, static_cast<TaskId>(consumer), g);
+    boost::add_edge(x, consumer, g);
   };
-  auto half = [](Phase p, int m, int c, int s) {
-    ScheduledTask t;
-    t.phase = p;
-    t.micro = m;
-    t.chunk = c;
-    t.stage = s;
-    return t;
-  };
-  const int S = sch.model_stages;
-  auto needs_forward = [&](int64_t v, int r, int m, int s) {
-    if (s == 0) return;
-    size_t i = slots.at(m, s - 1);
-    connect(slots.fwd[i], slots.fwd_rank[i], v, r, half(Phase::F, m, slots.fwd_chunk[i], s - 1));
-  };
-  auto needs_backward = [&](int64_t v, int r, int m, int s) {
-    size_t own = slots.at(m, s);
-    if (slots.fwd[own] != kNone && slots.fwd[own] != v)  // activations (and the loss on the last stage)
-      boost::add_edge(static_cast<TaskId>(slots.fwd[own]), static_cast<TaskId>(v), g);
-    if (s + 1 < S) {
-      size_t i = slots.at(m, s + 1);
-      connect(slots.bwd[i], slots.bwd_rank[i], v, r, half(Phase::B, m, slots.bwd_chunk[i], s + 1));
-    }
+  auto local = [&](int64_t producer, TaskId consumer) {
+    if (producer != kNone && static_cast<TaskId>(producer) != consumer)
+      boost::add_edge(static_cast<TaskId>(producer), consumer, g);
   };
   for (int r = 0; r < sch.ranks; ++r) {
-    const auto& tasks = sch.per_rank[r];
-    for (size_t k = 0; k < tasks.size(); ++k) {
-      const ScheduledTask& t = tasks[k];
-      const auto v = static_cast<int64_t>(pg.task_vertex[r][k]);
-      if (k > 0) boost::add_edge(pg.task_vertex[r][k - 1], pg.task_vertex[r][k], g);  // stream order
-      switch (t.phase) {
-        case Phase::F: needs_forward(v, r, t.micro, t.stage); break;
-        case Phase::B:
-        case Phase::BW: needs_backward(v, r, t.micro, t.stage); break;
-        case Phase::W: {
-          int64_t b = slots.bwd[slots.at(t.micro, t.stage)];
-          if (b != kNone && b != v) boost::add_edge(static_cast<TaskId>(b), static_cast<TaskId>(v), g);
-          break;
-        }
-        case Phase::FB:
-          needs_forward(v, r, t.micro, t.stage);
-          needs_backward(v, r, t.micro2, t.stage2);
-          break;
-        default: break;
-      }
+    const auto& list = sch.per_rank[r];
+    for (size_t k = 0; k < list.size(); ++k) {
+      const ScheduledTask& t = list[k];
+      const TaskId v = offset[r] + k;
+      if (k > 0) boost::add_edge(v - 1, v, g);  // stream order
+      for_each_input(t, [&](size_t i, bool grad) {
+        if (grad)
+          connect(slots.bwd[i], slots.bwd_rank[i], v, r, Phase::B, i / S, slots.bwd_chunk[i], static_cast<int>(i % S));
+        else
+          connect(slots.fwd[i], slots.fwd_rank[i], v, r, Phase::F, i / S, slots.fwd_chunk[i], static_cast<int>(i % S));
+      });
+      // The backward needs the stage's own forward (its activations, and the loss on the last stage);
+      // the weight gradient needs the input-gradient backward.
+      if (t.phase == Phase::B || t.phase == Phase::BW) local(slots.fwd[slots.at(t.micro, t.stage)], v);
+      if (t.phase == Phase::FB) local(slots.fwd[slots.at(t.micro2, t.stage2)], v);
+      if (t.phase == Phase::W) local(slots.bwd[slots.at(t.micro, t.stage)], v);
     }
   }
   return pg;

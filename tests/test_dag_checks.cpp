@@ -131,7 +131,9 @@ TEST(DagGraph, CriticalPathOfOneFOneBRunsFromTheFirstForwardToTheLastBackward) {
   EXPECT_EQ(e.pg.graph[path.back()].name, "r0 BW mb5 c0 s0");
   double compute = 0;
   for (size_t i = 0; i < path.size(); ++i) {
-    if (i) EXPECT_NEAR(e.timings[path[i]].start, e.timings[path[i - 1]].end, 1e-12);
+    if (i) {
+      EXPECT_NEAR(e.timings[path[i]].start, e.timings[path[i - 1]].end, 1e-12);
+    }
     if (e.pg.graph[path[i]].kind == NodeKind::compute) compute += e.pg.graph[path[i]].seconds;
   }
   EXPECT_NEAR(e.timings[path.front()].start, 0.0, 1e-12);
