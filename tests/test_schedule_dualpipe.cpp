@@ -20,8 +20,9 @@ int count_phase(const std::vector<ScheduledTask>& tasks, Phase p) {
 }
 
 TEST(DualPipe, PerRankPhaseCountsFollowDualpipePy) {
-  // Per-rank counts implied by the eight phases: with h = min(r, P-1-r), n = P/2, N micro-batches,
-  // F: 2(n-h-1) + 2(h+1) + (n-h-1) [+1 on the middle rank, its first pair unoverlapped] ...
+  // Per-rank counts implied by the eight phases (h = min(r, P-1-r), n = P/2, N micro-batches):
+  // overlapped pairs come from phase 4 (2 per step, one fewer on the middle rank, whose first pair
+  // runs unoverlapped) and phase 5 (one per step).
   for (int P : {2, 4, 8}) {
     for (int N : {2 * P, 2 * P + 2, 4 * P}) {
       auto s = generate_schedule({ScheduleKind::dualpipe, P, N, 1});
