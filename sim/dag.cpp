@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <deque>
+#include <cstdio>
 
 namespace mhc {
 namespace {
@@ -10,29 +10,112 @@ namespace {
 constexpr int64_t kNone = -1;
 constexpr size_t kMaxListedProblems = 20;
 
-// Where each (micro-batch, model stage) half-task lives: forward, backward (input gradient), weight.
-struct Slots {
-  int stages = 0;
-  std::vector<int64_t> fwd, bwd, wgt;  // vertex or kNone
-  std::vector<int32_t> fwd_rank, bwd_rank, fwd_chunk, bwd_chunk;
-  Slots(int micro, int stages_)
-      : stages(stages_),
-        fwd(size_t(micro) * stages_, kNone),
-        bwd(fwd.size(), kNone),
-        wgt(fwd.size(), kNone),
-        fwd_rank(fwd.size(), -1),
-        bwd_rank(fwd.size(), -1),
-        fwd_chunk(fwd.size(), -1),
-        bwd_chunk(fwd.size(), -1) {}
-  size_t at(int m, int s) const { return size_t(m) * stages + s; }
-};
-
 void check_range(const Schedule& sch, int rank, const ScheduledTask& t, int micro, int chunk, int stage) {
   const int M = sch.request.micro;
   if (micro < 0 || micro >= M || stage < 0 || stage >= sch.model_stages || chunk < 0 ||
       chunk >= static_cast<int>(sch.stage_of_chunk[rank].size()))
     throw std::invalid_argument("schedule task '" + task_name(rank, t) + "' is outside " + std::to_string(M) +
                                 " micro-batches x " + std::to_string(sch.model_stages) + " stages");
+}
+
+// Every task numbered across ranks (task k of rank r is offset[r] + k), and where each
+// (micro-batch, model stage) forward and input-gradient backward runs (first occurrence; check_graph
+// reports duplicates and gaps).
+class ScheduleIndex {
+ public:
+  explicit ScheduleIndex(const Schedule& sch)
+      : sch_(sch), S_(sch.model_stages), offset_(sch.ranks + 1, 0) {
+    for (int r = 0; r < sch.ranks; ++r) offset_[r + 1] = offset_[r] + sch.per_rank[r].size();
+    const size_t n = size_t(sch.request.micro) * S_;
+    fwd_.assign(n, kNone);
+    bwd_.assign(n, kNone);
+    fwd_chunk_.assign(n, -1);
+    bwd_chunk_.assign(n, -1);
+    rank_of_.resize(offset_.back());
+    for (int r = 0; r < sch.ranks; ++r) {
+      const auto& list = sch.per_rank[r];
+      for (size_t k = 0; k < list.size(); ++k) {
+        const ScheduledTask& t = list[k];
+        const auto v = static_cast<int64_t>(offset_[r] + k);
+        rank_of_[v] = r;
+        auto put = [&](std::vector<int64_t>& where, std::vector<int32_t>& chunk, int m, int c, int st) {
+          check_range(sch, r, t, m, c, st);
+          size_t i = at(m, st);
+          if (where[i] == kNone) where[i] = v, chunk[i] = c;
+        };
+        switch (t.phase) {
+          case Phase::F: put(fwd_, fwd_chunk_, t.micro, t.chunk, t.stage); break;
+          case Phase::B:
+          case Phase::BW: put(bwd_, bwd_chunk_, t.micro, t.chunk, t.stage); break;
+          case Phase::W: check_range(sch, r, t, t.micro, t.chunk, t.stage); break;
+          case Phase::FB:
+            put(fwd_, fwd_chunk_, t.micro, t.chunk, t.stage);
+            put(bwd_, bwd_chunk_, t.micro2, t.chunk2, t.stage2);
+            break;
+          default: throw std::invalid_argument("schedule task '" + task_name(r, t) + "' has no phase");
+        }
+      }
+    }
+  }
+  size_t tasks() const { return offset_.back(); }
+  size_t global(int rank, size_t k) const { return offset_[rank] + k; }
+  int rank_of(size_t task) const { return rank_of_[task]; }
+
+  // fn(producer, consumer, sent) for every data dependency between tasks (global numbers). `sent` is
+  // what crosses: Phase::F (activation of micro/chunk/stage) or Phase::B (input gradient); Phase::none
+  // for a dependency that never leaves the rank (own forward -> backward, backward -> W).
+  template <typename Fn>
+  void for_each_dependency(Fn&& fn) const {
+    for (int r = 0; r < sch_.ranks; ++r) {
+      const auto& list = sch_.per_rank[r];
+      for (size_t k = 0; k < list.size(); ++k) {
+        const ScheduledTask& t = list[k];
+        const size_t v = offset_[r] + k;
+        auto from_slot = [&](const std::vector<int64_t>& where, const std::vector<int32_t>& chunk, int m, int st,
+                             Phase sent_phase) {
+          size_t i = at(m, st);
+          if (where[i] == kNone || static_cast<size_t>(where[i]) == v) return;  // missing: check_graph says so
+          ScheduledTask sent;
+          sent.phase = sent_phase;
+          sent.micro = m;
+          sent.chunk = chunk[i];
+          sent.stage = st;
+          fn(static_cast<size_t>(where[i]), v, sent);
+        };
+        auto needs_forward = [&](int m, int st) {
+          if (st > 0) from_slot(fwd_, fwd_chunk_, m, st - 1, Phase::F);
+        };
+        auto needs_backward = [&](int m, int st) {
+          from_slot(fwd_, fwd_chunk_, m, st, Phase::none);  // activations; the loss on the last stage
+          if (st + 1 < S_) from_slot(bwd_, bwd_chunk_, m, st + 1, Phase::B);
+        };
+        switch (t.phase) {
+          case Phase::F: needs_forward(t.micro, t.stage); break;
+          case Phase::B:
+          case Phase::BW: needs_backward(t.micro, t.stage); break;
+          case Phase::W: from_slot(bwd_, bwd_chunk_, t.micro, t.stage, Phase::none); break;
+          case Phase::FB:
+            needs_forward(t.micro, t.stage);
+            needs_backward(t.micro2, t.stage2);
+            break;
+          default: break;
+        }
+      }
+    }
+  }
+
+ private:
+  size_t at(int m, int st) const { return size_t(m) * S_ + st; }
+  const Schedule& sch_;
+  int S_;
+  std::vector<size_t> offset_;
+  std::vector<int32_t> rank_of_;
+  std::vector<int64_t> fwd_, bwd_;
+  std::vector<int32_t> fwd_chunk_, bwd_chunk_;
+};
+
+bool crosses_ranks(const ScheduleIndex& idx, size_t producer, size_t consumer, const ScheduledTask& sent) {
+  return sent.phase != Phase::none && idx.rank_of(producer) != idx.rank_of(consumer);
 }
 
 }  // namespace
@@ -43,6 +126,22 @@ PipelineCosts phase_time_costs(const PhaseTimes& times) {
   return c;
 }
 
+std::vector<PipelineTransfer> pipeline_transfers(const Schedule& sch) {
+  const ScheduleIndex idx(sch);
+  std::vector<PipelineTransfer> out;
+  idx.for_each_dependency([&](size_t producer, size_t consumer, const ScheduledTask& sent) {
+    if (!crosses_ranks(idx, producer, consumer, sent)) return;
+    PipelineTransfer x;
+    x.from_rank = idx.rank_of(producer);
+    x.to_rank = idx.rank_of(consumer);
+    x.producer_index = producer - idx.global(x.from_rank, 0);
+    x.consumer_index = consumer - idx.global(x.to_rank, 0);
+    x.sent = sent;
+    out.push_back(x);
+  });
+  return out;
+}
+
 PipelineGraph build_pipeline_graph(const Schedule& sch, const PipelineCosts& costs,
                                    const std::vector<int>& gpu_of_rank) {
   if (!costs.seconds) throw std::invalid_argument("build_pipeline_graph: PipelineCosts::seconds is not set");
@@ -51,17 +150,25 @@ PipelineGraph build_pipeline_graph(const Schedule& sch, const PipelineCosts& cos
                                 " entries for " + std::to_string(sch.ranks) + " ranks");
   auto gpu = [&](int r) { return gpu_of_rank.empty() ? r : gpu_of_rank[r]; };
 
-  PipelineGraph pg;
-  TaskGraph& g = pg.graph;
-  Slots slots(sch.request.micro, sch.model_stages);
-  pg.task_vertex.resize(sch.ranks);
+  // Tasks are vertices 0..tasks-1 in rank order, transfers follow. Sizing the graph once keeps
+  // building linear and free of reallocation (P=64, M=4096 is about a million vertices).
+  const ScheduleIndex idx(sch);
+  size_t transfer_count = 0;
+  idx.for_each_dependency([&](size_t p, size_t c, const ScheduledTask& sent) { transfer_count += crosses_ranks(idx, p, c, sent); });
 
-  // Vertices, and where every half-task sits.
+  PipelineGraph pg;
+  pg.graph = TaskGraph(idx.tasks() + transfer_count);
+  TaskGraph& g = pg.graph;
+  pg.task_vertex.resize(sch.ranks);
+  pg.transfers.reserve(transfer_count);
   for (int r = 0; r < sch.ranks; ++r) {
-    const auto& tasks = sch.per_rank[r];
-    pg.task_vertex[r].reserve(tasks.size());
-    for (const ScheduledTask& t : tasks) {
-      TaskNode n;
+    const auto& list = sch.per_rank[r];
+    pg.task_vertex[r].resize(list.size());
+    for (size_t k = 0; k < list.size(); ++k) {
+      const ScheduledTask& t = list[k];
+      const TaskId v = idx.global(r, k);
+      pg.task_vertex[r][k] = v;
+      TaskNode& n = g[v];
       n.name = task_name(r, t);
       n.kind = NodeKind::compute;
       n.gpu = gpu(r);
@@ -74,106 +181,34 @@ PipelineGraph build_pipeline_graph(const Schedule& sch, const PipelineCosts& cos
       n.chunk = t.chunk;
       n.micro2 = t.micro2;
       n.chunk2 = t.chunk2;
-      TaskId v = boost::add_vertex(std::move(n), g);
-      pg.task_vertex[r].push_back(v);
-      auto put = [&](std::vector<int64_t>& vec, size_t i) {
-        if (vec[i] == kNone) vec[i] = static_cast<int64_t>(v);
-      };
-      auto put_fwd = [&](int m, int c, int s) {
-        check_range(sch, r, t, m, c, s);
-        size_t i = slots.at(m, s);
-        if (slots.fwd[i] == kNone) slots.fwd_rank[i] = r, slots.fwd_chunk[i] = c;
-        put(slots.fwd, i);
-      };
-      auto put_bwd = [&](int m, int c, int s, bool with_w) {
-        check_range(sch, r, t, m, c, s);
-        size_t i = slots.at(m, s);
-        if (slots.bwd[i] == kNone) slots.bwd_rank[i] = r, slots.bwd_chunk[i] = c;
-        put(slots.bwd, i);
-        if (with_w) put(slots.wgt, i);
-      };
-      switch (t.phase) {
-        case Phase::F: put_fwd(t.micro, t.chunk, t.stage); break;
-        case Phase::B: put_bwd(t.micro, t.chunk, t.stage, false); break;
-        case Phase::BW: put_bwd(t.micro, t.chunk, t.stage, true); break;
-        case Phase::W: check_range(sch, r, t, t.micro, t.chunk, t.stage); put(slots.wgt, slots.at(t.micro, t.stage)); break;
-        case Phase::FB:
-          put_fwd(t.micro, t.chunk, t.stage);
-          put_bwd(t.micro2, t.chunk2, t.stage2, true);
-          break;
-        default: throw std::invalid_argument("schedule task '" + n.name + "' has no phase");
-      }
+      if (k > 0) boost::add_edge(v - 1, v, g);  // stream order
     }
   }
 
-  // A dependency producer -> consumer; across ranks it goes through a transfer node.
-  auto connect = [&](int64_t producer, int from, int64_t consumer, int to, const ScheduledTask& sent) {
-    if (producer == kNone) return;  // missing task: check_graph reports it
-    if (from == to) {
-      boost::add_edge(static_cast<TaskId>(producer), static_cast<TaskId>(consumer), g);
+  TaskId next_transfer = idx.tasks();
+  idx.for_each_dependency([&](size_t producer, size_t consumer, const ScheduledTask& sent) {
+    if (!crosses_ranks(idx, producer, consumer, sent)) {
+      boost::add_edge(producer, consumer, g);
       return;
     }
-    TaskNode n;
+    const int from = idx.rank_of(producer), to = idx.rank_of(consumer);
+    const TaskId x = next_transfer++;
+    TaskNode& n = g[x];
     n.kind = NodeKind::transfer;
-    n.name = "pp r" + std::to_string(from) + "->r" + std::to_string(to) + " mb" + std::to_string(sent.micro) + " s" +
-             std::to_string(sent.stage) + (sent.phase == Phase::F ? " act" : " grad");
+    char name[96];
+    std::snprintf(name, sizeof name, "pp r%d->r%d mb%d s%d %s", from, to, sent.micro, sent.stage,
+                  sent.phase == Phase::F ? "act" : "grad");
+    n.name = name;
     n.src_gpu = gpu(from);
     n.dst_gpu = gpu(to);
     n.bytes = costs.transfer_bytes ? costs.transfer_bytes(from, to, sent) : 0.0;
     n.category = "pp";
     n.micro = sent.micro;
     n.chunk = sent.chunk;
-    TaskId x = boost::add_vertex(std::move(n), g);
     pg.transfers.push_back(x);
-    boost::add_edge(static_cast<TaskId>(producer), x, g);
-    boost::add_edge(x, static_cast<TaskId>(consumer), g);
-  };
-  auto half = [](Phase p, int m, int c, int s) {
-    ScheduledTask t;
-    t.phase = p;
-    t.micro = m;
-    t.chunk = c;
-    t.stage = s;
-    return t;
-  };
-  const int S = sch.model_stages;
-  auto needs_forward = [&](int64_t v, int r, int m, int s) {
-    if (s == 0) return;
-    size_t i = slots.at(m, s - 1);
-    connect(slots.fwd[i], slots.fwd_rank[i], v, r, half(Phase::F, m, slots.fwd_chunk[i], s - 1));
-  };
-  auto needs_backward = [&](int64_t v, int r, int m, int s) {
-    size_t own = slots.at(m, s);
-    if (slots.fwd[own] != kNone && slots.fwd[own] != v)  // activations (and the loss on the last stage)
-      boost::add_edge(static_cast<TaskId>(slots.fwd[own]), static_cast<TaskId>(v), g);
-    if (s + 1 < S) {
-      size_t i = slots.at(m, s + 1);
-      connect(slots.bwd[i], slots.bwd_rank[i], v, r, half(Phase::B, m, slots.bwd_chunk[i], s + 1));
-    }
-  };
-  for (int r = 0; r < sch.ranks; ++r) {
-    const auto& tasks = sch.per_rank[r];
-    for (size_t k = 0; k < tasks.size(); ++k) {
-      const ScheduledTask& t = tasks[k];
-      const auto v = static_cast<int64_t>(pg.task_vertex[r][k]);
-      if (k > 0) boost::add_edge(pg.task_vertex[r][k - 1], pg.task_vertex[r][k], g);  // stream order
-      switch (t.phase) {
-        case Phase::F: needs_forward(v, r, t.micro, t.stage); break;
-        case Phase::B:
-        case Phase::BW: needs_backward(v, r, t.micro, t.stage); break;
-        case Phase::W: {
-          int64_t b = slots.bwd[slots.at(t.micro, t.stage)];
-          if (b != kNone && b != v) boost::add_edge(static_cast<TaskId>(b), static_cast<TaskId>(v), g);
-          break;
-        }
-        case Phase::FB:
-          needs_forward(v, r, t.micro, t.stage);
-          needs_backward(v, r, t.micro2, t.stage2);
-          break;
-        default: break;
-      }
-    }
-  }
+    boost::add_edge(producer, x, g);
+    boost::add_edge(x, consumer, g);
+  });
   return pg;
 }
 
@@ -251,6 +286,16 @@ DagCheck check_graph(const TaskGraph& g, const Schedule& sch) {
     check.cycle_text = describe_cycle(g, check.cycle);
     problem("deadlock: dependency cycle " + check.cycle_text);
   }
+
+  // Each task's stage must be the stage its rank holds as that chunk.
+  for (int r = 0; r < sch.ranks && r < static_cast<int>(sch.stage_of_chunk.size()); ++r)
+    for (const ScheduledTask& t : sch.per_rank[r]) {
+      auto holds = [&](int chunk, int stage) {
+        return chunk >= 0 && chunk < static_cast<int>(sch.stage_of_chunk[r].size()) && sch.stage_of_chunk[r][chunk] == stage;
+      };
+      if (!holds(t.chunk, t.stage) || (t.phase == Phase::FB && !holds(t.chunk2, t.stage2)))
+        problem("task '" + task_name(r, t) + "' names a stage its rank does not hold as that chunk");
+    }
 
   const int M = sch.request.micro, S = sch.model_stages;
   std::vector<uint32_t> f(size_t(M) * S, 0), b(f.size(), 0), w(f.size(), 0);

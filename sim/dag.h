@@ -29,6 +29,16 @@ struct PipelineCosts {
 // Costs from unit-free phase times (PhaseTimes::seconds); transfers carry no bytes.
 PipelineCosts phase_time_costs(const PhaseTimes& times);
 
+// A point-to-point send the schedule implies: `sent` (Phase::F activation or Phase::B input
+// gradient of micro/chunk/stage) goes from per_rank[from_rank][producer_index] to
+// per_rank[to_rank][consumer_index]. Dependencies that stay on one rank are not listed.
+struct PipelineTransfer {
+  int from_rank = -1, to_rank = -1;
+  size_t producer_index = 0, consumer_index = 0;
+  ScheduledTask sent;
+};
+std::vector<PipelineTransfer> pipeline_transfers(const Schedule& schedule);
+
 struct PipelineGraph {
   TaskGraph graph;
   std::vector<std::vector<TaskId>> task_vertex;  // [rank][index in per_rank]

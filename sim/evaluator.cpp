@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <tuple>
 
 #include "dag.h"
 
@@ -98,6 +99,32 @@ std::string dependency_violation(const TaskGraph& g, const std::vector<TaskTimin
     if (timings[v].start < timings[u].end - tol)
       return "'" + g[v].name + "' starts at " + std::to_string(timings[v].start) + " before '" + g[u].name +
              "' ends at " + std::to_string(timings[u].end);
+  }
+  return "";
+}
+
+std::string stream_overlap(const TaskGraph& g, const std::vector<TaskTiming>& timings) {
+  struct Item {
+    int gpu, stream;
+    double start, end;
+    TaskId v;
+  };
+  std::vector<Item> items;
+  for (TaskId v = 0; v < boost::num_vertices(g); ++v) {
+    const TaskNode& n = g[v];
+    if (n.kind == NodeKind::compute && timings[v].end > timings[v].start)
+      items.push_back({n.gpu, static_cast<int>(n.stream), timings[v].start, timings[v].end, v});
+  }
+  std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
+    return std::tie(a.gpu, a.stream, a.start, a.end) < std::tie(b.gpu, b.stream, b.start, b.end);
+  });
+  for (size_t i = 1; i < items.size(); ++i) {
+    const Item &a = items[i - 1], &b = items[i];
+    double tol = 1e-9 * std::max(1.0, std::fabs(a.end));
+    if (a.gpu == b.gpu && a.stream == b.stream && b.start < a.end - tol)
+      return "'" + g[b.v].name + "' starts at " + std::to_string(b.start) + " while '" + g[a.v].name +
+             "' runs until " + std::to_string(a.end) + " on GPU " + std::to_string(a.gpu) + " stream " +
+             to_string(static_cast<Stream>(a.stream));
   }
   return "";
 }

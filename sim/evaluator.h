@@ -34,4 +34,8 @@ std::vector<TaskId> critical_path(const TaskGraph& graph, const std::vector<Task
 // First edge u -> v with v starting before u ended (beyond a relative tolerance), or "" if none.
 std::string dependency_violation(const TaskGraph& graph, const std::vector<TaskTiming>& timings);
 
+// First pair of compute tasks on the same GPU and stream that overlap in time, or "" if none (a
+// stream runs one task at a time; the graph must order them by edges).
+std::string stream_overlap(const TaskGraph& graph, const std::vector<TaskTiming>& timings);
+
 }  // namespace mhc

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 #include <iterator>
 
@@ -220,11 +221,11 @@ void validate_phase_times(const PhaseTimes& t, const std::string& origin, const 
 }
 
 std::string task_name(int rank, const ScheduledTask& t) {
-  std::string s = "r" + std::to_string(rank) + " " + to_string(t.phase) + " mb" + std::to_string(t.micro) + " c" +
-                  std::to_string(t.chunk) + " s" + std::to_string(t.stage);
-  if (t.phase == Phase::FB)
-    s += " + mb" + std::to_string(t.micro2) + " c" + std::to_string(t.chunk2) + " s" + std::to_string(t.stage2);
-  return s;
+  char buf[128];
+  int n = std::snprintf(buf, sizeof buf, "r%d %s mb%d c%d s%d", rank, to_string(t.phase), t.micro, t.chunk, t.stage);
+  if (t.phase == Phase::FB && n > 0 && n < static_cast<int>(sizeof buf))
+    std::snprintf(buf + n, sizeof buf - n, " + mb%d c%d s%d", t.micro2, t.chunk2, t.stage2);
+  return buf;
 }
 
 }  // namespace mhc

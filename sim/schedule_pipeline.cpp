@@ -17,8 +17,9 @@ ScheduledTask task(Phase p, int micro, int chunk, int stage) {
 }
 
 // 1F1B-shaped order on one rank with one chunk: `warmup` forwards, then F/backward pairs, then the
-// remaining backwards. `split` emits B and W separately; the W of micro-batch i is held back while
-// fewer than `held_w` W's are waiting (ZB-H1 lets rank r keep r W's to fill its cool-down bubbles).
+// remaining backwards. `split` emits B and W separately: in the steady phase W's (oldest first) run
+// only once more than `held_w` are waiting, in the cool-down one after every B, leftovers at the end
+// (ZB-H1 lets rank r hold r W's, which fill its cool-down waits for gradients).
 std::vector<ScheduledTask> one_chunk_rank(int rank, int micro, int warmup, bool split, int held_w) {
   std::vector<ScheduledTask> out;
   out.reserve(static_cast<size_t>(micro) * (split ? 3 : 2));

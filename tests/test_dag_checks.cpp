@@ -122,6 +122,57 @@ TEST(DagGraph, TransfersCrossRanksOnTheGivenGpusWithTheirBytes) {
     }
 }
 
+TEST(DagGraph, PipelineTransfersListEverySendOnce) {
+  // 1F1B: (P-1) activations and (P-1) gradients per micro-batch; DualPipe the same per direction.
+  for (auto kind : {ScheduleKind::one_f_one_b, ScheduleKind::dualpipe, ScheduleKind::interleaved}) {
+    const int P = 4, M = 8, v = kind == ScheduleKind::interleaved ? 2 : 1;
+    auto s = generate_schedule({kind, P, M, v});
+    auto xs = pipeline_transfers(s);
+    EXPECT_EQ(xs.size(), size_t(2 * (P * v - 1) * M)) << to_string(kind);
+    auto pg = build_pipeline_graph(s, phase_time_costs(PhaseTimes{}), {});
+    EXPECT_EQ(xs.size(), pg.transfers.size());
+    for (const auto& x : xs) {
+      const ScheduledTask& prod = s.per_rank[x.from_rank][x.producer_index];
+      const ScheduledTask& cons = s.per_rank[x.to_rank][x.consumer_index];
+      EXPECT_NE(x.from_rank, x.to_rank);
+      if (x.sent.phase == Phase::F) {
+        EXPECT_TRUE(prod.micro == x.sent.micro && prod.stage == x.sent.stage);
+        EXPECT_TRUE((cons.micro == x.sent.micro && cons.stage == x.sent.stage + 1)) << task_name(x.to_rank, cons);
+      } else {
+        ASSERT_EQ(x.sent.phase, Phase::B);
+        const bool fb = prod.phase == Phase::FB;
+        EXPECT_EQ(fb ? prod.micro2 : prod.micro, x.sent.micro);
+        const bool cfb = cons.phase == Phase::FB;
+        EXPECT_EQ(cfb ? cons.stage2 : cons.stage, x.sent.stage - 1);
+      }
+    }
+  }
+}
+
+TEST(DagCheck, TaskStageMustMatchTheChunkItsRankHolds) {
+  auto s = two_rank_schedule({make(Phase::F, 0, 0), make(Phase::F, 1, 0), make(Phase::BW, 0, 0), make(Phase::BW, 1, 0)},
+                             {make(Phase::F, 0, 1), make(Phase::BW, 0, 1), make(Phase::F, 1, 1), make(Phase::BW, 1, 1)});
+  auto ok = check_graph(build_pipeline_graph(s, phase_time_costs(PhaseTimes{}), {}).graph, s);
+  EXPECT_TRUE(ok.ok) << (ok.problems.empty() ? "" : ok.problems.front());
+  s.per_rank[1][0].stage = 0;  // rank 1 holds stage 1 only
+  auto bad = check_graph(build_pipeline_graph(s, phase_time_costs(PhaseTimes{}), {}).graph, s);
+  EXPECT_FALSE(bad.ok);
+  EXPECT_NE(bad.problems.front().find("names a stage its rank does not hold"), std::string::npos) << bad.problems.front();
+}
+
+TEST(DagGraph, StreamOverlapIsFound) {
+  TaskGraph g;
+  TaskNode a;
+  a.name = "a";
+  a.gpu = 0;
+  TaskNode b = a;
+  b.name = "b";
+  boost::add_vertex(a, g);
+  boost::add_vertex(b, g);
+  EXPECT_NE(stream_overlap(g, {{0, 2}, {1, 3}}).find("'b' starts at 1"), std::string::npos);
+  EXPECT_EQ(stream_overlap(g, {{0, 2}, {2, 3}}), "");
+}
+
 TEST(DagGraph, CriticalPathOfOneFOneBRunsFromTheFirstForwardToTheLastBackward) {
   const int P = 4, M = 6;
   auto e = test::evaluate({ScheduleKind::one_f_one_b, P, M, 1}, PhaseTimes{});
@@ -131,7 +182,9 @@ TEST(DagGraph, CriticalPathOfOneFOneBRunsFromTheFirstForwardToTheLastBackward) {
   EXPECT_EQ(e.pg.graph[path.back()].name, "r0 BW mb5 c0 s0");
   double compute = 0;
   for (size_t i = 0; i < path.size(); ++i) {
-    if (i) EXPECT_NEAR(e.timings[path[i]].start, e.timings[path[i - 1]].end, 1e-12);
+    if (i) {
+      EXPECT_NEAR(e.timings[path[i]].start, e.timings[path[i - 1]].end, 1e-12);
+    }
     if (e.pg.graph[path[i]].kind == NodeKind::compute) compute += e.pg.graph[path[i]].seconds;
   }
   EXPECT_NEAR(e.timings[path.front()].start, 0.0, 1e-12);

@@ -21,6 +21,7 @@ const std::vector<PhaseTimes> kTimes = {times(1, 2, 1, 3), times(1.5, 2.5, 0.5, 
 void expect_runs_every_task_once_in_order(const test::Evaluated& e) {
   EXPECT_TRUE(e.check.ok) << (e.check.problems.empty() ? "" : e.check.problems.front());
   EXPECT_EQ(dependency_violation(e.pg.graph, e.timings), "");
+  EXPECT_EQ(stream_overlap(e.pg.graph, e.timings), "");
   size_t compute = 0;
   for (TaskId v = 0; v < boost::num_vertices(e.pg.graph); ++v) {
     const TaskNode& n = e.pg.graph[v];
