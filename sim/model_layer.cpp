@@ -227,7 +227,7 @@ OpPlan embedding_plan(const Scenario& s) {
   Op embed = elementwise("embed", "lookup", "embedding_fwd", OpKind::elementwise, C, C, 0);
   plan.forward.push_back(embed);
   if (s.mhc.variant != ResidualVariant::residual)
-    plan.forward.push_back(elementwise("embed", "mhc_expand", "expand_fwd", OpKind::elementwise, C, n * C, 0));
+    plan.forward.push_back(elementwise("embed", "mhc_expand", "mhc.expand_fwd", OpKind::mhc, C, n * C, 0));
   for (const auto& op : plan.forward) add_backward(op, plan);
   // The embedding gradient is a scatter-add into the table: a weight gradient.
   plan.backward_input.front().pass = Pass::backward_weight;
@@ -240,7 +240,7 @@ OpPlan head_plan(const Scenario& s) {
   OpPlan plan;
   const double C = double(s.model.hidden), n = s.mhc.n;
   if (s.mhc.variant != ResidualVariant::residual)
-    plan.forward.push_back(elementwise("head", "mhc_collapse", "collapse_fwd", OpKind::elementwise, n * C, C, 1.0));
+    plan.forward.push_back(elementwise("head", "mhc_collapse", "mhc.collapse_fwd", OpKind::mhc, n * C, C, 1.0));
   plan.forward.push_back(rmsnorm("head", "final_norm", C));
   plan.forward.push_back(gemm("head", "lm_head", 1, s.model.vocab / s.parallel.tp, s.model.hidden, 1, DType::bf16));
   plan.forward.push_back(elementwise("head", "cross_entropy", "cross_entropy_fwd", OpKind::elementwise,

@@ -44,7 +44,8 @@ struct Pricer {
       sc.B.add(class_of(op), t);
       if (is_ffn_post(op)) sc.B.high_priority_seconds += t;
     }
-    for (const auto& op : plan.recompute) sc.B.add(op.kind == OpKind::mhc ? "mhc_recompute" : "layer", price(op, tag));
+    // Recomputation exists only because of mHC (paper 4.3.2), the re-run sublayer norm included.
+    for (const auto& op : plan.recompute) sc.B.add("mhc_recompute", price(op, tag));
     for (const auto& op : plan.backward_weight) sc.W.add(class_of(op), price(op, tag));
   }
 };

@@ -129,7 +129,9 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
       TaskId c = add_node(g, node);
       TaskId a = add_node(g, a2a);
       boost::add_edge(c, a, g);
-      ends[v] = {{c}, {a}};
+      // Successors wait for both; the edge from c keeps the stream order visible as a compute
+      // predecessor, so waiting on the all-to-all is charged to it and not to time zero.
+      ends[v] = {{c}, {c, a}};
     } else {
       TaskId c = add_node(g, node);
       ends[v] = {{c}, {c}};

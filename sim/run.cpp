@@ -1,0 +1,93 @@
+#include "run.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "json_input.h"
+#include "model.h"
+#include "profile.h"
+#include "scenario_checks.h"
+
+namespace mhc {
+
+Scenario baseline_scenario(const Scenario& s) {
+  Scenario b = s;
+  b.mhc.variant = ResidualVariant::residual;
+  b.mhc.n = 1;
+  b.mhc.recompute = false;
+  b.mhc.high_priority_stream = false;
+  b.name = s.name + " (plain-residual baseline)";
+  return b;
+}
+
+double model_flops_per_step(const Scenario& s) {
+  const Scenario b = baseline_scenario(s);
+  auto forward_flops = [](const OpPlan& plan) {
+    double f = 0;
+    for (const auto& op : plan.forward)
+      if (op.kind != OpKind::mhc && op.kind != OpKind::residual) f += op.flops;
+    return f;
+  };
+  const double dense = forward_flops(layer_plan(b, LayerKind::dense_ffn));
+  const double moe = b.model.ffn.kind == FfnSpec::Kind::moe ? forward_flops(layer_plan(b, LayerKind::moe_ffn)) : 0.0;
+  double per_token = forward_flops(embedding_plan(b)) + forward_flops(head_plan(b));
+  for (int64_t l = 0; l < b.model.layers; ++l) per_token += layer_kind(b.model, l) == LayerKind::moe_ffn ? moe : dense;
+  // TP splits each GEMM over tp GPUs: the op list is one GPU's share.
+  per_token *= b.parallel.tp;
+  const double tokens = double(b.parallel.global_batch) * double(b.model.seq_len);
+  return 3.0 * per_token * tokens;
+}
+
+VariantRun run_variant(const Scenario& s, const CostModel& cost, const RunOptions& options) {
+  if (s.parallel.tp != 1)
+    throw InputError(s.file, "/parallelism/tp",
+                     "tensor-parallel communication is not simulated yet: mhcsim run needs tp = 1, got " +
+                         std::to_string(s.parallel.tp));
+  VariantRun v;
+  v.scenario = s;
+  v.costs = price_pipeline(s, cost);
+  v.schedule = scenario_schedule(s);
+  v.step = build_step_graph(s, v.schedule, v.costs);
+  const int ranks = v.schedule.ranks;
+
+  if (options.network) {
+    EngineResult r = simulate(s.cluster, v.step.graph, options.engine);
+    v.timings = std::move(r.timings);
+    v.step_time_s = r.makespan_s;
+    v.network_bytes_by_category = r.bytes_by_category;
+    v.network_bytes_by_link_class = r.bytes_by_link_class;
+    for (const auto& [cat, gpu_s] : r.exposed_comm_s_by_category) v.exposed_comm_s_by_category[cat] = gpu_s / ranks;
+    v.engine_wall_s = r.wall_seconds;
+    v.engine_activities = r.activities;
+  } else {
+    v.timings = evaluate_zero_cost(v.step.graph);
+    for (const auto& t : v.timings) v.step_time_s = std::max(v.step_time_s, t.end);
+  }
+  v.ranks = rank_stats(v.step.graph, v.timings, ranks);
+
+  // Compute stretched by communication kernels: busy time beyond the tasks' own seconds.
+  double own = 0, ran = 0;
+  for (TaskId id = 0; id < boost::num_vertices(v.step.graph); ++id) {
+    const auto& n = v.step.graph[id];
+    if (n.kind != NodeKind::compute || n.rank < 0) continue;
+    own += n.seconds;
+    ran += v.timings[id].end - v.timings[id].start;
+  }
+  v.compute_slowdown_s = std::max(0.0, ran - own) / ranks;
+
+  for (int r = 0; r < ranks; ++r)
+    v.memory.push_back(rank_memory(s, r, v.schedule.stage_of_chunk[r], v.ranks[r].peak_activations));
+  v.model_flops_per_step = model_flops_per_step(s);
+  return v;
+}
+
+RunResult run_scenario(const Scenario& s, const RunOptions& options) {
+  RunResult r;
+  r.profile = load_profile(s.profile);
+  const CostModel cost(r.profile);
+  r.mhc = run_variant(s, cost, options);
+  r.baseline = run_variant(baseline_scenario(s), cost, options);
+  return r;
+}
+
+}  // namespace mhc
