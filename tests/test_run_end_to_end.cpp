@@ -1,0 +1,143 @@
+// End-to-end properties of `mhcsim run` on the small scenario.
+#include <algorithm>
+#include <numeric>
+
+#include <gtest/gtest.h>
+
+#include "json_input.h"
+#include "model.h"
+#include "profile.h"
+#include "report.h"
+#include "run.h"
+#include "scenario_checks.h"
+
+using namespace mhc;
+
+namespace {
+const std::string kSmall = std::string(MHC_SOURCE_DIR) + "/scenarios/small.json";
+
+Scenario small(std::vector<std::string> overrides = {}) { return load_scenario(kSmall, overrides); }
+
+RunOptions zero_network() {
+  RunOptions o;
+  o.network = false;
+  return o;
+}
+
+double busy(const VariantRun& v, int r) { return v.ranks.at(r).busy; }
+}  // namespace
+
+TEST(Run, NEqualsOneMhcIsTheBaselinePlusItsKernels) {
+  auto s = small({"/mhc/n=1", "/mhc/recompute=false"});
+  auto r = run_scenario(s, zero_network());
+  // Same pipeline traffic, and each rank's extra busy time is exactly its mHC kernels.
+  EXPECT_DOUBLE_EQ(r.mhc.costs.pp_bytes_per_microbatch, r.baseline.costs.pp_bytes_per_microbatch);
+  double total_kernels = 0;
+  for (int rank = 0; rank < r.mhc.schedule.ranks; ++rank) {
+    auto m = rank_compute_by_class(r.mhc, rank), b = rank_compute_by_class(r.baseline, rank);
+    const double kernels = m["mhc_forward"] + m["mhc_backward"] - b["mhc_forward"] - b["mhc_backward"];
+    EXPECT_GT(kernels, 0);
+    EXPECT_NEAR(busy(r.mhc, rank) - busy(r.baseline, rank), kernels, 1e-12);
+    EXPECT_NEAR(m["layer"], b["layer"], 1e-12);
+    total_kernels += kernels;
+  }
+  // A longer task can lengthen the longest path by at most the work added.
+  const double delta = r.mhc.step_time_s - r.baseline.step_time_s;
+  EXPECT_GT(delta, 0);
+  EXPECT_LE(delta, total_kernels + 1e-12);
+}
+
+TEST(Run, OverheadGrowsWithN) {
+  double last = -1;
+  for (int n : {1, 2, 4, 8}) {
+    auto r = run_scenario(small({"/mhc/n=" + std::to_string(n)}), RunOptions{});
+    const double overhead = r.mhc.step_time_s / r.baseline.step_time_s - 1;
+    EXPECT_GT(overhead, last) << "n = " << n;
+    last = overhead;
+  }
+}
+
+TEST(Run, UnfusedCostsMoreByExactlyTheKernelTimeDifference) {
+  auto fused = run_scenario(small({"/mhc/recompute=false"}), zero_network());
+  auto unfused = run_scenario(small({"/mhc/recompute=false", "/mhc/fused=false"}), zero_network());
+  EXPECT_GT(unfused.mhc.step_time_s, fused.mhc.step_time_s);
+  EXPECT_DOUBLE_EQ(unfused.baseline.step_time_s, fused.baseline.step_time_s);
+
+  // Independently: price each variant's residual-stream kernels of one sublayer with the profile.
+  const Scenario s = small();
+  const CostModel cost(load_profile(s.profile));
+  const double T = double(s.parallel.micro_batch * s.model.seq_len);
+  auto sublayer_seconds = [&](bool is_fused, Pass pass) {
+    double t = 0;
+    for (const auto& op : residual_stream_ops(ResidualVariant::mhc, is_fused, s.mhc.n, s.model.hidden,
+                                              s.mhc.sinkhorn_iters, pass, "x"))
+      t += cost.price(op, T).seconds;
+    return t;
+  };
+  const double per_sublayer_fwd = sublayer_seconds(false, Pass::forward) - sublayer_seconds(true, Pass::forward);
+  const double per_sublayer_bwd =
+      sublayer_seconds(false, Pass::backward_input) - sublayer_seconds(true, Pass::backward_input);
+  ASSERT_GT(per_sublayer_fwd, 0);
+  for (int rank = 0; rank < fused.mhc.schedule.ranks; ++rank) {
+    // Every rank runs M forward and M backward chunks of its stage's 2 x layers sublayers.
+    const double sublayers = 2.0 * double(s.parallel.stage_layers[rank]) * double(s.parallel.micro_batches());
+    EXPECT_NEAR(busy(unfused.mhc, rank) - busy(fused.mhc, rank), sublayers * (per_sublayer_fwd + per_sublayer_bwd),
+                1e-9 * busy(fused.mhc, rank));
+  }
+}
+
+TEST(Run, ZeroCostNetworkEngineEqualsTheScheduleEvaluator) {
+  // The pipeline alone (compute and transfers) on a network with no latency and unbounded bandwidth.
+  auto s = small({"/cluster/nvlink/bandwidth_GBps=1e15", "/cluster/nvlink/latency_us=0",
+                  "/cluster/nics/bandwidth_GBps=1e15", "/cluster/nics/latency_us=0", "/cluster/gpu/comm_sms=0"});
+  const CostModel cost(load_profile(s.profile));
+  auto costs = price_pipeline(s, cost);
+  auto schedule = scenario_schedule(s);
+  StepGraphOptions pipeline_only;
+  pipeline_only.with_collectives = false;
+  auto step = build_step_graph(s, schedule, costs, pipeline_only);
+  auto engine = simulate(s.cluster, step.graph, EngineOptions{});
+  auto eval = evaluate_zero_cost(step.graph);
+  ASSERT_EQ(engine.timings.size(), eval.size());
+  double makespan = 0;
+  for (const auto& t : eval) makespan = std::max(makespan, t.end);
+  EXPECT_NEAR(engine.makespan_s, makespan, 1e-9 * makespan);
+  for (size_t i = 0; i < eval.size(); ++i) {
+    EXPECT_NEAR(engine.timings[i].start, eval[i].start, 1e-9 * makespan) << step.graph[i].name;
+    EXPECT_NEAR(engine.timings[i].end, eval[i].end, 1e-9 * makespan) << step.graph[i].name;
+  }
+}
+
+TEST(Run, ReportHasEveryKeyAndConsistentBreakdown) {
+  auto r = run_scenario(small(), RunOptions{});
+  auto j = report_json(r);
+  for (auto key : {"step_time_s", "baseline_step_time_s", "overhead_pct", "bubble", "memory", "io_per_token",
+                   "network_bytes", "mfu", "overhead_breakdown", "priced_ops"})
+    EXPECT_TRUE(j.contains(key)) << key;
+  const auto& b = j["overhead_breakdown"];
+  const double parts = b["mhc_kernels_s"]["total"].get<double>() + b["other_compute_s"].get<double>() +
+                       b["compute_slowdown_by_comm_sms_s"].get<double>() + b["bubble_s"].get<double>();
+  EXPECT_NEAR(parts, b["delta_step_s"].get<double>(), 1e-9);
+  EXPECT_NEAR(j["overhead_pct"].get<double>(),
+              100 * (j["step_time_s"].get<double>() / j["baseline_step_time_s"].get<double>() - 1), 1e-9);
+  // MFU = model FLOPs / (GPUs x peak x step).
+  const double gpus = r.mhc.scenario.cluster.total_gpus();
+  EXPECT_NEAR(j["mfu"]["mhc"].get<double>(),
+              r.mhc.model_flops_per_step / (gpus * j["mfu"]["peak_flops_per_gpu"].get<double>() * r.mhc.step_time_s), 1e-12);
+  // Pipeline bytes: n x C per token for mHC, C for the baseline, bf16.
+  EXPECT_DOUBLE_EQ(r.mhc.costs.pp_bytes_per_microbatch, 2048.0 * 4 * 1024 * 2);
+  EXPECT_DOUBLE_EQ(r.baseline.costs.pp_bytes_per_microbatch, 2048.0 * 1024 * 2);
+  // Every priced op says how and from what.
+  for (const auto& p : j["priced_ops"]) EXPECT_FALSE(p["source"].get<std::string>().empty()) << p["op"];
+}
+
+TEST(Run, TensorParallelismIsRefusedClearly) {
+  auto s = small();
+  s.parallel.tp = 2;
+  try {
+    run_scenario(s, RunOptions{});
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.path(), "/parallelism/tp");
+  }
+}
