@@ -6,6 +6,8 @@
 // them with a zero-byte message on their control mailbox (instant: see platform.cpp).
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <map>
 #include <memory>
 #include <stdexcept>
 
@@ -34,7 +36,9 @@ struct GpuState {
   bool wake_pending = false;
   int comm_active = 0;
   sg4::Mailbox* control = nullptr;
-  sg4::Mailbox* data = nullptr;
+  // Incoming flows, by their rate cap (0: none). SimGrid takes a comm's rate from the receiving
+  // side, so a capped flow must meet a get that carries the same cap: one mailbox per cap.
+  std::map<double, sg4::Mailbox*> data;
   sg4::Host* host = nullptr;
 };
 
@@ -72,6 +76,8 @@ class Runner {
   void comm_release(int gpu);
   int owner(TaskId t) const;
   void account(int src, int dst, double bytes, const std::string& category, double weight);
+  sg4::Mailbox* data_mailbox(int gpu, double cap);
+  double flow_cap(const Work& w) const { return w.flow >= 0 ? plans_[w.task]->flows[w.flow].rate_cap_Bps : 0.0; }
 
   const TaskGraph& graph_;
   Topology topology_;
@@ -181,6 +187,19 @@ int Runner::owner(TaskId t) const {
   int m = n.group.front();
   for (int g : n.group) m = std::min(m, g);
   return m;
+}
+
+// Mailboxes are all created before the actors run: creating one is a simcall, during which another
+// actor could find a half-made entry.
+sg4::Mailbox* Runner::data_mailbox(int gpu, double cap) {
+  auto [it, fresh] = gpus_[gpu].data.emplace(cap, nullptr);
+  if (fresh) {
+    if (running_) throw std::logic_error("data mailbox created while the simulation runs");
+    char name[64];
+    std::snprintf(name, sizeof name, "d%d/%.17g", gpu, cap);
+    it->second = sg4::Mailbox::by_name(name);
+  }
+  return it->second;
 }
 
 void Runner::push(int gpu, Work w) {
@@ -296,7 +315,7 @@ void Runner::start(int gpu, const Work& w, std::vector<sg4::ActivityPtr>& acts, 
         bytes = f.wire_bytes, cap = f.rate_cap_Bps, dst = f.dst;
       }
       auto payload = reinterpret_cast<void*>(encode(w.task, w.flow));
-      sg4::CommPtr c = gpus_[dst].data->put_init(payload, static_cast<uint64_t>(std::llround(bytes)));
+      sg4::CommPtr c = data_mailbox(dst, cap)->put_init(payload, static_cast<uint64_t>(std::llround(bytes)));
       if (cap > 0) c->set_rate(cap);
       c->start();
       acts.push_back(c);
@@ -305,7 +324,9 @@ void Runner::start(int gpu, const Work& w, std::vector<sg4::ActivityPtr>& acts, 
     }
     case Role::recv: {
       auto slot = std::make_unique<void*>(nullptr);
-      sg4::CommPtr c = gpus_[gpu].data->get_init()->set_dst_data(slot.get(), sizeof(void*));
+      double cap = flow_cap(w);
+      sg4::CommPtr c = data_mailbox(gpu, cap)->get_init()->set_dst_data(slot.get(), sizeof(void*));
+      if (cap > 0) c->set_rate(cap);
       c->start();
       acts.push_back(c);
       info.push_back({Role::recv, w.task, std::move(slot)});
@@ -367,7 +388,10 @@ EngineResult Runner::run() {
                                    "--log=root.thres:critical",
                                    "--cfg=network/model:CM02",
                                    "--cfg=network/crosstraffic:0",
-                                   "--cfg=network/TCP-gamma:0",
+                                   // TCP-gamma caps a flow at gamma / (2 x latency). 0 disables the cap but also
+                                   // drops Comm::set_rate (LL's bandwidth cap); 1e9 B puts the cap at
+                                   // >= 1e13 B/s on any route here, far above every link.
+                                   "--cfg=network/TCP-gamma:1e9",
                                    "--cfg=contexts/factory:raw",
                                    "--cfg=contexts/stack-size:256"};
   std::vector<char*> argv;
@@ -381,8 +405,11 @@ EngineResult Runner::run() {
     GpuState& s = gpus_[g];
     s.host = platform_.gpu_hosts[g];
     s.control = sg4::Mailbox::by_name("c" + std::to_string(g));
-    s.data = sg4::Mailbox::by_name("d" + std::to_string(g));
   }
+  for (int g : gpus_used_) data_mailbox(g, 0.0);
+  for (TaskId v = 0; v < n; ++v)
+    if (plans_[v])
+      for (const Flow& f : plans_[v]->flows) data_mailbox(f.dst, f.rate_cap_Bps);
   all_done_ = sg4::Semaphore::create(0);
   for (TaskId v = 0; v < n; ++v)  // before the actors run: queued work needs no wake-up
     if (remaining_[v] == 0) make_ready(v);

@@ -117,3 +117,12 @@ TEST(EngineCollectives, CollectivesSharingNicsSlowEachOther) {
   EXPECT_GT(r2.timings[0].end, r.timings[0].end * 1.5);
   EXPECT_DOUBLE_EQ(r2.bytes_by_category.at("ep"), 2 * 1e9);  // half of each buffer leaves each GPU
 }
+
+TEST(EngineCollectives, LowLatencyProtocolBandwidthCapHolds) {
+  ClusterSpec c = h100_cluster(1);
+  const double S = 1 << 20;
+  double sim = run_one(c, CollectiveOp::all_reduce, range(0, 8), S, NcclAlgo::ring, NcclProto::ll);
+  // LL: half the NVLink bandwidth, capped at 141 GB/s on one Hopper node.
+  double closed = (6.6 + 14 * 0.6) * 1e-6 + 2.0 * 7 / 8 * S / 141e9;
+  EXPECT_NEAR(sim / closed, 1.0, 1e-6);
+}
