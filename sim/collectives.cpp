@@ -66,12 +66,15 @@ void tree_flows(const std::vector<std::vector<int>>& nodes, int channels, double
         fs.add(member(i, j + 1), member(i, j), share);
         fs.add(member(i, j), member(i, j + 1), share);
       }
-    for (int k = 1; k < N; ++k) {  // binary tree over nodes, mirrored on odd channels
-      int child = k, parent = (k - 1) / 2;
-      if (c % 2 == 1) child = N - 1 - child, parent = N - 1 - parent;
-      fs.add(member(child, 0), member(parent, 0), share);
-      fs.add(member(parent, 0), member(child, 0), share);
-    }
+    // NCCL's double binary tree: half of the channel's data on a binary tree over the nodes, half
+    // on its mirror image, so a node that is interior in one is a leaf in the other.
+    for (int tree = 0; tree < 2; ++tree)
+      for (int k = 1; k < N; ++k) {
+        int child = k, parent = (k - 1) / 2;
+        if (tree == 1) child = N - 1 - child, parent = N - 1 - parent;
+        fs.add(member(child, 0), member(parent, 0), share / 2);
+        fs.add(member(parent, 0), member(child, 0), share / 2);
+      }
   }
 }
 

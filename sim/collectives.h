@@ -6,9 +6,9 @@
 //     on a node (1 inside one node); channel c visits every node once, entering node i at position
 //     (c * ppn / C - i) mod ppn of the node's group members and leaving by the GPU before it, so
 //     consecutive nodes are joined on one rail; each channel carries 1/C of the data.
-//   tree (all-reduce across nodes): per channel a chain through each node's members and a binary
-//     tree over the nodes (mirrored on odd channels, NCCL's double binary tree); every edge carries
-//     the channel's share up (reduce) and down (broadcast).
+//   tree (all-reduce across nodes): per channel a chain through each node's members and, between
+//     the chains' heads, NCCL's double binary tree over the nodes (a binary tree and its mirror image,
+//     half of the channel's data each); every edge carries its share up (reduce) and down (broadcast).
 //   nvls (all-reduce inside one node): every GPU sends its buffer to the switch and reads the result.
 //   direct (all-to-all, send/recv): one flow per ordered pair, bytes / p each.
 // Wire bytes are data bytes / wire_efficiency(algo, proto); LL's bandwidth cap becomes a rate cap.
