@@ -21,7 +21,8 @@ const char* const kCollectiveUsage =
     "  2) and prints a table like nccl-tests: size, count and type (float), time (us), algbw and\n"
     "  busbw (GB/s), then the algorithm/protocol chosen and NCCL's closed-form time. Size is the\n"
     "  buffer nccl-tests reports (all-gather: the gathered output; reduce-scatter: the full input).\n"
-    "  Latency and bandwidth constants follow NCCL 2.23 (src/graph/tuning.cc); see README.";
+    "  Latency and bandwidth constants follow NCCL 2.23 (src/graph/tuning.cc); the time column is the\n"
+    "  SimGrid simulation of the algorithm's flows, nccl-model is NCCL's own tuner formula.";
 
 double parse_size(const std::string& text, const std::string& flag) {
   auto fail = [&] { throw InputError("mhcsim collective", flag, "expected a size in bytes like 8, 1K, 4M or 2G, got '" + text + "'"); };
