@@ -436,8 +436,9 @@ EngineResult Runner::run() {
 EngineResult simulate_here(const ClusterSpec& cluster, const TaskGraph& graph, const EngineOptions& options) {
   auto t0 = std::chrono::steady_clock::now();
   EngineResult r;
-  if (options.fold_replicas) {
-    FoldedGraph f = fold_replicas(cluster, graph);
+  FoldedGraph f;
+  if (options.fold_replicas) f = fold_replicas(cluster, graph);
+  if (options.fold_replicas && !f.identity) {
     Runner runner(cluster, f.graph, options, f.multiplicity);
     EngineResult folded = runner.run();
     r = unfold_result(graph, f, folded);
