@@ -15,12 +15,13 @@ namespace mhc {
 
 const char* const kCollectiveUsage =
     "mhcsim collective --op OP --cluster FILE --gpus G [--min B] [--max B] [--factor F]\n"
-    "                  [--algo ring|tree|nvls|direct] [--proto LL|LL128|Simple]\n"
+    "                  [--algo ring|tree|nvls|direct|rail] [--proto LL|LL128|Simple]\n"
     "  OP: all_reduce, reduce_scatter, all_gather, all_to_all, sendrecv. Runs OP on the first G GPUs\n"
     "  of the cluster for sizes min, min*F, ... max (bytes, suffixes K M G = 1024^n; defaults 1K, 1G,\n"
     "  2) and prints a table like nccl-tests: size, count and type (float), time (us), algbw and\n"
     "  busbw (GB/s), then the algorithm/protocol chosen and NCCL's closed-form time. Size is the\n"
     "  buffer nccl-tests reports (all-gather: the gathered output; reduce-scatter: the full input).\n"
+    "  --algo rail (all_to_all only) is DeepEP's NVLink-forwarded all-to-all, not an NCCL algorithm.\n"
     "  Latency and bandwidth constants follow NCCL 2.23 (src/graph/tuning.cc); the time column is the\n"
     "  SimGrid simulation of the algorithm's flows, nccl-model is NCCL's own tuner formula.";
 

@@ -90,7 +90,8 @@ CollectivePlan plan_collective(const Topology& t, CollectiveOp op, const std::ve
                                const CollectiveOptions& o) {
   CommGroupShape shape = group_shape(t.cluster(), group);
   CollectivePlan plan;
-  plan.choice = nccl_select(op, shape, bytes, o.algo ? &*o.algo : nullptr, o.proto ? &*o.proto : nullptr);
+  std::optional<NcclAlgo> algo = op == CollectiveOp::all_to_all && o.all_to_all_algo ? o.all_to_all_algo : o.algo;
+  plan.choice = nccl_select(op, shape, bytes, algo ? &*algo : nullptr, o.proto ? &*o.proto : nullptr);
   if (!plan.choice.valid)
     throw std::invalid_argument(std::string("NCCL cannot run ") + to_string(op) + " with the requested " +
                                 "algorithm/protocol on this group");
@@ -117,6 +118,17 @@ CollectivePlan plan_collective(const Topology& t, CollectiveOp op, const std::ve
       std::vector<int> all(group.begin(), group.end());
       for (int s : all)
         for (int d : all) fs.add(s, d, bytes / P);
+      break;
+    }
+    case NcclAlgo::rail: {
+      const int N = static_cast<int>(nodes.size());
+      const int ppn = static_cast<int>(nodes[0].size());
+      for (int i = 0; i < N; ++i)
+        for (int j = 0; j < ppn; ++j) {
+          for (int k = 0; k < ppn; ++k) fs.add(nodes[i][j], nodes[i][k], bytes * N / P);
+          for (int d = 0; d < N; ++d)
+            if (d != i) fs.add(nodes[i][j], nodes[d][j], bytes * ppn / P);
+        }
       break;
     }
   }
