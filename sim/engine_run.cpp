@@ -1,5 +1,6 @@
 // The simulation itself (runs in simulate()'s child process): one SimGrid actor per GPU, each an
-// event loop over its own activities (exec for compute, mailbox put/get for flows, an exec on a
+// event loop over its own activities (exec for compute, mailbox puts for flows into mailboxes with
+// a permanent receiver, so a flow starts when posted and its sender sees it end; an exec on a
 // many-core timer host for NCCL latency terms) with Activity::wait_any, the pattern SIMGRID-NOTES
 // measured fastest. Dependencies are tracked here, outside SimGrid: when a task's last predecessor
 // ends, the actor that saw it queues the task's work on the actors that must start it and wakes
@@ -23,7 +24,7 @@ namespace {
 
 namespace sg4 = simgrid::s4u;
 
-enum class Role : uint8_t { compute, send, recv, timer, instant, control };
+enum class Role : uint8_t { compute, send, timer, instant, control };
 
 struct Work {
   TaskId task;
@@ -46,14 +47,14 @@ struct GpuState {
 struct Waiting {
   Role role;
   TaskId task;
-  std::unique_ptr<void*> slot;  // where a get stores its payload
+  std::unique_ptr<void*> slot;  // where the control get stores its payload
+  int flow = -1;
 };
 
 // A flow's payload names its task (never null: SimGrid takes a null payload for "not a sender").
 uintptr_t encode(TaskId task, int flow) {
   return (static_cast<uintptr_t>(task + 1) << 32) | static_cast<uint32_t>(flow + 1);
 }
-TaskId decode_task(uintptr_t v) { return static_cast<TaskId>((v >> 32) - 1); }
 
 class Runner {
  public:
@@ -71,13 +72,13 @@ class Runner {
   void finish(TaskId t);
   void make_ready(TaskId t);
   void start_flows(TaskId t);
+  void drain(int gpu);
   void push(int gpu, Work w);
   void comm_acquire(int gpu);
   void comm_release(int gpu);
   int owner(TaskId t) const;
   void account(int src, int dst, double bytes, const std::string& category, double weight);
   sg4::Mailbox* data_mailbox(int gpu, double cap);
-  double flow_cap(const Work& w) const { return w.flow >= 0 ? plans_[w.task]->flows[w.flow].rate_cap_Bps : 0.0; }
 
   const TaskGraph& graph_;
   Topology topology_;
@@ -235,7 +236,6 @@ void Runner::make_ready(TaskId t) {
         comm_acquire(n.src_gpu);
         comm_acquire(n.dst_gpu);
         push(n.src_gpu, {t, Role::send, -1});
-        push(n.dst_gpu, {t, Role::recv, -1});
       }
       break;
     case NodeKind::collective: {
@@ -263,7 +263,6 @@ void Runner::start_flows(TaskId t) {
   }
   for (size_t f = 0; f < p.flows.size(); ++f) {
     push(p.flows[f].src, {t, Role::send, static_cast<int>(f)});
-    push(p.flows[f].dst, {t, Role::recv, static_cast<int>(f)});
   }
 }
 
@@ -319,23 +318,19 @@ void Runner::start(int gpu, const Work& w, std::vector<sg4::ActivityPtr>& acts, 
       if (cap > 0) c->set_rate(cap);
       c->start();
       acts.push_back(c);
-      info.push_back({Role::send, w.task, nullptr});
-      break;
-    }
-    case Role::recv: {
-      auto slot = std::make_unique<void*>(nullptr);
-      double cap = flow_cap(w);
-      sg4::CommPtr c = data_mailbox(gpu, cap)->get_init()->set_dst_data(slot.get(), sizeof(void*));
-      if (cap > 0) c->set_rate(cap);
-      c->start();
-      acts.push_back(c);
-      info.push_back({Role::recv, w.task, std::move(slot)});
+      info.push_back({Role::send, w.task, nullptr, w.flow});
       break;
     }
     case Role::instant: finish(w.task); return;
     case Role::control: return;
   }
   ++activities_;
+}
+
+// Arrived flows wait in their receiver's mailboxes until taken; take the finished ones in order.
+void Runner::drain(int gpu) {
+  for (auto& [cap, mb] : gpus_[gpu].data)
+    while (mb->ready()) mb->get<void>();
 }
 
 void Runner::gpu_loop(int gpu) {
@@ -366,14 +361,15 @@ void Runner::gpu_loop(int gpu) {
     switch (w.role) {
       case Role::compute: finish(w.task); break;
       case Role::timer: start_flows(w.task); break;
-      case Role::recv: {
-        TaskId t = decode_task(reinterpret_cast<uintptr_t>(*w.slot));
+      case Role::send: {  // the flow has arrived (receivers are permanent: see run())
+        TaskId t = w.task;
         if (graph_[t].kind == NodeKind::transfer || --outstanding_[t] == 0) finish(t);
         break;
       }
       case Role::control: post_control(); break;
-      default: break;  // a send's end is seen by its receiver
+      default: break;
     }
+    drain(gpu);
   }
 }
 
@@ -420,6 +416,9 @@ EngineResult Runner::run() {
     auto pid = static_cast<size_t>(a->get_pid());
     if (gpu_of_pid_.size() <= pid) gpu_of_pid_.resize(pid + 1, -1);
     gpu_of_pid_[pid] = g;
+    // Permanent receivers: a flow starts the moment its sender posts it and the sender sees it end,
+    // so the receiving GPU needs no activity and no wake-up per flow.
+    for (auto& [cap, mb] : gpus_[g].data) mb->set_receiver(a);
   }
   sg4::Actor::create("main", platform_.timer_host, [this] { all_done_->acquire(); });
   engine.run();
