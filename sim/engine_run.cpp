@@ -287,7 +287,7 @@ void Runner::finish(TaskId first) {
   }
 }
 
-void Runner::start(int gpu, const Work& w, std::vector<sg4::ActivityPtr>& acts, std::vector<Waiting>& info) {
+void Runner::start(int /*gpu*/, const Work& w, std::vector<sg4::ActivityPtr>& acts, std::vector<Waiting>& info) {
   const TaskNode& n = graph_[w.task];
   switch (w.role) {
     case Role::compute: {
