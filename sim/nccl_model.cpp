@@ -172,8 +172,8 @@ NcclEstimate nccl_estimate(CollectiveOp op, const CommGroupShape& g, NcclAlgo al
   e.algo = algo;
   e.proto = proto;
   const int p = g.ranks, ppn = g.ranks_per_node, nodes = g.nodes, pi = proto_index(proto);
-  if (p < 2) {  // nothing to move
-    e.valid = algo == NcclAlgo::ring;
+  if (p < 2) {  // nothing to move: any algorithm does it in no time
+    e.valid = true;
     e.alg_bw_Bps = inf;
     return e;
   }
