@@ -66,12 +66,15 @@ void tree_flows(const std::vector<std::vector<int>>& nodes, int channels, double
         fs.add(member(i, j + 1), member(i, j), share);
         fs.add(member(i, j), member(i, j + 1), share);
       }
-    for (int k = 1; k < N; ++k) {  // binary tree over nodes, mirrored on odd channels
-      int child = k, parent = (k - 1) / 2;
-      if (c % 2 == 1) child = N - 1 - child, parent = N - 1 - parent;
-      fs.add(member(child, 0), member(parent, 0), share);
-      fs.add(member(parent, 0), member(child, 0), share);
-    }
+    // NCCL's double binary tree: half of the channel's data on a binary tree over the nodes, half
+    // on its mirror image, so a node that is interior in one is a leaf in the other.
+    for (int tree = 0; tree < 2; ++tree)
+      for (int k = 1; k < N; ++k) {
+        int child = k, parent = (k - 1) / 2;
+        if (tree == 1) child = N - 1 - child, parent = N - 1 - parent;
+        fs.add(member(child, 0), member(parent, 0), share / 2);
+        fs.add(member(parent, 0), member(child, 0), share / 2);
+      }
   }
 }
 
@@ -87,7 +90,8 @@ CollectivePlan plan_collective(const Topology& t, CollectiveOp op, const std::ve
                                const CollectiveOptions& o) {
   CommGroupShape shape = group_shape(t.cluster(), group);
   CollectivePlan plan;
-  plan.choice = nccl_select(op, shape, bytes, o.algo ? &*o.algo : nullptr, o.proto ? &*o.proto : nullptr);
+  std::optional<NcclAlgo> algo = op == CollectiveOp::all_to_all && o.all_to_all_algo ? o.all_to_all_algo : o.algo;
+  plan.choice = nccl_select(op, shape, bytes, algo ? &*algo : nullptr, o.proto ? &*o.proto : nullptr);
   if (!plan.choice.valid)
     throw std::invalid_argument(std::string("NCCL cannot run ") + to_string(op) + " with the requested " +
                                 "algorithm/protocol on this group");
@@ -114,6 +118,17 @@ CollectivePlan plan_collective(const Topology& t, CollectiveOp op, const std::ve
       std::vector<int> all(group.begin(), group.end());
       for (int s : all)
         for (int d : all) fs.add(s, d, bytes / P);
+      break;
+    }
+    case NcclAlgo::rail: {
+      const int N = static_cast<int>(nodes.size());
+      const int ppn = static_cast<int>(nodes[0].size());
+      for (int i = 0; i < N; ++i)
+        for (int j = 0; j < ppn; ++j) {
+          for (int k = 0; k < ppn; ++k) fs.add(nodes[i][j], nodes[i][k], bytes * N / P);
+          for (int d = 0; d < N; ++d)
+            if (d != i) fs.add(nodes[i][j], nodes[d][j], bytes * ppn / P);
+        }
       break;
     }
   }

@@ -6,11 +6,14 @@
 //     on a node (1 inside one node); channel c visits every node once, entering node i at position
 //     (c * ppn / C - i) mod ppn of the node's group members and leaving by the GPU before it, so
 //     consecutive nodes are joined on one rail; each channel carries 1/C of the data.
-//   tree (all-reduce across nodes): per channel a chain through each node's members and a binary
-//     tree over the nodes (mirrored on odd channels, NCCL's double binary tree); every edge carries
-//     the channel's share up (reduce) and down (broadcast).
+//   tree (all-reduce across nodes): per channel a chain through each node's members and, between
+//     the chains' heads, NCCL's double binary tree over the nodes (a binary tree and its mirror image,
+//     half of the channel's data each); every edge carries its share up (reduce) and down (broadcast).
 //   nvls (all-reduce inside one node): every GPU sends its buffer to the switch and reads the result.
 //   direct (all-to-all, send/recv): one flow per ordered pair, bytes / p each.
+//   rail (all-to-all, DeepEP-style): to another node, one flow to the member with the same position
+//     on that node carrying everything for that node (ppn x bytes / p); inside a node, one flow per
+//     pair carrying its own share plus what the sender forwards for the other nodes (nodes x bytes/p).
 // Wire bytes are data bytes / wire_efficiency(algo, proto); LL's bandwidth cap becomes a rate cap.
 // The latency term is NCCL's latency minus the longest wire latency of the flows (the flows pay that
 // themselves), so an uncontended ring equals NCCL's closed form.
@@ -30,6 +33,9 @@ namespace mhc {
 struct CollectiveOptions {
   std::optional<NcclAlgo> algo;    // like NCCL_ALGO; unset: NCCL-like choice by the closed form
   std::optional<NcclProto> proto;  // like NCCL_PROTO
+  // All-to-all only (overrides `algo` for it): NcclAlgo::rail models DeepEP's NVLink-forwarded
+  // all-to-all (DeepSeek-V3's MoE dispatch/combine) with ~3x fewer flows than direct.
+  std::optional<NcclAlgo> all_to_all_algo;
 };
 
 struct Flow {

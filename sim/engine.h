@@ -14,9 +14,11 @@
 //   share links max-min fairly (SimGrid CM02, see platform.h). No NCCL latency is added.
 // - Collective: NCCL's latency term, then the algorithm's flows (collectives.h); the task ends when
 //   its last flow ends.
-// - Network settings: CM02 with crosstraffic 0 and TCP-gamma 0 (a lone transfer takes exactly
-//   latency + bytes/bandwidth, no TCP window cap, no reverse traffic), every route the same raw
-//   latency for SimGrid's sharing weights and its real latency restored per route (SIMGRID-NOTES).
+// - Network settings: CM02 with crosstraffic 0 (no reverse traffic) and TCP-gamma 1e9 B (the TCP
+//   window cap gamma/(2 x latency) lands far above every link; gamma 0 would also remove it but makes
+//   SimGrid ignore Comm::set_rate, which LL's bandwidth cap needs), so a lone transfer takes exactly
+//   latency + bytes/bandwidth; every route has the same raw latency for SimGrid's sharing weights
+//   and its real latency restored per route (SIMGRID-NOTES "RTT-unfairness").
 // Each simulate() runs SimGrid in a fork()ed child (SimGrid allows one simulation per process) and
 // returns the result through a pipe; errors in the child come back as exceptions.
 #pragma once

@@ -1,11 +1,14 @@
 // The simulation itself (runs in simulate()'s child process): one SimGrid actor per GPU, each an
-// event loop over its own activities (exec for compute, mailbox put/get for flows, an exec on a
+// event loop over its own activities (exec for compute, mailbox puts for flows into mailboxes with
+// a permanent receiver, so a flow starts when posted and its sender sees it end; an exec on a
 // many-core timer host for NCCL latency terms) with Activity::wait_any, the pattern SIMGRID-NOTES
 // measured fastest. Dependencies are tracked here, outside SimGrid: when a task's last predecessor
 // ends, the actor that saw it queues the task's work on the actors that must start it and wakes
 // them with a zero-byte message on their control mailbox (instant: see platform.cpp).
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <map>
 #include <memory>
 #include <stdexcept>
 
@@ -21,7 +24,7 @@ namespace {
 
 namespace sg4 = simgrid::s4u;
 
-enum class Role : uint8_t { compute, send, recv, timer, instant, control };
+enum class Role : uint8_t { compute, send, timer, instant, control };
 
 struct Work {
   TaskId task;
@@ -34,7 +37,9 @@ struct GpuState {
   bool wake_pending = false;
   int comm_active = 0;
   sg4::Mailbox* control = nullptr;
-  sg4::Mailbox* data = nullptr;
+  // Incoming flows, by their rate cap (0: none). SimGrid takes a comm's rate from the receiving
+  // side, so a capped flow must meet a get that carries the same cap: one mailbox per cap.
+  std::map<double, sg4::Mailbox*> data;
   sg4::Host* host = nullptr;
 };
 
@@ -42,14 +47,14 @@ struct GpuState {
 struct Waiting {
   Role role;
   TaskId task;
-  std::unique_ptr<void*> slot;  // where a get stores its payload
+  std::unique_ptr<void*> slot;  // where the control get stores its payload
+  int flow = -1;
 };
 
 // A flow's payload names its task (never null: SimGrid takes a null payload for "not a sender").
 uintptr_t encode(TaskId task, int flow) {
   return (static_cast<uintptr_t>(task + 1) << 32) | static_cast<uint32_t>(flow + 1);
 }
-TaskId decode_task(uintptr_t v) { return static_cast<TaskId>((v >> 32) - 1); }
 
 class Runner {
  public:
@@ -67,11 +72,13 @@ class Runner {
   void finish(TaskId t);
   void make_ready(TaskId t);
   void start_flows(TaskId t);
+  void drain(int gpu);
   void push(int gpu, Work w);
   void comm_acquire(int gpu);
   void comm_release(int gpu);
   int owner(TaskId t) const;
   void account(int src, int dst, double bytes, const std::string& category, double weight);
+  sg4::Mailbox* data_mailbox(int gpu, double cap);
 
   const TaskGraph& graph_;
   Topology topology_;
@@ -183,6 +190,19 @@ int Runner::owner(TaskId t) const {
   return m;
 }
 
+// Mailboxes are all created before the actors run: creating one is a simcall, during which another
+// actor could find a half-made entry.
+sg4::Mailbox* Runner::data_mailbox(int gpu, double cap) {
+  auto [it, fresh] = gpus_[gpu].data.emplace(cap, nullptr);
+  if (fresh) {
+    if (running_) throw std::logic_error("data mailbox created while the simulation runs");
+    char name[64];
+    std::snprintf(name, sizeof name, "d%d/%.17g", gpu, cap);
+    it->second = sg4::Mailbox::by_name(name);
+  }
+  return it->second;
+}
+
 void Runner::push(int gpu, Work w) {
   GpuState& s = gpus_[gpu];
   s.queue.push_back(w);
@@ -216,7 +236,6 @@ void Runner::make_ready(TaskId t) {
         comm_acquire(n.src_gpu);
         comm_acquire(n.dst_gpu);
         push(n.src_gpu, {t, Role::send, -1});
-        push(n.dst_gpu, {t, Role::recv, -1});
       }
       break;
     case NodeKind::collective: {
@@ -244,7 +263,6 @@ void Runner::start_flows(TaskId t) {
   }
   for (size_t f = 0; f < p.flows.size(); ++f) {
     push(p.flows[f].src, {t, Role::send, static_cast<int>(f)});
-    push(p.flows[f].dst, {t, Role::recv, static_cast<int>(f)});
   }
 }
 
@@ -269,7 +287,7 @@ void Runner::finish(TaskId first) {
   }
 }
 
-void Runner::start(int gpu, const Work& w, std::vector<sg4::ActivityPtr>& acts, std::vector<Waiting>& info) {
+void Runner::start(int /*gpu*/, const Work& w, std::vector<sg4::ActivityPtr>& acts, std::vector<Waiting>& info) {
   const TaskNode& n = graph_[w.task];
   switch (w.role) {
     case Role::compute: {
@@ -296,25 +314,23 @@ void Runner::start(int gpu, const Work& w, std::vector<sg4::ActivityPtr>& acts, 
         bytes = f.wire_bytes, cap = f.rate_cap_Bps, dst = f.dst;
       }
       auto payload = reinterpret_cast<void*>(encode(w.task, w.flow));
-      sg4::CommPtr c = gpus_[dst].data->put_init(payload, static_cast<uint64_t>(std::llround(bytes)));
+      sg4::CommPtr c = data_mailbox(dst, cap)->put_init(payload, static_cast<uint64_t>(std::llround(bytes)));
       if (cap > 0) c->set_rate(cap);
       c->start();
       acts.push_back(c);
-      info.push_back({Role::send, w.task, nullptr});
-      break;
-    }
-    case Role::recv: {
-      auto slot = std::make_unique<void*>(nullptr);
-      sg4::CommPtr c = gpus_[gpu].data->get_init()->set_dst_data(slot.get(), sizeof(void*));
-      c->start();
-      acts.push_back(c);
-      info.push_back({Role::recv, w.task, std::move(slot)});
+      info.push_back({Role::send, w.task, nullptr, w.flow});
       break;
     }
     case Role::instant: finish(w.task); return;
     case Role::control: return;
   }
   ++activities_;
+}
+
+// Arrived flows wait in their receiver's mailboxes until taken; take the finished ones in order.
+void Runner::drain(int gpu) {
+  for (auto& [cap, mb] : gpus_[gpu].data)
+    while (mb->ready()) mb->get<void>();
 }
 
 void Runner::gpu_loop(int gpu) {
@@ -345,14 +361,15 @@ void Runner::gpu_loop(int gpu) {
     switch (w.role) {
       case Role::compute: finish(w.task); break;
       case Role::timer: start_flows(w.task); break;
-      case Role::recv: {
-        TaskId t = decode_task(reinterpret_cast<uintptr_t>(*w.slot));
+      case Role::send: {  // the flow has arrived (receivers are permanent: see run())
+        TaskId t = w.task;
         if (graph_[t].kind == NodeKind::transfer || --outstanding_[t] == 0) finish(t);
         break;
       }
       case Role::control: post_control(); break;
-      default: break;  // a send's end is seen by its receiver
+      default: break;
     }
+    drain(gpu);
   }
 }
 
@@ -367,7 +384,10 @@ EngineResult Runner::run() {
                                    "--log=root.thres:critical",
                                    "--cfg=network/model:CM02",
                                    "--cfg=network/crosstraffic:0",
-                                   "--cfg=network/TCP-gamma:0",
+                                   // TCP-gamma caps a flow at gamma / (2 x latency). 0 disables the cap but also
+                                   // drops Comm::set_rate (LL's bandwidth cap); 1e9 B puts the cap at
+                                   // >= 1e13 B/s on any route here, far above every link.
+                                   "--cfg=network/TCP-gamma:1e9",
                                    "--cfg=contexts/factory:raw",
                                    "--cfg=contexts/stack-size:256"};
   std::vector<char*> argv;
@@ -381,8 +401,11 @@ EngineResult Runner::run() {
     GpuState& s = gpus_[g];
     s.host = platform_.gpu_hosts[g];
     s.control = sg4::Mailbox::by_name("c" + std::to_string(g));
-    s.data = sg4::Mailbox::by_name("d" + std::to_string(g));
   }
+  for (int g : gpus_used_) data_mailbox(g, 0.0);
+  for (TaskId v = 0; v < n; ++v)
+    if (plans_[v])
+      for (const Flow& f : plans_[v]->flows) data_mailbox(f.dst, f.rate_cap_Bps);
   all_done_ = sg4::Semaphore::create(0);
   for (TaskId v = 0; v < n; ++v)  // before the actors run: queued work needs no wake-up
     if (remaining_[v] == 0) make_ready(v);
@@ -393,6 +416,9 @@ EngineResult Runner::run() {
     auto pid = static_cast<size_t>(a->get_pid());
     if (gpu_of_pid_.size() <= pid) gpu_of_pid_.resize(pid + 1, -1);
     gpu_of_pid_[pid] = g;
+    // Permanent receivers: a flow starts the moment its sender posts it and the sender sees it end,
+    // so the receiving GPU needs no activity and no wake-up per flow.
+    for (auto& [cap, mb] : gpus_[g].data) mb->set_receiver(a);
   }
   sg4::Actor::create("main", platform_.timer_host, [this] { all_done_->acquire(); });
   engine.run();
@@ -409,8 +435,9 @@ EngineResult Runner::run() {
 EngineResult simulate_here(const ClusterSpec& cluster, const TaskGraph& graph, const EngineOptions& options) {
   auto t0 = std::chrono::steady_clock::now();
   EngineResult r;
-  if (options.fold_replicas) {
-    FoldedGraph f = fold_replicas(cluster, graph);
+  FoldedGraph f;
+  if (options.fold_replicas) f = fold_replicas(cluster, graph);
+  if (options.fold_replicas && !f.identity) {
     Runner runner(cluster, f.graph, options, f.multiplicity);
     EngineResult folded = runner.run();
     r = unfold_result(graph, f, folded);

@@ -74,11 +74,15 @@ FoldedGraph fold_replicas(const ClusterSpec& cluster, const TaskGraph& g) {
   // Components in order of their first task; each with its tasks in id order.
   std::map<size_t, std::vector<TaskId>> parts;
   for (size_t v = 0; v < n; ++v) parts[uf.find(v)].push_back(v);
+  FoldedGraph f;
+  if (parts.size() <= 1) {
+    f.identity = true;
+    return f;
+  }
 
   const int gpn = cluster.gpus_per_node;
   const int npl = cluster.nodes_per_leaf > 0 ? std::min(cluster.nodes_per_leaf, cluster.nodes) : cluster.nodes;
   std::map<std::string, std::vector<TaskId>*> representative;  // signature -> representative's tasks
-  FoldedGraph f;
   f.stands_for.assign(n, 0);
   std::vector<TaskId> folded_id(n, static_cast<TaskId>(-1));
   std::vector<std::pair<std::vector<TaskId>*, std::vector<TaskId>*>> copies;  // (part, its representative)
@@ -130,6 +134,11 @@ FoldedGraph fold_replicas(const ClusterSpec& cluster, const TaskGraph& g) {
     } else {
       copies.push_back({&tasks, it->second});
     }
+  }
+  if (copies.empty()) {  // every part is unique
+    FoldedGraph none;
+    none.identity = true;
+    return none;
   }
   for (size_t v = 0; v < n; ++v)
     if (folded_id[v] != static_cast<TaskId>(-1)) {

@@ -24,6 +24,7 @@ namespace mhc {
 struct EngineResult;
 
 struct FoldedGraph {
+  bool identity = false;            // nothing folds: run the input graph itself (graph left empty)
   TaskGraph graph;                  // the representatives' tasks
   std::vector<TaskId> original;     // folded id -> id in the input graph
   std::vector<double> multiplicity; // folded id -> how many identical copies it stands for

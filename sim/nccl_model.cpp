@@ -47,7 +47,8 @@ const char* to_string(NcclAlgo a) {
     case NcclAlgo::ring: return "ring";
     case NcclAlgo::tree: return "tree";
     case NcclAlgo::nvls: return "nvls";
-    default: return "direct";
+    case NcclAlgo::direct: return "direct";
+    default: return "rail";
   }
 }
 
@@ -64,7 +65,8 @@ NcclAlgo parse_nccl_algo(const std::string& text, const std::string& where) {
   if (text == "tree") return NcclAlgo::tree;
   if (text == "nvls") return NcclAlgo::nvls;
   if (text == "direct") return NcclAlgo::direct;
-  throw InputError(where, "", "unknown algorithm '" + text + "' (expected ring, tree, nvls or direct)");
+  if (text == "rail") return NcclAlgo::rail;
+  throw InputError(where, "", "unknown algorithm '" + text + "' (expected ring, tree, nvls, direct or rail)");
 }
 
 NcclProto parse_nccl_proto(const std::string& text, const std::string& where) {
@@ -170,8 +172,8 @@ NcclEstimate nccl_estimate(CollectiveOp op, const CommGroupShape& g, NcclAlgo al
   e.algo = algo;
   e.proto = proto;
   const int p = g.ranks, ppn = g.ranks_per_node, nodes = g.nodes, pi = proto_index(proto);
-  if (p < 2) {  // nothing to move
-    e.valid = algo == NcclAlgo::ring;
+  if (p < 2) {  // nothing to move: any algorithm does it in no time
+    e.valid = true;
     e.alg_bw_Bps = inf;
     return e;
   }
@@ -221,6 +223,23 @@ NcclEstimate nccl_estimate(CollectiveOp op, const CommGroupShape& g, NcclAlgo al
       e.valid = true;
       return e;
     }
+    case NcclAlgo::rail: {
+      if (op != CollectiveOp::all_to_all) return e;
+      // Two hops: the network to the same-index GPU, then NVLink (priced like NCCL's p2p hops).
+      lat_us = kBaseRing[pi] + (nodes > 1 ? kNetRing[pi] + kNvlRing[pi] : kNvlRing[pi]);
+      // NVLink carries each GPU's same-node share plus what it forwards for the other nodes:
+      // (ppn - 1) peers x nodes x bytes/p; its NIC carries (p - ppn)/p of the buffer.
+      double nvl_bytes = bytes * (ppn - 1) * nodes / p;
+      double inter_bytes = bytes * (p - ppn) / p;
+      double nic_share = g.nics_per_node * g.nic_bw_Bps / ppn;
+      double t = std::max(nvl_bytes / effective(g.nvlink_bw_Bps, NcclAlgo::direct, proto, nodes),
+                          inter_bytes > 0 ? inter_bytes / effective(nic_share, NcclAlgo::direct, proto, nodes) : 0.0);
+      e.latency_s = lat_us * us;
+      e.time_s = e.latency_s + t;
+      e.alg_bw_Bps = t > 0 ? bytes / t : inf;
+      e.valid = true;
+      return e;
+    }
   }
   e.latency_s = lat_us * us;
   double t = data / bus;
@@ -246,8 +265,8 @@ NcclEstimate nccl_sendrecv_estimate(bool same_node, double bw_Bps, NcclProto pro
 NcclEstimate nccl_select(CollectiveOp op, const CommGroupShape& g, double bytes, const NcclAlgo* algo,
                          const NcclProto* proto) {
   NcclEstimate best;
-  for (NcclAlgo a : {NcclAlgo::ring, NcclAlgo::tree, NcclAlgo::nvls, NcclAlgo::direct}) {
-    if (algo && *algo != a) continue;
+  for (NcclAlgo a : {NcclAlgo::ring, NcclAlgo::tree, NcclAlgo::nvls, NcclAlgo::direct, NcclAlgo::rail}) {
+    if (algo ? *algo != a : a == NcclAlgo::rail) continue;  // rail is not NCCL's: only on request
     for (NcclProto p : {NcclProto::ll, NcclProto::ll128, NcclProto::simple}) {
       if (proto && *proto != p) continue;
       NcclEstimate e = nccl_estimate(op, g, a, p, bytes);

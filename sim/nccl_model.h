@@ -14,7 +14,10 @@ namespace mhc {
 
 struct ClusterSpec;
 
-enum class NcclAlgo { ring, tree, nvls, direct };  // direct: pairwise flows (all-to-all, send/recv)
+// direct: pairwise flows (NCCL's all-to-all and send/recv). rail: DeepEP-style all-to-all (not NCCL,
+// chosen only when asked for): off-node data goes over the network to the GPU with the same index on
+// the target node, which forwards it over NVLink (DeepSeek-V3's dispatch/combine kernels).
+enum class NcclAlgo { ring, tree, nvls, direct, rail };
 enum class NcclProto { ll, ll128, simple };
 
 const char* to_string(NcclAlgo a);

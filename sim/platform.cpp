@@ -162,6 +162,10 @@ class TopologyZone : public simgrid::kernel::routing::NetZoneImpl {
 
   void set_links(std::vector<simgrid::kernel::resource::StandardLinkImpl*> links) { links_ = std::move(links); }
   void add_gpu(int gpu) { gpu_of_point_.push_back(gpu); }
+  void set_control_link(int gpu, simgrid::kernel::resource::StandardLinkImpl* link) {
+    if (control_.size() <= static_cast<size_t>(gpu)) control_.resize(gpu + 1, nullptr);
+    control_[gpu] = link;
+  }
   size_t gpu_of_point_size() const { return gpu_of_point_.size(); }
   int gpu_of(const simgrid::kernel::routing::NetPoint* p) const {
     return p->id() < gpu_of_point_.size() ? gpu_of_point_[p->id()] : -1;
@@ -175,10 +179,15 @@ class TopologyZone : public simgrid::kernel::routing::NetZoneImpl {
       throw std::logic_error("no network route between " + src->get_name() + " and " + dst->get_name());
     double lat;
     topology_.route(s, d, scratch_, lat);
-    // Links not built carry no data flow (the engine builds every link its flows cross), so only
-    // its zero-byte wake-up messages route over them: leave them out.
+    // A route over a link that was not built carries no data flow (the engine builds every link
+    // its flows cross), only the engine's zero-byte wake-ups: send those over the target's private
+    // control link, which nothing else uses (an empty route would never deliver them).
     for (int i : scratch_)
-      if (links_[i]) into->link_list_.push_back(links_[i]);
+      if (!links_[i]) {
+        into->link_list_.push_back(control_[d]);
+        return;
+      }
+    for (int i : scratch_) into->link_list_.push_back(links_[i]);
     if (latency) *latency += kRawLatency;
   }
 
@@ -186,6 +195,7 @@ class TopologyZone : public simgrid::kernel::routing::NetZoneImpl {
   const Topology& topology_;
   std::vector<simgrid::kernel::resource::StandardLinkImpl*> links_;
   std::vector<int> gpu_of_point_;  // netpoint id -> GPU id (-1: the timer)
+  std::vector<simgrid::kernel::resource::StandardLinkImpl*> control_;  // by GPU: wake-ups only
   std::vector<int> scratch_;
 };
 
@@ -216,6 +226,8 @@ SimPlatform build_simgrid_platform(const Topology& t, const std::vector<int>& gp
     impls[i] = iface->create_link(l.name, l.bandwidth_Bps)->set_latency(0)->get_impl();
   }
   zone->set_links(std::move(impls));
+  for (int g : gpus_used)
+    zone->set_control_link(g, iface->create_link("ctl" + std::to_string(g), 1e18)->set_latency(0)->get_impl());
   iface->seal();
   // Restore each route's real latency; zero-byte messages (the engine's wake-ups) are instant.
   iface->get_network_model()->set_lat_factor_cb(

@@ -72,8 +72,9 @@ class Topology {
 // (1 - comm_sm_fraction) (compute while a communication kernel holds SMs). One extra host with
 // many cores serves as a timer (latency terms). Network model: see engine.cpp.
 // Only the GPUs in `gpus_used` become hosts and only the links with links_used[i] exist (building
-// all 16384 hosts costs SimGrid seconds; a folded run needs a fraction): routes between used GPUs
-// must only cross used links.
+// all 16384 hosts costs SimGrid seconds; a folded run needs a fraction). Every data flow's route
+// must only cross used links; a route that crosses an unbuilt link (only the engine's zero-byte
+// wake-ups do) goes over the target GPU's private control link instead.
 struct SimPlatform {
   std::vector<simgrid::s4u::Host*> gpu_hosts;  // by GPU id; nullptr for GPUs not used
   simgrid::s4u::Host* timer_host = nullptr;

@@ -124,3 +124,20 @@ TEST(EngineBasic, BadClusterIsAnInputError) {
   add_compute(g, "a", 0, 1.0);
   EXPECT_THROW(simulate(c, g, {}), InputError);
 }
+
+TEST(EngineBasic, DegenerateCommunicationIsInstant) {
+  ClusterSpec c = h100_cluster(1, 2);
+  TaskGraph g;
+  TaskId a = add_compute(g, "a", 0, 0.5);
+  TaskId x = add_collective(g, "solo", CollectiveOp::all_to_all, {0}, 1e9);
+  TaskId y = add_collective(g, "empty", CollectiveOp::all_reduce, {0, 1}, 0.0);
+  TaskId t = add_transfer(g, "self", 1, 1, 1e9);
+  boost::add_edge(a, x, g);
+  boost::add_edge(x, y, g);
+  boost::add_edge(y, t, g);
+  EngineOptions o;
+  o.collective.all_to_all_algo = NcclAlgo::rail;
+  EngineResult r = simulate(c, g, o);
+  for (TaskId v : {x, y, t}) EXPECT_DOUBLE_EQ(r.timings[v].end, 0.5) << g[v].name;
+  EXPECT_EQ(r.bytes_by_category.count("dp"), 0u);
+}

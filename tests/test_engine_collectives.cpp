@@ -117,3 +117,35 @@ TEST(EngineCollectives, CollectivesSharingNicsSlowEachOther) {
   EXPECT_GT(r2.timings[0].end, r.timings[0].end * 1.5);
   EXPECT_DOUBLE_EQ(r2.bytes_by_category.at("ep"), 2 * 1e9);  // half of each buffer leaves each GPU
 }
+
+TEST(EngineCollectives, LowLatencyProtocolBandwidthCapHolds) {
+  ClusterSpec c = h100_cluster(1);
+  const double S = 1 << 20;
+  double sim = run_one(c, CollectiveOp::all_reduce, range(0, 8), S, NcclAlgo::ring, NcclProto::ll);
+  // LL: half the NVLink bandwidth, capped at 141 GB/s on one Hopper node.
+  double closed = (6.6 + 14 * 0.6) * 1e-6 + 2.0 * 7 / 8 * S / 141e9;
+  EXPECT_NEAR(sim / closed, 1.0, 1e-6);
+}
+
+TEST(EngineCollectives, RailForwardedAllToAllMatchesItsClosedFormWithFewerFlows) {
+  ClusterSpec c = h100_cluster(4);
+  const double S = 512e6;
+  TaskGraph g;
+  add_collective(g, "a2a", CollectiveOp::all_to_all, range(0, 32), S, "ep");
+  EngineOptions o;
+  o.collective.all_to_all_algo = NcclAlgo::rail;
+  o.collective.proto = NcclProto::simple;
+  EngineResult r = simulate(c, g, o);
+  CommGroupShape shape = group_shape(c, range(0, 32));
+  NcclEstimate e = nccl_estimate(CollectiveOp::all_to_all, shape, NcclAlgo::rail, NcclProto::simple, S);
+  EXPECT_NEAR(r.timings[0].end / e.time_s, 1.0, 1e-6);
+  // Same NIC bound as the direct algorithm: 24/32 of the buffer through each GPU's NIC.
+  EXPECT_NEAR(e.time_s - e.latency_s, 24.0 / 32 * S / 50e9, 1e-12);
+  Topology t(c);
+  CollectiveOptions rail;
+  rail.all_to_all_algo = NcclAlgo::rail;
+  EXPECT_EQ(plan_collective(t, CollectiveOp::all_to_all, range(0, 32), S, rail).flows.size(), 32u * (7 + 3));
+  EXPECT_EQ(plan_collective(t, CollectiveOp::all_to_all, range(0, 32), S).flows.size(), 32u * 31);
+  // Bytes off the node are the same either way.
+  EXPECT_NEAR(r.bytes_by_link_class.at("nic"), 32 * 24.0 / 32 * S, 1.0);
+}
