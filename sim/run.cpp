@@ -51,7 +51,9 @@ VariantRun run_variant(const Scenario& s, const CostModel& cost, const RunOption
   const int ranks = v.schedule.ranks;
 
   if (options.network) {
-    EngineResult r = simulate(s.cluster, v.step.graph, options.engine);
+    EngineOptions engine = options.engine;
+    if (s.parallel.ep_all_to_all == "rail") engine.collective.all_to_all_algo = NcclAlgo::rail;
+    EngineResult r = simulate(s.cluster, v.step.graph, engine);
     v.timings = std::move(r.timings);
     v.step_time_s = r.makespan_s;
     v.network_bytes_by_category = r.bytes_by_category;

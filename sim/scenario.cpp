@@ -140,6 +140,7 @@ ParallelSpec parse_parallel(JsonObject obj) {
   if (p.zero_stage > 3) zero.fail("must be 0, 1, 2 or 3, got " + std::to_string(p.zero_stage));
   p.micro_batch = obj.required("micro_batch").integer_at_least(1);
   p.global_batch = obj.required("global_batch").integer_at_least(1);
+  if (auto a2a = obj.optional("ep_all_to_all")) p.ep_all_to_all = a2a->one_of({"direct", "rail"});
   if (auto sl = obj.optional("stage_layers"))
     for (const auto& v : sl->non_empty_array()) p.stage_layers.push_back(v.integer_at_least(1));
   return p;

@@ -66,6 +66,9 @@ struct ParallelSpec {
   int64_t micro_batch = 1;      // sequences per micro-batch
   int64_t global_batch = 1;     // sequences per step
   std::vector<int64_t> stage_layers;  // layers per model stage (pp x chunks entries)
+  // How the MoE all-to-all moves: "direct" (NCCL's all-to-all, one flow per GPU pair; the default)
+  // or "rail" (DeepEP as DeepSeek-V3 uses it: across nodes to the same-position GPU, then NVLink).
+  std::string ep_all_to_all = "direct";
 
   int64_t micro_batches() const { return global_batch / (dp * micro_batch); }
 };
