@@ -2,7 +2,8 @@
 // (1F1B over PP stages, an activation/gradient transfer per stage boundary and micro-batch, an
 // expert all-to-all inside each node after every forward, a data-parallel gradient all-reduce per
 // stage at the end) for 256, 2048 and 16384 GPUs of an H800 DeepSeek-like cluster.
-// Usage: bench_engine [GPUS...] [--micro M] [--no-ep] [--unfolded]
+// Usage: bench_engine [GPUS...] [--micro M] [--no-ep] [--ep N] [--rail] [--unfolded]
+//   --ep N: expert-parallel group of N GPUs (default 8, one node); --rail: DeepEP-style all-to-all.
 #include <sys/resource.h>
 
 #include <chrono>
@@ -37,7 +38,7 @@ ClusterSpec deepseek_like(int gpus) {
 TaskId add(TaskGraph& g, TaskNode t) { return boost::add_vertex(std::move(t), g); }
 
 // Stage s of replica r sits on GPU s * R + r, so a node holds 8 replicas of one stage.
-TaskGraph pipeline_step(int gpus, int P, int M, bool ep) {
+TaskGraph pipeline_step(int gpus, int P, int M, bool ep, int ep_size) {
   const int R = gpus / P;
   TaskGraph g;
   const TaskId none = static_cast<TaskId>(-1);
@@ -78,20 +79,20 @@ TaskGraph pipeline_step(int gpus, int P, int M, bool ep) {
     for (int r = 0; r < R; ++r)
       for (int m = 0; m < M; ++m) {
         TaskId after_f = F[s][r][m];
-        if (ep && r % 8 == 0) {  // one all-to-all per node (8 replicas of this stage) and micro-batch
+        if (ep && r % ep_size == 0) {  // one all-to-all per EP group (ep_size replicas of this stage)
           TaskNode a;
           a.kind = NodeKind::collective;
           a.op = CollectiveOp::all_to_all;
           a.stream = Stream::comm;
-          for (int k = 0; k < 8 && r + k < R; ++k) a.group.push_back(s * R + r + k);
+          for (int k = 0; k < ep_size && r + k < R; ++k) a.group.push_back(s * R + r + k);
           a.bytes = 64e6;
           a.category = "ep";
           a.name = "A2A";
           TaskId x = add(g, a);
-          for (int k = 0; k < 8 && r + k < R; ++k) {
+          for (int k = 0; k < ep_size && r + k < R; ++k) {
             boost::add_edge(F[s][r + k][m], x, g);
           }
-          for (int k = 0; k < 8 && r + k < R; ++k) fwd_out[s][r + k][m] = x;
+          for (int k = 0; k < ep_size && r + k < R; ++k) fwd_out[s][r + k][m] = x;
         }
         if (s + 1 < P) {
           TaskNode t;
@@ -152,24 +153,29 @@ double peak_mib(int who) {
 int main(int argc, char** argv) {
   std::vector<int> sizes;
   int M = 32;
-  bool ep = true, fold = true;
+  bool ep = true, fold = true, rail = false;
+  int ep_size = 8;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--micro") && i + 1 < argc) M = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--no-ep")) ep = false;
     else if (!std::strcmp(argv[i], "--unfolded")) fold = false;
+    else if (!std::strcmp(argv[i], "--rail")) rail = true;
+    else if (!std::strcmp(argv[i], "--ep") && i + 1 < argc) ep_size = std::atoi(argv[++i]);
     else sizes.push_back(std::atoi(argv[i]));
   }
   if (sizes.empty()) sizes = {256, 2048, 16384};
-  std::printf("# bench_engine: 1F1B, PP16, M=%d micro-batches, %s, DP all-reduce per stage; fold %s\n", M,
-              ep ? "EP all-to-all per node and forward" : "no EP", fold ? "on" : "off");
+  std::printf("# bench_engine: 1F1B, PP16, M=%d micro-batches, %s (%s), DP all-reduce per stage; fold %s\n", M,
+              ep ? ("EP" + std::to_string(ep_size) + " all-to-all per forward").c_str() : "no EP",
+              rail ? "rail" : "NCCL direct", fold ? "on" : "off");
   std::printf("%7s %9s %9s %11s %9s %10s %11s %12s %12s\n", "GPUs", "tasks", "sim GPUs", "activities", "build s",
               "engine s", "makespan s", "parent MiB", "child MiB");
   for (int G : sizes) {
     auto t0 = std::chrono::steady_clock::now();
-    TaskGraph g = pipeline_step(G, 16, M, ep);
+    TaskGraph g = pipeline_step(G, 16, M, ep, ep_size);
     double build = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     EngineOptions o;
     o.fold_replicas = fold;
+    if (rail) o.collective.all_to_all_algo = NcclAlgo::rail;
     EngineResult r = simulate(deepseek_like(G), g, o);
     std::printf("%7d %9zu %9d %11ld %9.2f %10.2f %11.4f %12.1f %12.1f\n", G, boost::num_vertices(g), r.simulated_gpus,
                 r.activities, build, r.wall_seconds, r.makespan_s, peak_mib(RUSAGE_SELF), peak_mib(RUSAGE_CHILDREN));

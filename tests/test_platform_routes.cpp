@@ -64,3 +64,17 @@ TEST(PlatformRoutes, SharedNicsAndBadClusters) {
   bad.nics_per_node = 0;
   EXPECT_THROW(Topology{bad}, InputError);
 }
+
+TEST(PlatformRoutes, ShippedClustersBuildAndPriceATransfer) {
+  for (const char* file : {"small-2x4.json", "h100-dgx-256.json", "h800-128.json", "h800-deepseek-2048.json"}) {
+    ClusterSpec c = load_cluster_file(std::string(MHC_SOURCE_DIR) + "/scenarios/clusters/" + file);
+    Topology t(c);
+    int last = c.total_gpus() - 1;
+    EXPECT_DOUBLE_EQ(t.route_latency(0, 1), c.nvlink.latency_s) << file;
+    EXPECT_DOUBLE_EQ(t.route_bandwidth(0, 1), c.nvlink.bandwidth_Bps) << file;
+    if (c.nodes > 1) {
+      EXPECT_GE(t.route_latency(0, last), c.nic.latency_s) << file;
+      EXPECT_DOUBLE_EQ(t.route_bandwidth(0, last), std::min(c.nic.bandwidth_Bps, c.nvlink.bandwidth_Bps)) << file;
+    }
+  }
+}
