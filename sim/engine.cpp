@@ -1,16 +1,12 @@
-// simulate(): SimGrid in a fork()ed child, the result back over a pipe; exposed-communication
+// simulate(): SimGrid in a fork()ed child (child_process.h), the result back in binary; exposed-communication
 // accounting; the result's binary form.
 #include "engine.h"
 
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <stdexcept>
 
-#include "json_input.h"
+#include "child_process.h"
 
 namespace mhc {
 namespace {
@@ -68,16 +64,6 @@ class Reader {
   size_t pos_ = 0;
 };
 
-void write_all(int fd, const std::string& s) {
-  size_t off = 0;
-  while (off < s.size()) {
-    ssize_t w = ::write(fd, s.data() + off, s.size() - off);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return;
-    off += static_cast<size_t>(w);
-  }
-}
-
 }  // namespace
 
 std::string serialize_result(const EngineResult& r) {
@@ -113,7 +99,9 @@ EngineResult deserialize_result(const std::string& bytes) {
 void compute_exposed_comm(const TaskGraph& g, EngineResult& r) {
   r.exposed_comm_s_by_category.clear();
   for (TaskId v = 0; v < boost::num_vertices(g); ++v) {
-    if (g[v].kind != NodeKind::compute) continue;
+    // High-priority kernels wait alongside the compute task of their pair: counting them too would
+    // count one wait twice.
+    if (g[v].kind != NodeKind::compute || g[v].stream == Stream::high_priority) continue;
     double local_ready = 0.0, comm_end = -1.0;
     const std::string* category = nullptr;
     for (auto [e, end] = boost::in_edges(v, g); e != end; ++e) {
@@ -134,63 +122,8 @@ void compute_exposed_comm(const TaskGraph& g, EngineResult& r) {
 EngineResult simulate(const ClusterSpec& cluster, const TaskGraph& graph, const EngineOptions& options) {
   if (options.in_process) return simulate_here(cluster, graph, options);
   auto t0 = std::chrono::steady_clock::now();
-  int fds[2];
-  if (::pipe(fds) != 0) throw std::runtime_error(std::string("engine: pipe: ") + std::strerror(errno));
-  std::fflush(stdout);
-  std::fflush(stderr);
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(fds[0]);
-    ::close(fds[1]);
-    throw std::runtime_error(std::string("engine: fork: ") + std::strerror(errno));
-  }
-  if (pid == 0) {
-    ::close(fds[0]);
-    Writer w;
-    try {
-      EngineResult r = simulate_here(cluster, graph, options);
-      w.out = "R" + serialize_result(r);
-    } catch (const InputError& e) {
-      w.out = "I";
-      w.str(e.file()), w.str(e.path()), w.str(e.message());
-    } catch (const std::exception& e) {
-      w.out = "E";
-      w.str(e.what());
-    } catch (...) {
-      w.out = "E";
-      w.str("unknown error in the simulation process");
-    }
-    write_all(fds[1], w.out);
-    ::close(fds[1]);
-    ::_exit(0);
-  }
-  ::close(fds[1]);
-  std::string data;
-  char buf[1 << 16];
-  for (;;) {
-    ssize_t n = ::read(fds[0], buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    data.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fds[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (data.empty()) {
-    std::string why = WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
-                                          : "exit status " + std::to_string(WEXITSTATUS(status));
-    throw std::runtime_error("engine: the simulation process died (" + why + ")");
-  }
-  char tag = data[0];
-  std::string body = data.substr(1);
-  if (tag == 'I') {
-    Reader rd(body);
-    std::string file = rd.str(), path = rd.str(), message = rd.str();
-    throw InputError(file, path, message);
-  }
-  if (tag == 'E') throw std::runtime_error("engine: " + Reader(body).str());
-  EngineResult r = deserialize_result(body);
+  EngineResult r = deserialize_result(
+      run_in_child([&] { return serialize_result(simulate_here(cluster, graph, options)); }, "engine"));
   r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
 }
