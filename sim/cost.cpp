@@ -126,35 +126,36 @@ PricedOp CostModel::roofline(const PriceQuery& q) const {
   return out;
 }
 
-// Linear in the scaling coordinate between (or beyond) entries that share every other shape key.
+// Linear in a scaling coordinate between (or beyond) entries that share every other shape key.
 std::optional<PricedOp> CostModel::along_scaling_line(const PriceQuery& q,
                                                       const std::vector<const ProfileEntry*>& same) const {
-  const KernelFamily family = *q.family;
-  std::vector<const ProfileEntry*> line;
-  for (const ProfileEntry* e : same)
-    if (e->shape.same_except_scaling(q.shape, family)) line.push_back(e);
-  if (line.size() < 2) return std::nullopt;
-  std::sort(line.begin(), line.end(), [&](const ProfileEntry* a, const ProfileEntry* b) {
-    return a->shape.scaling_coordinate(family) < b->shape.scaling_coordinate(family);
-  });
-  const double x = q.shape.scaling_coordinate(family);
-  size_t hi = 1;
-  while (hi + 1 < line.size() && line[hi]->shape.scaling_coordinate(family) < x) ++hi;
-  const ProfileEntry* a = line[hi - 1];
-  const ProfileEntry* b = line[hi];
-  const double xa = a->shape.scaling_coordinate(family), xb = b->shape.scaling_coordinate(family);
-  const double t = a->seconds + (b->seconds - a->seconds) * (x - xa) / (xb - xa);
-  const bool inside = x >= line.front()->shape.scaling_coordinate(family) &&
-                      x <= line.back()->shape.scaling_coordinate(family);
-  const double floor = roofline_floor(q.bytes, q.flops, q.compute_dtype);
-  PricedOp out;
-  out.method = PriceMethod::interpolated;
-  out.seconds = std::max(t, floor);
-  const char* axis = family == KernelFamily::gemm ? "rows m" : "tokens";
-  out.source = std::string(inside ? "interpolated linearly in " : "extrapolated linearly in ") + axis + " between " +
-               where(*a) + " and " + where(*b);
-  if (t < floor) out.source += "; raised to the roofline floor " + fmt(floor) + " s";
-  return out;
+  using Axis = ProfileShape::Axis;
+  for (Axis axis : ProfileShape::scaling_axes(*q.family)) {
+    std::vector<const ProfileEntry*> line;
+    for (const ProfileEntry* e : same)
+      if (e->shape.same_except(q.shape, axis)) line.push_back(e);
+    if (line.size() < 2) continue;
+    std::sort(line.begin(), line.end(), [&](const ProfileEntry* a, const ProfileEntry* b) {
+      return a->shape.coordinate(axis) < b->shape.coordinate(axis);
+    });
+    const double x = q.shape.coordinate(axis);
+    size_t hi = 1;
+    while (hi + 1 < line.size() && line[hi]->shape.coordinate(axis) < x) ++hi;
+    const ProfileEntry* a = line[hi - 1];
+    const ProfileEntry* b = line[hi];
+    const double xa = a->shape.coordinate(axis), xb = b->shape.coordinate(axis);
+    const double t = a->seconds + (b->seconds - a->seconds) * (x - xa) / (xb - xa);
+    const bool inside = x >= line.front()->shape.coordinate(axis) && x <= line.back()->shape.coordinate(axis);
+    const double floor = roofline_floor(q.bytes, q.flops, q.compute_dtype);
+    PricedOp out;
+    out.method = PriceMethod::interpolated;
+    out.seconds = std::max(t, floor);
+    out.source = std::string(inside ? "interpolated linearly in " : "extrapolated linearly in ") +
+                 ProfileShape::axis_name(axis) + " between " + where(*a) + " and " + where(*b);
+    if (t < floor) out.source += "; raised to the roofline floor " + fmt(floor) + " s";
+    return out;
+  }
+  return std::nullopt;
 }
 
 namespace {

@@ -98,6 +98,25 @@ TEST(CostLookup, GemmInterpolationInRowsIsExactOnLinearData) {
   EXPECT_DOUBLE_EQ(hit.seconds, a + b * 2048);
 }
 
+TEST(CostLookup, WeightGradientGemmsInterpolateAlongTheReduction) {
+  json doc = testing::measured_profile_json();
+  const double a = 5e-6, b = 2.5e-7;  // dW[2560 x 3072] = X^T dY: t = a + b * k, k = tokens
+  for (int64_t k : {1024, 4096, 16384}) doc["kernels"].push_back(gemm_entry(2560, 3072, k, 1, "bf16", a + b * k));
+  CostModel model(testing::load_json_profile(doc, "wgrad.json"));
+  PriceQuery q;
+  q.kernel = "gemm";
+  q.family = KernelFamily::gemm;
+  q.shape.m = 2560;
+  q.shape.gemm_n = 3072;
+  q.shape.k = 8192;
+  q.flops = 2.0 * 2560 * 3072 * 8192;
+  q.compute_dtype = DType::bf16;
+  PricedOp p = model.price(q);
+  EXPECT_EQ(p.method, PriceMethod::interpolated);
+  EXPECT_NEAR(p.seconds, a + b * 8192, 1e-12);
+  EXPECT_NE(p.source.find("reduction k"), std::string::npos) << p.source;
+}
+
 TEST(CostLookup, OtherShapesScaleTheRooflineByTheNearestEntrysEfficiency) {
   json doc = testing::measured_profile_json();
   Op measured = post_res_op(4, 2560);

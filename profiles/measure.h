@@ -1,0 +1,51 @@
+// Measuring one op: CUPTI activity durations (median after warm-up, inputs rotated) and, when the
+// range profiler is available, its DRAM bytes; the result is a profile entry.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <cuda_runtime.h>
+
+#include "cupti_dram.h"
+#include "cupti_timer.h"
+#include "profile_builder.h"
+
+namespace mhc::profiler {
+
+struct OpUnderTest {
+  std::string kernel;
+  ProfileShape shape;
+  std::function<void(cudaStream_t)> launch;
+  std::function<void()> rotate;
+  double model_read_bytes = 0.0, model_write_bytes = 0.0, model_flops = 0.0;
+  std::string implementation;
+};
+
+class Measurer {
+ public:
+  Measurer(int device, RunSettings settings, bool count_dram);
+  ~Measurer();
+
+  ProfileEntry measure(const OpUnderTest& op);
+  const RunSettings& settings() const { return settings_; }
+  ActivityTimer& timer() { return timer_; }
+  cudaStream_t stream() const { return stream_; }
+  bool counts_dram() const { return static_cast<bool>(dram_); }
+  const std::string& dram_status() const { return dram_status_; }  // why DRAM counts are missing, if they are
+
+ private:
+  RunSettings settings_;
+  cudaStream_t stream_ = nullptr;
+  ActivityTimer timer_;
+  std::unique_ptr<DramCounter> dram_;
+  std::string dram_status_;
+};
+
+// The mHC kernels of kernels/kernel_catalog.h over the sweep (needs the mhc_kernels library).
+struct MhcSweep;
+void measure_mhc_kernels(Measurer& measurer, const MhcSweep& sweep, std::vector<ProfileEntry>& out);
+
+}  // namespace mhc::profiler
