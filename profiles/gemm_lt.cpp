@@ -1,14 +1,13 @@
 #include "gemm_lt.h"
 
 #include <cublasLt.h>
-#include <cuda_bf16.h>
-#include <cuda_fp8.h>
 
 #include <cstring>
 #include <stdexcept>
 #include <vector>
 
 #include "cuda_check.h"
+#include "layer_kernels.h"
 
 #define MHC_LT_CHECK(call)                                                                              \
   do {                                                                                                  \
@@ -29,24 +28,12 @@ cudaDataType_t input_type(DType t) {
   }
 }
 
-// Fills raw device memory with small random non-zero values of the input type (host generated).
-void fill_random(void* dst, size_t elems, DType t, uint64_t seed) {
-  std::vector<uint8_t> host(elems * static_cast<size_t>(dtype_bytes(t)));
-  uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
-  for (size_t i = 0; i < elems; ++i) {
-    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-    const float v = 0.25f + float(x & 0xFFFF) / 65536.0f;  // [0.25, 1.25): never zero
-    if (t == DType::fp8) {
-      __nv_fp8_e4m3 q(v);
-      std::memcpy(&host[i], &q, 1);
-    } else if (t == DType::bf16) {
-      __nv_bfloat16 q = __float2bfloat16(v);
-      std::memcpy(&host[2 * i], &q, 2);
-    } else {
-      std::memcpy(&host[4 * i], &v, 4);
-    }
+FillType fill_type(DType t) {
+  switch (t) {
+    case DType::fp8: return FillType::fp8_e4m3;
+    case DType::bf16: return FillType::bf16;
+    default: return FillType::fp32;
   }
-  MHC_CUDA_CHECK(cudaMemcpy(dst, host.data(), host.size(), cudaMemcpyHostToDevice));
 }
 
 }  // namespace
@@ -115,10 +102,11 @@ LtGemm::LtGemm(const GemmProblem& problem, int input_sets, uint64_t seed) : impl
     MHC_CUDA_CHECK(cudaMalloc(&a, g * p.m * p.k * in_bytes));
     MHC_CUDA_CHECK(cudaMalloc(&w, g * p.k * p.n * in_bytes));
     MHC_CUDA_CHECK(cudaMalloc(&d, g * p.m * p.n * out_bytes));
-    fill_random(a, g * p.m * p.k, p.dtype, seed + 3 * i);
-    fill_random(w, g * p.k * p.n, p.dtype, seed + 3 * i + 1);
+    fill_random_device(a, g * p.m * p.k, fill_type(p.dtype), seed + 3 * i);
+    fill_random_device(w, g * p.k * p.n, fill_type(p.dtype), seed + 3 * i + 1);
     s.a.push_back(a), s.w.push_back(w), s.d.push_back(d);
   }
+  MHC_CUDA_CHECK(cudaDeviceSynchronize());
 }
 
 LtGemm::~LtGemm() {

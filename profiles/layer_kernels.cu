@@ -1,6 +1,7 @@
 #include "layer_kernels.h"
 
 #include <cuda_bf16.h>
+#include <cuda_fp8.h>
 
 #include <stdexcept>
 
@@ -23,15 +24,27 @@ __global__ void flush_read_kernel(const float4* buf, size_t n, float* sink) {
 
 __global__ void empty_kernel() {}
 
+__device__ float random_value(size_t i, uint64_t seed) {
+  uint64_t h = (i + 1) * 0x9E3779B97F4A7C15ull ^ seed;
+  h ^= h >> 31;
+  h *= 0xBF58476D1CE4E5B9ull;
+  h ^= h >> 29;
+  return 0.25f + float(h & 0xFFFFFF) / float(0x1000000);  // [0.25, 1.25): never zero
+}
+
 __global__ void fill_kernel(bf16* p, size_t n, uint64_t seed) {
-  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x) {
-    uint64_t h = (i + 1) * 0x9E3779B97F4A7C15ull ^ seed;
-    h ^= h >> 31;
-    h *= 0xBF58476D1CE4E5B9ull;
-    h ^= h >> 29;
-    float u = float(h & 0xFFFFFF) / float(0x1000000);  // [0, 1)
-    p[i] = __float2bfloat16(0.25f + u);                 // never zero
-  }
+  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x)
+    p[i] = __float2bfloat16(random_value(i, seed));
+}
+
+__global__ void fill_fp8_kernel(__nv_fp8_e4m3* p, size_t n, uint64_t seed) {
+  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x)
+    p[i] = __nv_fp8_e4m3(random_value(i, seed));
+}
+
+__global__ void fill_fp32_kernel(float* p, size_t n, uint64_t seed) {
+  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x)
+    p[i] = random_value(i, seed);
 }
 
 __device__ float block_sum(float v) {
@@ -237,10 +250,33 @@ void launch_l2_flush_read(const void* buffer, size_t bytes, float* sink, cudaStr
   MHC_CUDA_CHECK(cudaGetLastError());
 }
 
-void launch_empty_kernels(int count, cudaStream_t stream) {
-  for (int i = 0; i < count; ++i) empty_kernel<<<1, 32, 0, stream>>>();
+void fill_random_device(void* dst, size_t elems, FillType type, uint64_t seed) {
+  switch (type) {
+    case FillType::bf16: fill_kernel<<<grid_for(elems), 256>>>(static_cast<bf16*>(dst), elems, seed); break;
+    case FillType::fp8_e4m3:
+      fill_fp8_kernel<<<grid_for(elems), 256>>>(static_cast<__nv_fp8_e4m3*>(dst), elems, seed);
+      break;
+    case FillType::fp32: fill_fp32_kernel<<<grid_for(elems), 256>>>(static_cast<float*>(dst), elems, seed); break;
+  }
   MHC_CUDA_CHECK(cudaGetLastError());
 }
+
+EmptyKernelGraph::EmptyKernelGraph(int count) : count_(count) {
+  cudaStream_t s = nullptr;
+  MHC_CUDA_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
+  MHC_CUDA_CHECK(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
+  for (int i = 0; i < count; ++i) empty_kernel<<<1, 32, 0, s>>>();
+  MHC_CUDA_CHECK(cudaStreamEndCapture(s, &graph_));
+  MHC_CUDA_CHECK(cudaGraphInstantiate(&exec_, graph_, 0));
+  MHC_CUDA_CHECK(cudaStreamDestroy(s));
+}
+
+EmptyKernelGraph::~EmptyKernelGraph() {
+  if (exec_) cudaGraphExecDestroy(exec_);
+  if (graph_) cudaGraphDestroy(graph_);
+}
+
+void EmptyKernelGraph::launch(cudaStream_t stream) { MHC_CUDA_CHECK(cudaGraphLaunch(exec_, stream)); }
 
 const std::vector<std::string>& layer_op_ids() {
   static const std::vector<std::string> ids = {"rmsnorm_fwd", "rmsnorm_bwd", "swiglu_fwd", "swiglu_bwd",

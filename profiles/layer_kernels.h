@@ -16,8 +16,24 @@ namespace mhc::profiler {
 // clean lines of `buffer`.
 void launch_l2_flush_read(const void* buffer, size_t bytes, float* sink, cudaStream_t stream);
 
-// `count` launches of an empty kernel back to back: their span / count is the stream's per-launch cost.
-void launch_empty_kernels(int count, cudaStream_t stream);
+// Fills `elems` device values with random values in [0.25, 1.25) (never zero) on the GPU.
+enum class FillType { bf16, fp8_e4m3, fp32 };
+void fill_random_device(void* dst, size_t elems, FillType type, uint64_t seed);
+
+// `count` launches of an empty kernel back to back, captured once in a CUDA graph (so the host's launch
+// rate does not enter): the span of one graph launch / count is the GPU's per-kernel cost.
+class EmptyKernelGraph {
+ public:
+  explicit EmptyKernelGraph(int count);
+  ~EmptyKernelGraph();
+  void launch(cudaStream_t stream);
+  int count() const { return count_; }
+
+ private:
+  int count_;
+  cudaGraph_t graph_ = nullptr;
+  cudaGraphExec_t exec_ = nullptr;
+};
 
 // One measurable layer op over `tokens` rows of width `C`, with `input_sets` independent inputs.
 class LayerOpInstance {

@@ -27,6 +27,11 @@ Measurer::~Measurer() {
   if (stream_) cudaStreamDestroy(stream_);
 }
 
+bool Measurer::out_of_time() const {
+  if (time_limit_s_ <= 0) return false;
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count() > time_limit_s_;
+}
+
 ProfileEntry Measurer::measure(const OpUnderTest& op) {
   std::vector<double> samples = timer_.time_calls(op.launch, op.rotate, stream_, settings_.warmup, settings_.runs);
   std::optional<DramBytes> dram;

@@ -2,6 +2,7 @@
 // range profiler is available, its DRAM bytes; the result is a profile entry.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -36,12 +37,18 @@ class Measurer {
   bool counts_dram() const { return static_cast<bool>(dram_); }
   const std::string& dram_status() const { return dram_status_; }  // why DRAM counts are missing, if they are
 
+  // A wall-clock budget for the sweeps (0: none); the sweeps stop when it is spent.
+  void set_time_limit(double seconds) { time_limit_s_ = seconds; }
+  bool out_of_time() const;
+
  private:
   RunSettings settings_;
   cudaStream_t stream_ = nullptr;
   ActivityTimer timer_;
   std::unique_ptr<DramCounter> dram_;
   std::string dram_status_;
+  double time_limit_s_ = 0.0;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
 // The mHC kernels of kernels/kernel_catalog.h over the sweep (needs the mhc_kernels library).

@@ -2,7 +2,9 @@
 // with CUPTI and writes a profile (profiles/SCHEMA.md) for the simulator.
 //
 //   mhc-profile --out profiles/h100-sxm.json [--device 0] [--runs 50] [--warmup 10] [--input-sets 4]
-//               [--quick] [--skip mhc,gemm,layer] [--no-dram]
+//               [--quick] [--skip mhc,gemm,layer] [--no-dram] [--time-limit SECONDS]
+// --time-limit stops the sweeps when the budget is spent and writes what was measured (the notes say
+// the sweep is incomplete).
 #include <iostream>
 #include <set>
 #include <sstream>
@@ -46,12 +48,13 @@ ProfileCeilings measure_ceilings(Measurer& m) {
                                                   " GEMM (heuristic's first algorithm), CUPTI kernel records, " +
                                                   settings_text(warmup, runs)};
   }
-  const int launches = 100;
-  TimingStats empty = summarize(m.timer().time_calls([&](cudaStream_t s) { launch_empty_kernels(launches, s); },
-                                                     [] {}, m.stream(), warmup, runs));
-  c.launch_overhead_s = SourcedValue{empty.median / launches,
-                                     "measured: span of 100 back-to-back empty kernels / 100 (CUPTI kernel records), " +
-                                         settings_text(warmup, runs)};
+  EmptyKernelGraph graph(100);
+  TimingStats empty = summarize(
+      m.timer().time_calls([&](cudaStream_t s) { graph.launch(s); }, [] {}, m.stream(), warmup, runs));
+  c.launch_overhead_s =
+      SourcedValue{empty.median / graph.count(),
+                   "measured: span of 100 back-to-back empty kernels in one CUDA graph / 100 (CUPTI kernel records), " +
+                       settings_text(warmup, runs)};
   return c;
 }
 
@@ -59,6 +62,7 @@ void measure_gemms(Measurer& m, bool quick, std::vector<ProfileEntry>& out) {
   std::cerr << "mhc-profile: GEMMs (cuBLASLt)\n";
   uint64_t seed = 1000;
   for (const GemmSpec& spec : gemm_sweep(quick)) {
+    if (m.out_of_time()) return;
     LtGemm g(GemmProblem{spec.m, spec.n, spec.k, spec.groups, spec.dtype}, m.settings().input_sets, seed++);
     OpUnderTest op;
     op.kernel = "gemm";
@@ -81,6 +85,7 @@ void measure_layer_ops(Measurer& m, bool quick, std::vector<ProfileEntry>& out) 
   std::cerr << "mhc-profile: norms and elementwise ops\n";
   uint64_t seed = 5000;
   for (const LayerOpSpec& spec : layer_sweep(quick)) {
+    if (m.out_of_time()) return;
     auto inst = make_layer_op(spec.kernel, spec.C, spec.tokens, m.settings().input_sets, seed++);
     OpUnderTest op;
     op.kernel = spec.kernel;
@@ -98,11 +103,11 @@ void measure_layer_ops(Measurer& m, bool quick, std::vector<ProfileEntry>& out) 
 
 int run(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  CliArgs cli("mhc-profile", args, {"--out", "--device", "--runs", "--warmup", "--input-sets", "--skip"},
+  CliArgs cli("mhc-profile", args, {"--out", "--device", "--runs", "--warmup", "--input-sets", "--skip", "--time-limit"},
               {"--quick", "--no-dram", "--help"});
   if (cli.flag("--help")) {
     std::cout << "usage: mhc-profile --out FILE [--device N] [--runs 50] [--warmup 10] [--input-sets 4] [--quick]\n"
-                 "                   [--skip mhc,gemm,layer] [--no-dram]\n";
+                 "                   [--skip mhc,gemm,layer] [--no-dram] [--time-limit SECONDS]\n";
     return 0;
   }
   cli.expect_positional(0, "");
@@ -140,10 +145,16 @@ int run(int argc, char** argv) {
   profile.provenance.notes += "; attention is not measured by this version (no cuDNN fused-attention entries): the "
                               "simulator prices attention ops by roofline on the measured ceilings";
   if (quick) profile.provenance.notes += "; --quick sweep (reduced shapes)";
+  const double time_limit = cli.number("--time-limit", 0.0);
+  if (time_limit < 0) cli.fail("--time-limit", "must be >= 0");
+  measurer.set_time_limit(time_limit);
   profile.ceilings = measure_ceilings(measurer);
   if (!skip.count("mhc")) measure_mhc_kernels(measurer, mhc_sweep(quick), profile.entries);
   if (!skip.count("gemm")) measure_gemms(measurer, quick, profile.entries);
   if (!skip.count("layer")) measure_layer_ops(measurer, quick, profile.entries);
+  if (measurer.out_of_time())
+    profile.provenance.notes += "; the sweep stopped at --time-limit " + std::to_string(time_limit) +
+                                " s: shapes after the last entry were not measured";
   write_profile(profile, out_path);
   std::cerr << "mhc-profile: wrote " << profile.entries.size() << " entries to " << out_path << "\n";
   return 0;

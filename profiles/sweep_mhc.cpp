@@ -30,6 +30,7 @@ void measure_mhc_kernels(Measurer& measurer, const MhcSweep& sweep, std::vector<
     for (int n : residual ? std::vector<int>{1} : sweep.n)
       for (int64_t C : sweep.C)
         for (int64_t tokens : sweep.tokens) {
+          if (measurer.out_of_time()) return;
           kernels::KernelShape shape;
           shape.n = n;
           shape.C = C;
