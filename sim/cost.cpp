@@ -219,7 +219,11 @@ PricedOp CostModel::price(const PriceQuery& q) const {
   if (auto line = along_scaling_line(q, same)) return *line;
   if (auto scaled = scaled_from_nearest(q, same)) return *scaled;
   PricedOp r = roofline(q);
-  r.source = (same.empty() ? "no entry for \"" + q.kernel + "\"; " : std::string("no usable entry; ")) + r.source;
+  std::string why = same.empty() ? "no entry for \"" + q.kernel + "\"; " : std::string("no usable entry; ");
+  if (same.empty() && *q.family == KernelFamily::attention)
+    why += "attention not measured in this profile: its FLOPs at the dense GEMM peak bound it from below "
+           "(fused attention reaches less than a GEMM); ";
+  r.source = why + r.source;
   return r;
 }
 

@@ -178,6 +178,21 @@ TEST(CostLookup, RooflineAddsOnlyAMeasuredLaunchOverhead) {
   EXPECT_NE(p.source.find("measured launch overhead"), std::string::npos) << p.source;
 }
 
+TEST(CostLookup, UnmeasuredAttentionIsItsFlopsAtTheGemmPeakAndSaysSo) {
+  CostModel model(testing::load_json_profile(testing::measured_profile_json(), "no_attention.json"));
+  Op op;
+  op.kernel = "attention_fwd";
+  op.kind = OpKind::attention;
+  op.attention = AttentionShape{32, 192, 128, 4096, true};
+  op.flops = 2.0 * 32 * 4096 * (192 + 128) / 2;  // causal: half the score matrix, per token
+  op.read_bytes = 2.0 * 32 * (192 * 2 + 128);
+  op.write_bytes = 2.0 * 32 * 128;
+  PricedOp p = model.price(op, 8192);
+  EXPECT_EQ(p.method, PriceMethod::roofline);
+  EXPECT_DOUBLE_EQ(p.seconds, op.flops * 8192 / 5.0e14);
+  EXPECT_NE(p.source.find("attention not measured"), std::string::npos) << p.source;
+}
+
 TEST(CostLookup, UnknownKernelFallsBackToRooflineAndSaysSo) {
   CostModel model(testing::load_json_profile(testing::measured_profile_json(), "empty.json"));
   Op op;
