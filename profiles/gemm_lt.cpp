@@ -146,6 +146,11 @@ double LtGemm::min_write_bytes() const {
   return out * double(p.groups) * double(p.m) * double(p.n);
 }
 
+double LtGemm::min_bytes(const GemmProblem& p) {
+  const double out = p.dtype == DType::tf32 || p.dtype == DType::fp32 ? 4.0 : 2.0;
+  return double(p.groups) * (dtype_bytes(p.dtype) * (double(p.m) * p.k + double(p.k) * p.n) + out * double(p.m) * p.n);
+}
+
 std::string LtGemm::library_version() {
   const size_t v = cublasLtGetVersion();
   return std::to_string(v / 10000) + "." + std::to_string((v / 100) % 100) + "." + std::to_string(v % 100);

@@ -34,6 +34,7 @@ class LtGemm {
   double min_read_bytes() const;  // A and W once
   double min_write_bytes() const; // D once
   static std::string library_version();
+  static double min_bytes(const GemmProblem& problem);  // A, W read and D written once
 
  private:
   struct Impl;

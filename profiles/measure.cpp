@@ -1,5 +1,7 @@
 #include "measure.h"
 
+#include <algorithm>
+#include <cmath>
 #include <iostream>
 
 #include "cuda_check.h"
@@ -9,6 +11,9 @@ namespace mhc::profiler {
 Measurer::Measurer(int device, RunSettings settings, bool count_dram) : settings_(settings) {
   MHC_CUDA_CHECK(cudaSetDevice(device));
   MHC_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+  int l2 = 0;
+  MHC_CUDA_CHECK(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, device));
+  l2_bytes_ = l2;
   if (!count_dram) {
     dram_status_ = "DRAM byte counting switched off (--no-dram)";
     return;
@@ -27,6 +32,13 @@ Measurer::~Measurer() {
   if (stream_) cudaStreamDestroy(stream_);
 }
 
+int Measurer::input_sets_for(double bytes_per_set) const {
+  constexpr int kMaxSets = 64;
+  int sets = settings_.input_sets;
+  if (bytes_per_set > 0) sets = std::max(sets, static_cast<int>(std::ceil(4.0 * l2_bytes_ / bytes_per_set)));
+  return std::min(sets, std::max(kMaxSets, settings_.input_sets));
+}
+
 bool Measurer::out_of_time() const {
   if (time_limit_s_ <= 0) return false;
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count() > time_limit_s_;
@@ -39,7 +51,9 @@ ProfileEntry Measurer::measure(const OpUnderTest& op) {
     op.rotate();
     dram = dram_->measure(op.launch, stream_);
   }
-  ProfileEntry e = make_entry(op.kernel, op.shape, summarize(samples), settings_, dram, op.model_read_bytes,
+  RunSettings used = settings_;
+  if (op.input_sets > 0) used.input_sets = op.input_sets;
+  ProfileEntry e = make_entry(op.kernel, op.shape, summarize(samples), used, dram, op.model_read_bytes,
                               op.model_write_bytes, op.model_flops, op.implementation);
   std::cerr << "  " << e.label() << ": " << e.seconds * 1e6 << " us";
   if (dram) std::cerr << ", DRAM " << dram->read / 1e6 << " MB read, " << dram->write / 1e6 << " MB written";

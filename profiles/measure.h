@@ -23,6 +23,7 @@ struct OpUnderTest {
   std::function<void()> rotate;
   double model_read_bytes = 0.0, model_write_bytes = 0.0, model_flops = 0.0;
   std::string implementation;
+  int input_sets = 0;  // how many input sets the op rotates over (see Measurer::input_sets_for)
 };
 
 class Measurer {
@@ -31,6 +32,9 @@ class Measurer {
   ~Measurer();
 
   ProfileEntry measure(const OpUnderTest& op);
+  // Input sets for an op that touches `bytes_per_set` per launch: at least --input-sets, and enough
+  // that together they exceed 4x the L2 cache (at most 64), so rotated inputs are never L2-resident.
+  int input_sets_for(double bytes_per_set) const;
   const RunSettings& settings() const { return settings_; }
   ActivityTimer& timer() { return timer_; }
   cudaStream_t stream() const { return stream_; }
@@ -48,6 +52,7 @@ class Measurer {
   std::unique_ptr<DramCounter> dram_;
   std::string dram_status_;
   double time_limit_s_ = 0.0;
+  double l2_bytes_ = 0.0;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 

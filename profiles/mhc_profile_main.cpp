@@ -63,7 +63,9 @@ void measure_gemms(Measurer& m, bool quick, std::vector<ProfileEntry>& out) {
   uint64_t seed = 1000;
   for (const GemmSpec& spec : gemm_sweep(quick)) {
     if (m.out_of_time()) return;
-    LtGemm g(GemmProblem{spec.m, spec.n, spec.k, spec.groups, spec.dtype}, m.settings().input_sets, seed++);
+    const GemmProblem problem{spec.m, spec.n, spec.k, spec.groups, spec.dtype};
+    const int sets = m.input_sets_for(LtGemm::min_bytes(problem));
+    LtGemm g(problem, sets, seed++);
     OpUnderTest op;
     op.kernel = "gemm";
     op.shape.m = spec.m;
@@ -77,6 +79,7 @@ void measure_gemms(Measurer& m, bool quick, std::vector<ProfileEntry>& out) {
     op.model_write_bytes = g.min_write_bytes();
     op.model_flops = g.flops();
     op.implementation = "cublasLt " + LtGemm::library_version() + (spec.groups > 1 ? " strided-batched" : "");
+    op.input_sets = sets;
     out.push_back(m.measure(op));
   }
 }
@@ -86,7 +89,10 @@ void measure_layer_ops(Measurer& m, bool quick, std::vector<ProfileEntry>& out) 
   uint64_t seed = 5000;
   for (const LayerOpSpec& spec : layer_sweep(quick)) {
     if (m.out_of_time()) return;
-    auto inst = make_layer_op(spec.kernel, spec.C, spec.tokens, m.settings().input_sets, seed++);
+    auto probe = make_layer_op(spec.kernel, spec.C, spec.tokens, 1, seed);
+    const int sets = m.input_sets_for(probe->min_read_bytes() + probe->min_write_bytes());
+    probe.reset();
+    auto inst = make_layer_op(spec.kernel, spec.C, spec.tokens, sets, seed++);
     OpUnderTest op;
     op.kernel = spec.kernel;
     op.shape.C = spec.C;
@@ -97,6 +103,7 @@ void measure_layer_ops(Measurer& m, bool quick, std::vector<ProfileEntry>& out) 
     op.model_write_bytes = inst->min_write_bytes();
     op.model_flops = inst->flops();
     op.implementation = "mhc-profile layer kernels (profiles/layer_kernels.cu)";
+    op.input_sets = sets;
     out.push_back(m.measure(op));
   }
 }

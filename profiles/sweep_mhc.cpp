@@ -36,7 +36,11 @@ void measure_mhc_kernels(Measurer& measurer, const MhcSweep& sweep, std::vector<
           shape.C = C;
           shape.tokens = tokens;
           shape.sinkhorn_iters = sweep.sinkhorn_iters;
-          auto instance = kernels::make_kernel_instance(info.id, shape, seed++, measurer.settings().input_sets);
+          // A one-set probe tells the bytes per launch, which sets how many input sets defeat the L2.
+          auto probe = kernels::make_kernel_instance(info.id, shape, seed, 1);
+          const int sets = measurer.input_sets_for(probe->min_read_bytes() + probe->min_write_bytes());
+          probe.reset();
+          auto instance = kernels::make_kernel_instance(info.id, shape, seed++, sets);
           OpUnderTest op;
           op.kernel = info.id;
           op.shape.n = residual ? 0 : n;
@@ -49,6 +53,7 @@ void measure_mhc_kernels(Measurer& measurer, const MhcSweep& sweep, std::vector<
           op.model_write_bytes = instance->min_write_bytes();
           op.model_flops = mhc_model_flops(info.id, n, C, tokens);
           op.implementation = "mhc kernels (kernels/)";
+          op.input_sets = sets;
           out.push_back(measurer.measure(op));
         }
   }

@@ -78,13 +78,16 @@ std::vector<Projection> projections(const ModelDims& m) {
 
 MhcSweep mhc_sweep(bool quick) {
   if (quick) return MhcSweep{{1, 4, 8}, {2560}, {4096, 16384}};
-  return MhcSweep{{1, 2, 3, 4, 6, 8}, {1280, 1920, 2560, 4096, 7168}, {1024, 4096, 16384}};
+  return MhcSweep{{1, 2, 3, 4, 6, 8}, {1280, 1920, 2560, 4096, 7168}, {1024, 2048, 4096, 8192, 16384}};
 }
 
 std::vector<GemmSpec> gemm_sweep(bool quick) {
-  const std::vector<int64_t> rows = quick ? std::vector<int64_t>{4096, 16384} : std::vector<int64_t>{1024, 4096, 16384};
+  // Rows double from step to step: GEMM time is far from linear over a factor of 4 (waves, split-k).
+  const std::vector<int64_t> rows =
+      quick ? std::vector<int64_t>{4096, 16384} : std::vector<int64_t>{1024, 2048, 4096, 8192, 16384};
   // Grouped expert GEMMs: 8 experts side by side, each with the average rows an expert receives.
-  const std::vector<int64_t> expert_rows = quick ? std::vector<int64_t>{1024, 4096} : std::vector<int64_t>{256, 1024, 4096};
+  const std::vector<int64_t> expert_rows =
+      quick ? std::vector<int64_t>{1024, 4096} : std::vector<int64_t>{256, 512, 1024, 2048, 4096};
   constexpr int64_t kExpertGroups = 8;
   std::vector<GemmSpec> out;
   std::set<std::tuple<int64_t, int64_t, int64_t, int64_t, int>> seen;
@@ -110,7 +113,8 @@ std::vector<GemmSpec> gemm_sweep(bool quick) {
 }
 
 std::vector<LayerOpSpec> layer_sweep(bool quick) {
-  const std::vector<int64_t> tokens = quick ? std::vector<int64_t>{4096, 16384} : std::vector<int64_t>{1024, 4096, 16384};
+  const std::vector<int64_t> tokens =
+      quick ? std::vector<int64_t>{4096, 16384} : std::vector<int64_t>{1024, 2048, 4096, 8192, 16384};
   std::set<int64_t> hidden, ffn, rope_width;
   for (const ModelDims& m : models()) {
     hidden.insert(m.C);

@@ -55,10 +55,12 @@ TEST(CostLookup, InterpolationInTokensIsExactOnLinearData) {
     EXPECT_NEAR(p.seconds, kA + kB * t, 1e-12) << t;
     EXPECT_NE(p.source.find("interpolated linearly in tokens"), std::string::npos) << p.source;
   }
-  // Beyond the measured range: linear extrapolation from the two nearest entries.
-  PricedOp big = model.price(post_res_op(4, 2560), 65536);
-  EXPECT_NEAR(big.seconds, kA + kB * 65536, 1e-12);
-  EXPECT_NE(big.source.find("extrapolated"), std::string::npos) << big.source;
+  // Beyond the measured range: the line through the two nearest entries.
+  for (double t : {65536.0, 256.0}) {
+    PricedOp p = model.price(post_res_op(4, 2560), t);
+    EXPECT_NEAR(p.seconds, kA + kB * t, 1e-12) << t;
+    EXPECT_NE(p.source.find("extrapolated linearly in tokens"), std::string::npos) << p.source;
+  }
 }
 
 TEST(CostLookup, ExtrapolationNeverBeatsTheRoofline) {
@@ -70,9 +72,25 @@ TEST(CostLookup, ExtrapolationNeverBeatsTheRoofline) {
                                      op.write_bytes * 1000));
   doc["kernels"].push_back(mhc_entry(op.kernel, 4, 2560, 2000, 2000 * floor_per_token * 1.01, op.read_bytes * 2000,
                                      op.write_bytes * 2000));
-  CostModel model(testing::load_json_profile(doc, "floor.json"));
+  CostModel model(testing::load_json_profile(doc, "floor_extrapolated.json"));
   PricedOp p = model.price(op, 100000);
   EXPECT_DOUBLE_EQ(p.seconds, 100000 * floor_per_token);
+  EXPECT_NE(p.source.find("roofline floor"), std::string::npos) << p.source;
+}
+
+TEST(CostLookup, InterpolationNeverBeatsTheRoofline) {
+  json doc = testing::measured_profile_json();
+  Op op = post_res_op(4, 2560);
+  // Two measurements whose straight line dips below the bandwidth floor in between: a concave
+  // dataset (noise); the price is never faster than the copy bandwidth allows.
+  const double floor_per_token = (op.read_bytes + op.write_bytes) / 2.0e12;
+  doc["kernels"].push_back(mhc_entry(op.kernel, 4, 2560, 1000, 1000 * floor_per_token * 0.5, op.read_bytes * 1000,
+                                     op.write_bytes * 1000));
+  doc["kernels"].push_back(mhc_entry(op.kernel, 4, 2560, 3000, 3000 * floor_per_token * 1.01, op.read_bytes * 3000,
+                                     op.write_bytes * 3000));
+  CostModel model(testing::load_json_profile(doc, "floor.json"));
+  PricedOp p = model.price(op, 1500);
+  EXPECT_DOUBLE_EQ(p.seconds, 1500 * floor_per_token);
   EXPECT_NE(p.source.find("roofline floor"), std::string::npos) << p.source;
 }
 

@@ -103,10 +103,14 @@ TEST(ProfileChecks, LeaveOneOutCatchesAnOutlier) {
   Profile p = testing::load_json_profile(doc, "outlier.json");
   auto bad = leave_one_out_violations(p);
   ASSERT_FALSE(bad.empty());
+  for (const auto& v : bad) EXPECT_TRUE(v.result.interior) << v.describe();
   bool found = false;
   for (const auto& v : bad) found |= v.result.entry->shape.tokens == 4096;
   EXPECT_TRUE(found);
   EXPECT_DOUBLE_EQ(bad[0].tolerance, 0.05);
+  // The ends of the sweep (1024 and 16384 tokens) test extrapolation: reported, never violations.
+  for (const auto& r : leave_one_out(p))
+    EXPECT_EQ(r.interior, r.entry->shape.tokens != 1024 && r.entry->shape.tokens != 16384) << r.entry->label();
 }
 
 }  // namespace
