@@ -46,6 +46,21 @@ TEST(CommittedProfiles, MeasuredBytesMatchTheIoModel) {
   }
 }
 
+TEST(CommittedProfiles, PartialMeasuredProfileLoadsAndPricesItsGemmsByMeasurement) {
+  Profile p = load_profile(std::string(MHC_SOURCE_DIR) + "/profiles/measured/h100-sxm-gemm-layer.json");
+  ASSERT_EQ(p.kind, ProfileKind::measured);
+  ASSERT_FALSE(p.entries.empty());
+  size_t mhc_entries = 0;
+  for (const auto& e : p.entries) mhc_entries += e.family == KernelFamily::mhc;
+  EXPECT_EQ(mhc_entries, 0u) << "this file is documented as holding no mHC kernels";
+  CostModel model(p);
+  for (const auto& e : p.entries) {
+    PricedOp hit = model.price(query_for_entry(e));
+    ASSERT_EQ(hit.method, PriceMethod::measured) << e.label();
+    EXPECT_DOUBLE_EQ(hit.seconds, e.seconds);
+  }
+}
+
 // --- the harness on synthetic profiles ---
 
 json post_res_entry(int64_t tokens, double seconds, double read_per_token, double write_per_token) {
