@@ -74,9 +74,10 @@ std::string utc_now_iso8601() {
 }
 
 std::string driver_version_from_proc(const std::string& proc_text) {
-  // "NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.159.03  Thu ..."
+  // "NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.159.03  Thu ..." or
+  // "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.159.04  Release Build ..."
   std::smatch m;
-  static const std::regex re(R"(Kernel Module\s+([0-9]+(\.[0-9]+)+))");
+  static const std::regex re(R"(NVRM version:.*?\s([0-9]+\.[0-9]+(\.[0-9]+)*)\s)");
   if (std::regex_search(proc_text, m, re)) return m[1].str();
   return "";
 }

@@ -126,35 +126,57 @@ PricedOp CostModel::roofline(const PriceQuery& q) const {
   return out;
 }
 
-// Linear in the scaling coordinate between (or beyond) entries that share every other shape key.
+// Along a scaling coordinate (tokens; a GEMM's m or k), between entries that share every other shape
+// key: linear inside the measured range, and linear extrapolation beyond it.
 std::optional<PricedOp> CostModel::along_scaling_line(const PriceQuery& q,
                                                       const std::vector<const ProfileEntry*>& same) const {
-  const KernelFamily family = *q.family;
-  std::vector<const ProfileEntry*> line;
-  for (const ProfileEntry* e : same)
-    if (e->shape.same_except_scaling(q.shape, family)) line.push_back(e);
-  if (line.size() < 2) return std::nullopt;
-  std::sort(line.begin(), line.end(), [&](const ProfileEntry* a, const ProfileEntry* b) {
-    return a->shape.scaling_coordinate(family) < b->shape.scaling_coordinate(family);
-  });
-  const double x = q.shape.scaling_coordinate(family);
-  size_t hi = 1;
-  while (hi + 1 < line.size() && line[hi]->shape.scaling_coordinate(family) < x) ++hi;
-  const ProfileEntry* a = line[hi - 1];
-  const ProfileEntry* b = line[hi];
-  const double xa = a->shape.scaling_coordinate(family), xb = b->shape.scaling_coordinate(family);
-  const double t = a->seconds + (b->seconds - a->seconds) * (x - xa) / (xb - xa);
-  const bool inside = x >= line.front()->shape.scaling_coordinate(family) &&
-                      x <= line.back()->shape.scaling_coordinate(family);
+  using Axis = ProfileShape::Axis;
   const double floor = roofline_floor(q.bytes, q.flops, q.compute_dtype);
-  PricedOp out;
-  out.method = PriceMethod::interpolated;
-  out.seconds = std::max(t, floor);
-  const char* axis = family == KernelFamily::gemm ? "rows m" : "tokens";
-  out.source = std::string(inside ? "interpolated linearly in " : "extrapolated linearly in ") + axis + " between " +
-               where(*a) + " and " + where(*b);
-  if (t < floor) out.source += "; raised to the roofline floor " + fmt(floor) + " s";
-  return out;
+  std::vector<std::pair<Axis, std::vector<const ProfileEntry*>>> lines;
+  for (Axis axis : ProfileShape::scaling_axes(*q.family)) {
+    std::vector<const ProfileEntry*> line;
+    for (const ProfileEntry* e : same)
+      if (e->shape.same_except(q.shape, axis)) line.push_back(e);
+    std::sort(line.begin(), line.end(), [&](const ProfileEntry* a, const ProfileEntry* b) {
+      return a->shape.coordinate(axis) < b->shape.coordinate(axis);
+    });
+    if (!line.empty()) lines.emplace_back(axis, std::move(line));
+  }
+  // Inside a measured range: linear between the two bracketing entries.
+  for (const auto& [axis, line] : lines) {
+    const double x = q.shape.coordinate(axis);
+    if (line.size() < 2 || x < line.front()->shape.coordinate(axis) || x > line.back()->shape.coordinate(axis))
+      continue;
+    size_t hi = 1;
+    while (hi + 1 < line.size() && line[hi]->shape.coordinate(axis) < x) ++hi;
+    const ProfileEntry* a = line[hi - 1];
+    const ProfileEntry* b = line[hi];
+    const double xa = a->shape.coordinate(axis), xb = b->shape.coordinate(axis);
+    const double t = a->seconds + (b->seconds - a->seconds) * (x - xa) / (xb - xa);
+    PricedOp out{std::max(t, floor), PriceMethod::interpolated,
+                 std::string("interpolated linearly in ") + ProfileShape::axis_name(axis) + " between " + where(*a) +
+                     " and " + where(*b)};
+    if (t < floor) out.source += "; raised to the roofline floor " + fmt(floor) + " s";
+    return out;
+  }
+  // Beyond it: the straight line through the two nearest entries, never below the roofline floor.
+  // (On an H100 sweep this beat carrying the nearest end's efficiency for GEMMs: median error at the
+  // ends of the m and k ranges 4.4% against 7.6%.)
+  for (const auto& [axis, line] : lines) {
+    if (line.size() < 2) continue;
+    const double x = q.shape.coordinate(axis);
+    const bool below = x < line.front()->shape.coordinate(axis);
+    const ProfileEntry* a = below ? line[0] : line[line.size() - 2];
+    const ProfileEntry* b = below ? line[1] : line.back();
+    const double xa = a->shape.coordinate(axis), xb = b->shape.coordinate(axis);
+    const double t = a->seconds + (b->seconds - a->seconds) * (x - xa) / (xb - xa);
+    PricedOp out{std::max(t, floor), PriceMethod::interpolated,
+                 std::string("extrapolated linearly in ") + ProfileShape::axis_name(axis) + " from " + where(*a) +
+                     " and " + where(*b)};
+    if (t < floor) out.source += "; raised to the roofline floor " + fmt(floor) + " s";
+    return out;
+  }
+  return std::nullopt;
 }
 
 namespace {
@@ -218,7 +240,11 @@ PricedOp CostModel::price(const PriceQuery& q) const {
   if (auto line = along_scaling_line(q, same)) return *line;
   if (auto scaled = scaled_from_nearest(q, same)) return *scaled;
   PricedOp r = roofline(q);
-  r.source = (same.empty() ? "no entry for \"" + q.kernel + "\"; " : std::string("no usable entry; ")) + r.source;
+  std::string why = same.empty() ? "no entry for \"" + q.kernel + "\"; " : std::string("no usable entry; ");
+  if (same.empty() && *q.family == KernelFamily::attention)
+    why += "attention not measured in this profile: its FLOPs at the dense GEMM peak bound it from below "
+           "(fused attention reaches less than a GEMM); ";
+  r.source = why + r.source;
   return r;
 }
 
@@ -234,6 +260,16 @@ std::vector<LeaveOneOutResult> leave_one_out(const Profile& profile) {
     r.entry = &profile.entries[i];
     r.measured_s = profile.entries[i].seconds;
     r.predicted = model.price(query_for_entry(profile.entries[i]));
+    const ProfileEntry& e = profile.entries[i];
+    for (ProfileShape::Axis axis : ProfileShape::scaling_axes(e.family)) {
+      bool below = false, above = false;
+      for (const ProfileEntry& o : profile.entries) {
+        if (&o == &e || o.kernel != e.kernel || !o.shape.same_except(e.shape, axis)) continue;
+        below |= o.shape.coordinate(axis) < e.shape.coordinate(axis);
+        above |= o.shape.coordinate(axis) > e.shape.coordinate(axis);
+      }
+      r.interior |= below && above;
+    }
     out.push_back(r);
   }
   return out;

@@ -75,6 +75,9 @@ struct LeaveOneOutResult {
   const ProfileEntry* entry = nullptr;
   double measured_s = 0.0;
   PricedOp predicted;
+  // Whether other entries bracket this one along a scaling coordinate, so that removing it tests
+  // interpolation; otherwise it sits at an end of a measured range and tests extrapolation.
+  bool interior = false;
   double relative_error() const { return (predicted.seconds - measured_s) / measured_s; }
 };
 std::vector<LeaveOneOutResult> leave_one_out(const Profile& profile);

@@ -70,14 +70,34 @@ bool is_sinkhorn_kernel(const std::string& kernel_id) {
   return kernel_id.rfind("mhc_fused.sinkhorn_", 0) == 0;
 }
 
-double ProfileShape::scaling_coordinate(KernelFamily family) const {
-  return family == KernelFamily::gemm ? static_cast<double>(m) : static_cast<double>(tokens);
+std::vector<ProfileShape::Axis> ProfileShape::scaling_axes(KernelFamily family) {
+  if (family == KernelFamily::gemm) return {Axis::m, Axis::k};
+  return {Axis::tokens};
 }
 
-bool ProfileShape::same_except_scaling(const ProfileShape& other, KernelFamily family) const {
+const char* ProfileShape::axis_name(Axis axis) {
+  switch (axis) {
+    case Axis::m: return "rows m";
+    case Axis::k: return "reduction k";
+    default: return "tokens";
+  }
+}
+
+double ProfileShape::coordinate(Axis axis) const {
+  switch (axis) {
+    case Axis::m: return static_cast<double>(m);
+    case Axis::k: return static_cast<double>(k);
+    default: return static_cast<double>(tokens);
+  }
+}
+
+bool ProfileShape::same_except(const ProfileShape& other, Axis axis) const {
   ProfileShape a = *this, b = other;
-  if (family == KernelFamily::gemm) a.m = b.m = 0;
-  else a.tokens = b.tokens = 0;
+  switch (axis) {
+    case Axis::m: a.m = b.m = 0; break;
+    case Axis::k: a.k = b.k = 0; break;
+    default: a.tokens = b.tokens = 0; break;
+  }
   return a == b;
 }
 

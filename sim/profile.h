@@ -96,10 +96,14 @@ struct ProfileShape {
   int64_t seq = 0, heads = 0, head_dim_qk = 0, head_dim_v = 0;  // attention
   bool causal = true;
 
-  // The coordinate along which entries of one kernel are interpolated: rows for a GEMM, else tokens.
-  double scaling_coordinate(KernelFamily family) const;
-  // Same shape apart from the scaling coordinate.
-  bool same_except_scaling(const ProfileShape& other, KernelFamily family) const;
+  // The coordinates along which entries of one kernel are interpolated: tokens, or for a GEMM its
+  // rows m (forward, input gradient) and its reduction k (weight gradient: k = tokens).
+  enum class Axis { tokens, m, k };
+  static std::vector<Axis> scaling_axes(KernelFamily family);
+  static const char* axis_name(Axis axis);
+  double coordinate(Axis axis) const;
+  // Same shape apart from the coordinate on `axis`.
+  bool same_except(const ProfileShape& other, Axis axis) const;
   bool operator==(const ProfileShape&) const = default;
   std::string describe(KernelFamily family) const;  // "n=4 C=2560 tokens=16384"
 };

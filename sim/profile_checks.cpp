@@ -26,7 +26,7 @@ std::vector<LeaveOneOutViolation> leave_one_out_violations(const Profile& profil
   std::vector<LeaveOneOutViolation> out;
   for (const LeaveOneOutResult& r : leave_one_out(profile)) {
     auto tol = leave_one_out_tolerance(r.entry->family);
-    if (tol && std::fabs(r.relative_error()) > *tol) out.push_back({r, *tol});
+    if (tol && r.interior && std::fabs(r.relative_error()) > *tol) out.push_back({r, *tol});
   }
   return out;
 }

@@ -152,19 +152,29 @@ void byte_table(std::ostream& os, const Profile& p, const ExpectedBytesFn& expec
 
 void interpolation(std::ostream& os, const Profile& p) {
   if (p.entries.size() < 2) return;
-  auto results = leave_one_out(p);
-  std::map<KernelFamily, std::pair<double, size_t>> worst;  // max |error|, count
-  for (const auto& r : results) {
-    auto& w = worst[r.entry->family];
-    w.first = std::max(w.first, std::fabs(r.relative_error()));
-    ++w.second;
+  struct Worst {
+    double interior = 0, end = 0;
+    size_t n_interior = 0, n_end = 0, over = 0;
+  };
+  std::map<KernelFamily, Worst> worst;
+  for (const auto& r : leave_one_out(p)) {
+    Worst& w = worst[r.entry->family];
+    const double err = std::fabs(r.relative_error());
+    if (r.interior) {
+      w.interior = std::max(w.interior, err), ++w.n_interior;
+      auto tol = leave_one_out_tolerance(r.entry->family);
+      w.over += tol && err > *tol;
+    } else {
+      w.end = std::max(w.end, err), ++w.n_end;
+    }
   }
   os << "leave-one-out (each entry priced with itself removed), worst |error| per family:\n";
   for (const auto& [family, w] : worst) {
-    os << "  " << std::left << std::setw(12) << to_string(family) << num(100 * w.first, 3) << "% over " << w.second
-       << " entries";
-    if (auto tol = leave_one_out_tolerance(family)) os << " (target " << num(100 * *tol) << "%)";
-    os << "\n";
+    os << "  " << std::left << std::setw(12) << to_string(family) << "interpolated " << num(100 * w.interior, 3)
+       << "% over " << w.n_interior << " entries";
+    if (auto tol = leave_one_out_tolerance(family))
+      os << " (target " << num(100 * *tol) << "%, " << w.over << " over it)";
+    os << "; extrapolated (ends of ranges) " << num(100 * w.end, 3) << "% over " << w.n_end << "\n";
   }
 }
 

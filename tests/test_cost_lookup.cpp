@@ -55,10 +55,12 @@ TEST(CostLookup, InterpolationInTokensIsExactOnLinearData) {
     EXPECT_NEAR(p.seconds, kA + kB * t, 1e-12) << t;
     EXPECT_NE(p.source.find("interpolated linearly in tokens"), std::string::npos) << p.source;
   }
-  // Beyond the measured range: linear extrapolation from the two nearest entries.
-  PricedOp big = model.price(post_res_op(4, 2560), 65536);
-  EXPECT_NEAR(big.seconds, kA + kB * 65536, 1e-12);
-  EXPECT_NE(big.source.find("extrapolated"), std::string::npos) << big.source;
+  // Beyond the measured range: the line through the two nearest entries.
+  for (double t : {65536.0, 256.0}) {
+    PricedOp p = model.price(post_res_op(4, 2560), t);
+    EXPECT_NEAR(p.seconds, kA + kB * t, 1e-12) << t;
+    EXPECT_NE(p.source.find("extrapolated linearly in tokens"), std::string::npos) << p.source;
+  }
 }
 
 TEST(CostLookup, ExtrapolationNeverBeatsTheRoofline) {
@@ -70,9 +72,25 @@ TEST(CostLookup, ExtrapolationNeverBeatsTheRoofline) {
                                      op.write_bytes * 1000));
   doc["kernels"].push_back(mhc_entry(op.kernel, 4, 2560, 2000, 2000 * floor_per_token * 1.01, op.read_bytes * 2000,
                                      op.write_bytes * 2000));
-  CostModel model(testing::load_json_profile(doc, "floor.json"));
+  CostModel model(testing::load_json_profile(doc, "floor_extrapolated.json"));
   PricedOp p = model.price(op, 100000);
   EXPECT_DOUBLE_EQ(p.seconds, 100000 * floor_per_token);
+  EXPECT_NE(p.source.find("roofline floor"), std::string::npos) << p.source;
+}
+
+TEST(CostLookup, InterpolationNeverBeatsTheRoofline) {
+  json doc = testing::measured_profile_json();
+  Op op = post_res_op(4, 2560);
+  // Two measurements whose straight line dips below the bandwidth floor in between: a concave
+  // dataset (noise); the price is never faster than the copy bandwidth allows.
+  const double floor_per_token = (op.read_bytes + op.write_bytes) / 2.0e12;
+  doc["kernels"].push_back(mhc_entry(op.kernel, 4, 2560, 1000, 1000 * floor_per_token * 0.5, op.read_bytes * 1000,
+                                     op.write_bytes * 1000));
+  doc["kernels"].push_back(mhc_entry(op.kernel, 4, 2560, 3000, 3000 * floor_per_token * 1.01, op.read_bytes * 3000,
+                                     op.write_bytes * 3000));
+  CostModel model(testing::load_json_profile(doc, "floor.json"));
+  PricedOp p = model.price(op, 1500);
+  EXPECT_DOUBLE_EQ(p.seconds, 1500 * floor_per_token);
   EXPECT_NE(p.source.find("roofline floor"), std::string::npos) << p.source;
 }
 
@@ -96,6 +114,25 @@ TEST(CostLookup, GemmInterpolationInRowsIsExactOnLinearData) {
   PricedOp hit = model.price(op, 8192);  // m = 2048
   EXPECT_EQ(hit.method, PriceMethod::measured);
   EXPECT_DOUBLE_EQ(hit.seconds, a + b * 2048);
+}
+
+TEST(CostLookup, WeightGradientGemmsInterpolateAlongTheReduction) {
+  json doc = testing::measured_profile_json();
+  const double a = 5e-6, b = 2.5e-7;  // dW[2560 x 3072] = X^T dY: t = a + b * k, k = tokens
+  for (int64_t k : {1024, 4096, 16384}) doc["kernels"].push_back(gemm_entry(2560, 3072, k, 1, "bf16", a + b * k));
+  CostModel model(testing::load_json_profile(doc, "wgrad.json"));
+  PriceQuery q;
+  q.kernel = "gemm";
+  q.family = KernelFamily::gemm;
+  q.shape.m = 2560;
+  q.shape.gemm_n = 3072;
+  q.shape.k = 8192;
+  q.flops = 2.0 * 2560 * 3072 * 8192;
+  q.compute_dtype = DType::bf16;
+  PricedOp p = model.price(q);
+  EXPECT_EQ(p.method, PriceMethod::interpolated);
+  EXPECT_NEAR(p.seconds, a + b * 8192, 1e-12);
+  EXPECT_NE(p.source.find("reduction k"), std::string::npos) << p.source;
 }
 
 TEST(CostLookup, OtherShapesScaleTheRooflineByTheNearestEntrysEfficiency) {
@@ -157,6 +194,21 @@ TEST(CostLookup, RooflineAddsOnlyAMeasuredLaunchOverhead) {
   EXPECT_DOUBLE_EQ(p.seconds, 4.0 * 4096 * 1000 / 2.0e12 + 3e-6);
   EXPECT_NE(p.source.find("no fp32 peak"), std::string::npos) << p.source;
   EXPECT_NE(p.source.find("measured launch overhead"), std::string::npos) << p.source;
+}
+
+TEST(CostLookup, UnmeasuredAttentionIsItsFlopsAtTheGemmPeakAndSaysSo) {
+  CostModel model(testing::load_json_profile(testing::measured_profile_json(), "no_attention.json"));
+  Op op;
+  op.kernel = "attention_fwd";
+  op.kind = OpKind::attention;
+  op.attention = AttentionShape{32, 192, 128, 4096, true};
+  op.flops = 2.0 * 32 * 4096 * (192 + 128) / 2;  // causal: half the score matrix, per token
+  op.read_bytes = 2.0 * 32 * (192 * 2 + 128);
+  op.write_bytes = 2.0 * 32 * 128;
+  PricedOp p = model.price(op, 8192);
+  EXPECT_EQ(p.method, PriceMethod::roofline);
+  EXPECT_DOUBLE_EQ(p.seconds, op.flops * 8192 / 5.0e14);
+  EXPECT_NE(p.source.find("attention not measured"), std::string::npos) << p.source;
 }
 
 TEST(CostLookup, UnknownKernelFallsBackToRooflineAndSaysSo) {

@@ -30,6 +30,9 @@ TEST(ProfileBuilder, CommandLineAndDriverVersion) {
   EXPECT_EQ(profiler::driver_version_from_proc(
                 "NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.159.03  Thu Oct  2 2025\nGCC version: gcc 12"),
             "580.159.03");
+  EXPECT_EQ(profiler::driver_version_from_proc(
+                "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.159.04  Release Build  (nixbld@)  \n"),
+            "580.159.04");
   EXPECT_EQ(profiler::driver_version_from_proc("nothing here"), "");
   EXPECT_EQ(profiler::utc_now_iso8601().size(), 20u);
 }

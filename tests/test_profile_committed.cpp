@@ -46,6 +46,21 @@ TEST(CommittedProfiles, MeasuredBytesMatchTheIoModel) {
   }
 }
 
+TEST(CommittedProfiles, PartialMeasuredProfileLoadsAndPricesItsGemmsByMeasurement) {
+  Profile p = load_profile(std::string(MHC_SOURCE_DIR) + "/profiles/measured/h100-sxm-gemm-layer.json");
+  ASSERT_EQ(p.kind, ProfileKind::measured);
+  ASSERT_FALSE(p.entries.empty());
+  size_t mhc_entries = 0;
+  for (const auto& e : p.entries) mhc_entries += e.family == KernelFamily::mhc;
+  EXPECT_EQ(mhc_entries, 0u) << "this file is documented as holding no mHC kernels";
+  CostModel model(p);
+  for (const auto& e : p.entries) {
+    PricedOp hit = model.price(query_for_entry(e));
+    ASSERT_EQ(hit.method, PriceMethod::measured) << e.label();
+    EXPECT_DOUBLE_EQ(hit.seconds, e.seconds);
+  }
+}
+
 // --- the harness on synthetic profiles ---
 
 json post_res_entry(int64_t tokens, double seconds, double read_per_token, double write_per_token) {
@@ -103,10 +118,14 @@ TEST(ProfileChecks, LeaveOneOutCatchesAnOutlier) {
   Profile p = testing::load_json_profile(doc, "outlier.json");
   auto bad = leave_one_out_violations(p);
   ASSERT_FALSE(bad.empty());
+  for (const auto& v : bad) EXPECT_TRUE(v.result.interior) << v.describe();
   bool found = false;
   for (const auto& v : bad) found |= v.result.entry->shape.tokens == 4096;
   EXPECT_TRUE(found);
   EXPECT_DOUBLE_EQ(bad[0].tolerance, 0.05);
+  // The ends of the sweep (1024 and 16384 tokens) test extrapolation: reported, never violations.
+  for (const auto& r : leave_one_out(p))
+    EXPECT_EQ(r.interior, r.entry->shape.tokens != 1024 && r.entry->shape.tokens != 16384) << r.entry->label();
 }
 
 }  // namespace

@@ -1,0 +1,183 @@
+// mhc-profile: measures the mHC kernels and the rest of a transformer layer on this machine's GPU
+// with CUPTI and writes a profile (profiles/SCHEMA.md) for the simulator.
+//
+//   mhc-profile --out profiles/h100-sxm.json [--device 0] [--runs 50] [--warmup 10] [--input-sets 4]
+//               [--quick] [--skip mhc,gemm,layer] [--no-dram] [--time-limit SECONDS]
+// --time-limit stops the sweeps when the budget is spent and writes what was measured (the notes say
+// the sweep is incomplete).
+#include <iostream>
+#include <set>
+#include <sstream>
+
+#include "cli_args.h"
+#include "cuda_check.h"
+#include "gemm_lt.h"
+#include "json_input.h"
+#include "layer_kernels.h"
+#include "measure.h"
+#include "device_info.h"
+#include "sweep_shapes.h"
+
+namespace mhc::profiler {
+namespace {
+
+std::string settings_text(int warmup, int runs) {
+  return "median of " + std::to_string(runs) + " after " + std::to_string(warmup) + " warm-up";
+}
+
+// Device ceilings: copy bandwidth, dense GEMM peak per dtype, per-launch cost.
+ProfileCeilings measure_ceilings(Measurer& m) {
+  ProfileCeilings c;
+  const int warmup = 3, runs = 20;
+  const size_t bytes = size_t(1) << 30;
+  void *src = nullptr, *dst = nullptr;
+  MHC_CUDA_CHECK(cudaMalloc(&src, bytes));
+  MHC_CUDA_CHECK(cudaMalloc(&dst, bytes));
+  MHC_CUDA_CHECK(cudaMemset(src, 1, bytes));
+  TimingStats copy = summarize(m.timer().time_device_copies(dst, src, bytes, m.stream(), warmup, runs));
+  cudaFree(src);
+  cudaFree(dst);
+  c.copy_bandwidth_Bps = {2.0 * double(bytes) / copy.median,
+                          "measured: cudaMemcpyAsync device-to-device of 1 GiB, CUPTI memcpy activity records, " +
+                              settings_text(warmup, runs) + ", counting bytes read + written"};
+  for (DType dt : {DType::bf16, DType::fp8, DType::tf32}) {
+    LtGemm g(GemmProblem{8192, 8192, 8192, 1, dt}, 2, 99);
+    TimingStats t = summarize(m.timer().time_calls([&](cudaStream_t s) { g.launch(s); }, [&] { g.rotate(); },
+                                                   m.stream(), warmup, runs));
+    c.peak_flops[dt] = {g.flops() / t.median, std::string("measured: cuBLASLt 8192^3 ") + to_string(dt) +
+                                                  " GEMM (heuristic's first algorithm), CUPTI kernel records, " +
+                                                  settings_text(warmup, runs)};
+  }
+  EmptyKernelGraph graph(100);
+  TimingStats empty = summarize(
+      m.timer().time_calls([&](cudaStream_t s) { graph.launch(s); }, [] {}, m.stream(), warmup, runs));
+  c.launch_overhead_s =
+      SourcedValue{empty.median / graph.count(),
+                   "measured: span of 100 back-to-back empty kernels in one CUDA graph / 100 (CUPTI kernel records), " +
+                       settings_text(warmup, runs)};
+  return c;
+}
+
+void measure_gemms(Measurer& m, bool quick, std::vector<ProfileEntry>& out) {
+  std::cerr << "mhc-profile: GEMMs (cuBLASLt)\n";
+  uint64_t seed = 1000;
+  for (const GemmSpec& spec : gemm_sweep(quick)) {
+    if (m.out_of_time()) return;
+    const GemmProblem problem{spec.m, spec.n, spec.k, spec.groups, spec.dtype};
+    const int sets = m.input_sets_for(LtGemm::min_bytes(problem));
+    LtGemm g(problem, sets, seed++);
+    OpUnderTest op;
+    op.kernel = "gemm";
+    op.shape.m = spec.m;
+    op.shape.gemm_n = spec.n;
+    op.shape.k = spec.k;
+    op.shape.groups = spec.groups;
+    op.shape.dtype = spec.dtype;
+    op.launch = [&](cudaStream_t s) { g.launch(s); };
+    op.rotate = [&] { g.rotate(); };
+    op.model_read_bytes = g.min_read_bytes();
+    op.model_write_bytes = g.min_write_bytes();
+    op.model_flops = g.flops();
+    op.implementation = "cublasLt " + LtGemm::library_version() + (spec.groups > 1 ? " strided-batched" : "");
+    op.input_sets = sets;
+    out.push_back(m.measure(op));
+  }
+}
+
+void measure_layer_ops(Measurer& m, bool quick, std::vector<ProfileEntry>& out) {
+  std::cerr << "mhc-profile: norms and elementwise ops\n";
+  uint64_t seed = 5000;
+  for (const LayerOpSpec& spec : layer_sweep(quick)) {
+    if (m.out_of_time()) return;
+    auto probe = make_layer_op(spec.kernel, spec.C, spec.tokens, 1, seed);
+    const int sets = m.input_sets_for(probe->min_read_bytes() + probe->min_write_bytes());
+    probe.reset();
+    auto inst = make_layer_op(spec.kernel, spec.C, spec.tokens, sets, seed++);
+    OpUnderTest op;
+    op.kernel = spec.kernel;
+    op.shape.C = spec.C;
+    op.shape.tokens = spec.tokens;
+    op.launch = [&](cudaStream_t s) { inst->launch(s); };
+    op.rotate = [&] { inst->rotate(); };
+    op.model_read_bytes = inst->min_read_bytes();
+    op.model_write_bytes = inst->min_write_bytes();
+    op.model_flops = inst->flops();
+    op.implementation = "mhc-profile layer kernels (profiles/layer_kernels.cu)";
+    op.input_sets = sets;
+    out.push_back(m.measure(op));
+  }
+}
+
+int run(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  CliArgs cli("mhc-profile", args, {"--out", "--device", "--runs", "--warmup", "--input-sets", "--skip", "--time-limit"},
+              {"--quick", "--no-dram", "--help"});
+  if (cli.flag("--help")) {
+    std::cout << "usage: mhc-profile --out FILE [--device N] [--runs 50] [--warmup 10] [--input-sets 4] [--quick]\n"
+                 "                   [--skip mhc,gemm,layer] [--no-dram] [--time-limit SECONDS]\n";
+    return 0;
+  }
+  cli.expect_positional(0, "");
+  const std::string out_path = cli.required("--out");
+  const int device = static_cast<int>(cli.integer_or("--device", 0));
+  RunSettings settings;
+  settings.runs = static_cast<int>(cli.integer_or("--runs", 50));
+  settings.warmup = static_cast<int>(cli.integer_or("--warmup", 10));
+  settings.input_sets = static_cast<int>(cli.integer_or("--input-sets", 4));
+  if (settings.runs < 1) cli.fail("--runs", "must be >= 1");
+  if (settings.warmup < 0) cli.fail("--warmup", "must be >= 0");
+  if (settings.input_sets < 1) cli.fail("--input-sets", "must be >= 1");
+  std::set<std::string> skip;
+  if (auto s = cli.get("--skip")) {
+    std::stringstream list(*s);
+    for (std::string item; std::getline(list, item, ',');) {
+      if (item != "mhc" && item != "gemm" && item != "layer") cli.fail("--skip", "expected mhc, gemm or layer, got '" + item + "'");
+      skip.insert(item);
+    }
+  }
+  const bool quick = cli.flag("--quick");
+
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) {
+    std::cerr << "mhc-profile: no CUDA device on this machine; a profile can only be measured on a GPU\n";
+    return 1;
+  }
+  if (device < 0 || device >= count) cli.fail("--device", "no such device (found " + std::to_string(count) + ")");
+
+  Profile profile;
+  profile.kind = ProfileKind::measured;
+  profile.provenance = collect_provenance(device, command_line(argc, argv));
+  Measurer measurer(device, settings, !cli.flag("--no-dram"));
+  if (!measurer.counts_dram()) profile.provenance.notes += "; " + measurer.dram_status();
+  profile.provenance.notes += "; attention is not measured by this version (no cuDNN fused-attention entries): the "
+                              "simulator prices attention ops by roofline on the measured ceilings";
+  if (quick) profile.provenance.notes += "; --quick sweep (reduced shapes)";
+  const double time_limit = cli.number("--time-limit", 0.0);
+  if (time_limit < 0) cli.fail("--time-limit", "must be >= 0");
+  measurer.set_time_limit(time_limit);
+  profile.ceilings = measure_ceilings(measurer);
+  if (!skip.count("mhc")) measure_mhc_kernels(measurer, mhc_sweep(quick), profile.entries);
+  if (!skip.count("gemm")) measure_gemms(measurer, quick, profile.entries);
+  if (!skip.count("layer")) measure_layer_ops(measurer, quick, profile.entries);
+  if (measurer.out_of_time())
+    profile.provenance.notes += "; the sweep stopped at --time-limit " + std::to_string(time_limit) +
+                                " s: shapes after the last entry were not measured";
+  write_profile(profile, out_path);
+  std::cerr << "mhc-profile: wrote " << profile.entries.size() << " entries to " << out_path << "\n";
+  return 0;
+}
+
+}  // namespace
+}  // namespace mhc::profiler
+
+int main(int argc, char** argv) {
+  try {
+    return mhc::profiler::run(argc, argv);
+  } catch (const mhc::InputError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "mhc-profile: " << e.what() << "\n";
+    return 3;
+  }
+}

@@ -1,0 +1,39 @@
+// What mhc-profile measures: the mHC kernels over n, C and tokens, the GEMMs of the shipped models
+// (paper 3B/9B/27B, DeepSeek-V3, dense GPT; REFERENCES.md), and the layer's other ops. CPU only, so
+// the sweep is unit-tested.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model_ops.h"
+
+namespace mhc::profiler {
+
+struct MhcSweep {
+  std::vector<int> n;
+  std::vector<int64_t> C;
+  std::vector<int64_t> tokens;
+  int sinkhorn_iters = 20;  // paper: t_max = 20
+};
+MhcSweep mhc_sweep(bool quick);
+
+// One GEMM D[m, n] = A[m, k] W[k, n] per group.
+struct GemmSpec {
+  int64_t m = 0, n = 0, k = 0, groups = 1;
+  DType dtype = DType::bf16;
+  std::string use;  // "deepseek-v3 attn.q_b fwd", for the log
+};
+// Forward, input-gradient (m, k, n) and weight-gradient (k_fwd, n, m) GEMMs of every model's layer,
+// each at several row counts, deduplicated.
+std::vector<GemmSpec> gemm_sweep(bool quick);
+
+struct LayerOpSpec {
+  std::string kernel;  // "rmsnorm_fwd", ...
+  int64_t C = 0;
+  int64_t tokens = 0;
+};
+std::vector<LayerOpSpec> layer_sweep(bool quick);
+
+}  // namespace mhc::profiler
