@@ -1,0 +1,202 @@
+// Fused norm-projection backward (paper 4.3.1: "backward likewise one kernel"): one pass over x that
+// writes dx = dx_in + H_pre^T du + dproj phi^T + 2 dss x and accumulates dphi = x^T dproj, both
+// products on tf32 tensor cores.
+//
+// A block owns a 64-wide k slice of phi (kept in shared memory as tf32) and walks a strided subset of
+// 64-token tiles: per tile, (A) dx_acc[64 t x 64 k] = dproj[t, :] phi[k, :]^T, (B) dphi[64 k x m] +=
+// x[t, k]^T dproj[t, :], (C) a vectorised epilogue adds dx_in, H_pre du and 2 dss x and writes bf16.
+// dphi partial sums stay in registers across tiles and are added atomically at the end.
+#include <algorithm>
+#include <type_traits>
+
+#include "launch_util.h"
+#include "mhc_api.h"
+#include "mhc_device.cuh"
+
+namespace mhc::kernels {
+namespace {
+
+using namespace dev;
+
+constexpr int kThreads = 128;  // 4 warps
+constexpr int kBT = 64;        // tokens per tile
+constexpr int kBKc = 64;       // k per block
+constexpr int kXLd = kBKc + 8;
+constexpr int kOLd = kBKc + 4;
+
+__host__ __device__ constexpr int dp_ld(int nt) { return nt * 8 + 4; }  // = 4 mod 8: conflict-free fragments
+
+template <int NT>
+constexpr size_t bwd_smem_bytes() {
+  return 2 * kBT * kXLd * sizeof(bf16) + 2 * size_t(kBKc) * dp_ld(NT) * sizeof(float) +
+         size_t(kBT) * kOLd * sizeof(float) + kBT * sizeof(float);
+}
+
+template <int NT>
+__global__ void __launch_bounds__(kThreads) norm_proj_bwd_kernel(
+    int64_t T, int K, int C, int n, int token_tiles, const bf16* __restrict__ x, const float* __restrict__ phi,
+    const float* __restrict__ dproj, const bf16* dx_in, const bf16* __restrict__ du, const float* __restrict__ hpre,
+    int ld_pre, bf16* dx, float* __restrict__ dphi) {
+  constexpr int PLD = dp_ld(NT);
+  extern __shared__ __align__(16) unsigned char smem[];
+  bf16* xs = reinterpret_cast<bf16*>(smem);                  // [2][kBT][kXLd]
+  float* phis = reinterpret_cast<float*>(xs + 2 * kBT * kXLd);  // [kBKc][PLD] tf32
+  float* dps = phis + kBKc * PLD;                             // [kBT][PLD] tf32
+  float* outs = dps + kBT * PLD;                              // [kBT][kOLd]
+  float* dss = outs + kBT * kOLd;                             // [kBT]
+  const int m = n * n + 2 * n;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, tq = lane % 4;
+  const int k0 = blockIdx.x * kBKc;
+
+  for (int c = threadIdx.x; c < kBKc * PLD; c += kThreads) {
+    const int r = c / PLD, j = c % PLD;
+    phis[c] = (j < m && k0 + r < K) ? __uint_as_float(to_tf32(phi[int64_t(k0 + r) * m + j])) : 0.f;
+  }
+  auto load_x = [&](int buf, int tt) {
+    const int64_t t0 = int64_t(tt) * kBT;
+    for (int c = threadIdx.x; c < kBT * (kBKc / 8); c += kThreads) {
+      const int r = c / (kBKc / 8), kc = (c % (kBKc / 8)) * 8;
+      const bool ok = t0 + r < T && k0 + kc < K;
+      cp_async16(xs + (buf * kBT + r) * kXLd + kc, ok ? x + (t0 + r) * K + k0 + kc : x, ok);
+    }
+    cp_async_commit();
+  };
+
+  float accB[NT][4];
+#pragma unroll
+  for (int nt = 0; nt < NT; ++nt) accB[nt][0] = accB[nt][1] = accB[nt][2] = accB[nt][3] = 0.f;
+
+  int buf = 0;
+  if (int(blockIdx.y) < token_tiles) load_x(0, blockIdx.y);
+  for (int tt = blockIdx.y; tt < token_tiles; tt += gridDim.y, buf ^= 1) {
+    const int64_t t0 = int64_t(tt) * kBT;
+    for (int c = threadIdx.x; c < kBT * PLD; c += kThreads) {
+      const int r = c / PLD, j = c % PLD;
+      dps[c] = (j < m && t0 + r < T) ? __uint_as_float(to_tf32(dproj[(t0 + r) * (m + 1) + j])) : 0.f;
+    }
+    for (int r = threadIdx.x; r < kBT; r += kThreads) dss[r] = t0 + r < T ? dproj[(t0 + r) * (m + 1) + m] : 0.f;
+    cp_async_wait<0>();
+    __syncthreads();
+    if (tt + int(gridDim.y) < token_tiles) load_x(buf ^ 1, tt + gridDim.y);  // overlaps phases A-C
+    const bf16* xb = xs + buf * kBT * kXLd;
+
+    {  // (A) dx_acc = dproj phi^T: rows = this warp's 16 tokens, columns = the 64 k of the slice
+      float accA[kBKc / 8][4];
+#pragma unroll
+      for (int nt = 0; nt < kBKc / 8; ++nt) accA[nt][0] = accA[nt][1] = accA[nt][2] = accA[nt][3] = 0.f;
+      const float* arow = dps + warp * 16 * PLD;
+#pragma unroll
+      for (int kj = 0; kj < NT; ++kj) {
+        const uint32_t a[4] = {__float_as_uint(arow[g * PLD + kj * 8 + tq]),
+                               __float_as_uint(arow[(g + 8) * PLD + kj * 8 + tq]),
+                               __float_as_uint(arow[g * PLD + kj * 8 + tq + 4]),
+                               __float_as_uint(arow[(g + 8) * PLD + kj * 8 + tq + 4])};
+#pragma unroll
+        for (int nt = 0; nt < kBKc / 8; ++nt) {
+          const uint32_t b[2] = {__float_as_uint(phis[(nt * 8 + g) * PLD + kj * 8 + tq]),
+                                 __float_as_uint(phis[(nt * 8 + g) * PLD + kj * 8 + tq + 4])};
+          mma_tf32(accA[nt], a, b);
+        }
+      }
+#pragma unroll
+      for (int nt = 0; nt < kBKc / 8; ++nt) {
+        float* o = outs + (warp * 16 + g) * kOLd + nt * 8 + 2 * tq;
+        o[0] = accA[nt][0];
+        o[1] = accA[nt][1];
+        o[8 * kOLd] = accA[nt][2];
+        o[8 * kOLd + 1] = accA[nt][3];
+      }
+    }
+    // (B) dphi += x^T dproj: rows = this warp's 16 k, columns = m, reduction over the 64 tokens
+#pragma unroll
+    for (int ts = 0; ts < kBT / 8; ++ts) {
+      const bf16* xr0 = xb + (ts * 8 + tq) * kXLd + warp * 16 + g;
+      const bf16* xr1 = xr0 + 4 * kXLd;
+      const uint32_t a[4] = {__float_as_uint(__bfloat162float(xr0[0])), __float_as_uint(__bfloat162float(xr0[8])),
+                             __float_as_uint(__bfloat162float(xr1[0])), __float_as_uint(__bfloat162float(xr1[8]))};
+#pragma unroll
+      for (int nt = 0; nt < NT; ++nt) {
+        const uint32_t b[2] = {__float_as_uint(dps[(ts * 8 + tq) * PLD + nt * 8 + g]),
+                               __float_as_uint(dps[(ts * 8 + tq + 4) * PLD + nt * 8 + g])};
+        mma_tf32(accB[nt], a, b);
+      }
+    }
+    __syncthreads();
+    // (C) dx = dx_in + H_pre^T du + dx_acc + 2 dss x, 16-byte vectors
+    for (int c = threadIdx.x; c < kBT * (kBKc / 8); c += kThreads) {
+      const int r = c / (kBKc / 8), kc = (c % (kBKc / 8)) * 8;
+      const int64_t tok = t0 + r;
+      const int k = k0 + kc;
+      if (tok >= T || k >= K) continue;
+      float v[8];
+      const float two_dss = 2.f * dss[r];
+#pragma unroll
+      for (int e = 0; e < 8; ++e) v[e] = outs[r * kOLd + kc + e] + two_dss * __bfloat162float(xb[r * kXLd + kc + e]);
+      if (dx_in != nullptr) {
+        float d[8];
+        load8(dx_in + tok * K + k, d);
+#pragma unroll
+        for (int e = 0; e < 8; ++e) v[e] += d[e];
+      }
+      if (du != nullptr) {
+        const int stream = k / C, col = k - stream * C;
+        const float h = hpre[tok * ld_pre + stream];
+        float d[8];
+        load8(du + tok * C + col, d);
+#pragma unroll
+        for (int e = 0; e < 8; ++e) v[e] = fmaf(h, d[e], v[e]);
+      }
+      store8(dx + tok * K + k, v);
+    }
+    __syncthreads();
+  }
+  cp_async_wait<0>();
+
+#pragma unroll
+  for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int k = k0 + warp * 16 + g + 8 * h;
+      if (k >= K) continue;
+#pragma unroll
+      for (int e = 0; e < 2; ++e) {
+        const int j = nt * 8 + 2 * tq + e;
+        if (j < m) atomicAdd(dphi + int64_t(k) * m + j, accB[nt][2 * h + e]);
+      }
+    }
+}
+
+}  // namespace
+
+void norm_proj_bwd(const MhcSize& s, const bf16* x, const float* phi, const float* dproj, const bf16* dx_in,
+                   const bf16* du, const float* hpre, int ld_pre, bf16* dx, float* dphi, cudaStream_t st) {
+  check_size(s);
+  if (du != nullptr && ld_pre < s.n) throw std::invalid_argument("norm_proj_bwd: ld_pre < n");
+  const int K = static_cast<int>(s.nC());
+  MHC_CUDA_CHECK(cudaMemsetAsync(dphi, 0, size_t(K) * s.m() * sizeof(float), st));
+  if (s.T == 0) return;
+  const int ktiles = (K + kBKc - 1) / kBKc;
+  const int64_t token_tiles64 = (s.T + kBT - 1) / kBT;
+  if (token_tiles64 > 0x7fffffff) throw std::invalid_argument("norm_proj_bwd: too many tokens");
+  const int token_tiles = static_cast<int>(token_tiles64);
+  // Enough blocks for ~4 per SM; each extra token group costs one more set of dphi atomics.
+  const int groups = std::max(1, std::min({token_tiles, (4 * detail::sm_count() + ktiles - 1) / ktiles, 65535}));
+  detail::dispatch_n(s.n, [&](auto nc) {
+    constexpr int NT = detail::mapping_tiles(decltype(nc)::value);
+    auto kernel = norm_proj_bwd_kernel<NT>;
+    constexpr size_t smem = bwd_smem_bytes<NT>();
+    detail::allow_smem(kernel, smem);
+    kernel<<<dim3(unsigned(ktiles), unsigned(groups)), kThreads, smem, st>>>(
+        s.T, K, int(s.C), s.n, token_tiles, x, phi, dproj, dx_in, du, hpre, ld_pre, dx, dphi);
+    MHC_CUDA_CHECK_LAUNCH("norm_proj_bwd_kernel");
+  });
+}
+
+void compute_h_bwd(const MhcSize& s, const bf16* x, const float* phi, const float* proj, const float* a,
+                   const float* b, const float* dcoef, float* dproj_workspace, bf16* dx, float* dphi, float* da,
+                   float* db, cudaStream_t st) {
+  mix_bwd(s, proj, a, b, dcoef, dproj_workspace, da, db, st);
+  norm_proj_bwd(s, x, phi, dproj_workspace, nullptr, nullptr, nullptr, 0, dx, dphi, st);
+}
+
+}  // namespace mhc::kernels
