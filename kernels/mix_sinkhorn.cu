@@ -1,8 +1,7 @@
 // The small per-token kernels of the fused set: mix (paper 4.3.1 kernel 2) and Sinkhorn-Knopp
-// (kernel 3), forward and backward, all fp32. Sinkhorn runs one token per thread with the n x n
-// matrix in registers; its backward recomputes the forward on chip, keeping only the 2 * iters
-// normalising sums per token in shared memory, and walks the normalisations back
-// (Y = X / s  =>  dX = (dY - sum_line dY * Y) / s, X = Y * s).
+// (kernel 3), forward and backward, all fp32. Sinkhorn runs a group of lanes per token with the n x n
+// matrix in registers; its backward recomputes the forward on chip, keeping only the normalising
+// sums in shared memory, and walks the normalisations back.
 #include <algorithm>
 #include <type_traits>
 
@@ -15,187 +14,215 @@ namespace {
 
 using namespace dev;
 
-__global__ void mix_fwd_kernel(int64_t T, int n, int K, const float* __restrict__ proj, const float* __restrict__ a,
-                               const float* __restrict__ b, float* __restrict__ coef, float eps) {
+constexpr int kMixTokens = 64;  // tokens per block: their rows are staged in shared memory, coalesced
+
+// Block = 64 tokens: proj rows in, coef rows out, both as contiguous coalesced runs.
+__global__ void __launch_bounds__(256) mix_fwd_kernel(int64_t T, int n, int K, const float* __restrict__ proj,
+                                                      const float* __restrict__ a, const float* __restrict__ b,
+                                                      float* __restrict__ coef, float eps) {
+  extern __shared__ float tile[];  // [kMixTokens][m + 1]
+  __shared__ float inv_r[kMixTokens];
   const int m = n * n + 2 * n;
-  const int64_t idx = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (idx >= T * m) return;
-  const int64_t t = idx / m;
-  const int j = static_cast<int>(idx - t * m);
-  const float* p = proj + t * (m + 1);
-  const float inv_r = rsqrtf(p[m] / float(K) + eps);
-  coef[idx] = mix_value(j, n, p[j], inv_r, a, b);
+  const int64_t t0 = int64_t(blockIdx.x) * kMixTokens;
+  const int tokens = static_cast<int>(T - t0 < kMixTokens ? T - t0 : kMixTokens);
+  for (int e = threadIdx.x; e < tokens * (m + 1); e += blockDim.x) tile[e] = proj[t0 * (m + 1) + e];
+  __syncthreads();
+  for (int r = threadIdx.x; r < tokens; r += blockDim.x) inv_r[r] = rsqrtf(tile[r * (m + 1) + m] / float(K) + eps);
+  __syncthreads();
+  for (int e = threadIdx.x; e < tokens * m; e += blockDim.x) {
+    const int r = e / m, j = e - r * m;
+    coef[t0 * m + e] = mix_value(j, n, tile[r * (m + 1) + j], inv_r[r], a, b);
+  }
 }
 
-constexpr int kMixBwdThreads = 128;
+__device__ __forceinline__ float warp_sum(float v) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
 
-// One token per thread; da and db are summed per block in shared memory, then atomically.
-__global__ void mix_bwd_kernel(int64_t T, int n, int K, const float* __restrict__ proj, const float* __restrict__ a,
-                               const float* __restrict__ b, const float* __restrict__ dcoef,
-                               float* __restrict__ dproj, float* __restrict__ da, float* __restrict__ db, float eps) {
-  __shared__ float s_da[3];
-  __shared__ float s_db[kMaxStreams * kMaxStreams + 2 * kMaxStreams];
+// Block = 64 tokens, one thread per token for the per-token reduction (d 1/r); the token sums for
+// da and db go through shared memory and one atomic per value per block.
+__global__ void __launch_bounds__(kMixTokens) mix_bwd_kernel(int64_t T, int n, int K, const float* __restrict__ proj,
+                                                             const float* __restrict__ a, const float* __restrict__ b,
+                                                             const float* __restrict__ dcoef, float* __restrict__ dproj,
+                                                             float* __restrict__ da, float* __restrict__ db, float eps) {
+  extern __shared__ float smem[];
   const int m = n * n + 2 * n;
-  for (int j = threadIdx.x; j < m; j += blockDim.x) s_db[j] = 0.f;
+  float* p_tile = smem;                              // [64][m + 1], becomes dproj
+  float* dz_tile = smem + kMixTokens * (m + 1);      // [64][m], dcoef then dz
+  __shared__ float s_da[3];
+  const int64_t t0 = int64_t(blockIdx.x) * kMixTokens;
+  const int tokens = static_cast<int>(T - t0 < kMixTokens ? T - t0 : kMixTokens);
+  for (int e = threadIdx.x; e < tokens * (m + 1); e += blockDim.x) p_tile[e] = proj[t0 * (m + 1) + e];
+  for (int e = threadIdx.x; e < tokens * m; e += blockDim.x) dz_tile[e] = dcoef[t0 * m + e];
   if (threadIdx.x < 3) s_da[threadIdx.x] = 0.f;
   __syncthreads();
-  const int64_t t = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (t < T) {
-    const float* p = proj + t * (m + 1);
-    const float* dc = dcoef + t * m;
+  const int r = threadIdx.x;
+  float da_l[3] = {0.f, 0.f, 0.f};
+  if (r < tokens) {
+    float* p = p_tile + r * (m + 1);
+    float* dz = dz_tile + r * m;
     const float inv_r = rsqrtf(p[m] / float(K) + eps);
-    float d_ir = 0.f, da_l[3] = {0.f, 0.f, 0.f};
+    float d_ir = 0.f;
     for (int j = 0; j < m; ++j) {
       const int group = j < n ? 0 : (j < 2 * n ? 1 : 2);
       const float ag = a[group];
-      const float z = ag * p[j] * inv_r + b[j];
-      float dz = dc[j];
+      float g = dz[j];
       if (group < 2) {
-        const float sg = sigmoidf_(z);
-        dz *= (group == 0 ? 1.f : 2.f) * sg * (1.f - sg);
+        const float sg = sigmoidf_(ag * p[j] * inv_r + b[j]);
+        g *= (group == 0 ? 1.f : 2.f) * sg * (1.f - sg);
       }
-      atomicAdd(&s_db[j], dz);
-      da_l[group] += dz * p[j] * inv_r;
-      dproj[t * (m + 1) + j] = dz * ag * inv_r;
-      d_ir += dz * ag * p[j];
+      dz[j] = g;
+      da_l[group] += g * p[j] * inv_r;
+      d_ir += g * ag * p[j];
+      p[j] = g * ag * inv_r;  // dproj
     }
     // inv_r = (ss / K + eps)^(-1/2): d inv_r / d ss = -inv_r^3 / (2K)
-    dproj[t * (m + 1) + m] = d_ir * (-0.5f * inv_r * inv_r * inv_r / float(K));
-    for (int g = 0; g < 3; ++g) atomicAdd(&s_da[g], da_l[g]);
+    p[m] = d_ir * (-0.5f * inv_r * inv_r * inv_r / float(K));
+  }
+#pragma unroll
+  for (int g = 0; g < 3; ++g) {
+    const float v = warp_sum(da_l[g]);
+    if (threadIdx.x % 32 == 0) atomicAdd(&s_da[g], v);
   }
   __syncthreads();
-  for (int j = threadIdx.x; j < m; j += blockDim.x) atomicAdd(&db[j], s_db[j]);
+  for (int e = threadIdx.x; e < tokens * (m + 1); e += blockDim.x) dproj[t0 * (m + 1) + e] = p_tile[e];
+  for (int j = threadIdx.x; j < m; j += blockDim.x) {
+    float sum = 0.f;
+    for (int q = 0; q < tokens; ++q) sum += dz_tile[q * m + j];
+    atomicAdd(&db[j], sum);
+  }
   if (threadIdx.x < 3) atomicAdd(&da[threadIdx.x], s_da[threadIdx.x]);
+}
+
+// Sinkhorn runs P lanes per token (P = n rounded up to a power of two): lane i holds row i of the
+// n x n matrix in registers; column sums are butterfly shuffles within the P-lane group, row sums
+// are local. Lanes i >= n hold zeros and never divide by their (zero) row sum.
+template <int N>
+__host__ __device__ constexpr int group_lanes() {
+  return N <= 1 ? 1 : (N <= 2 ? 2 : (N <= 4 ? 4 : 8));
+}
+
+template <int P>
+__device__ __forceinline__ float group_sum(float v) {
+#pragma unroll
+  for (int o = 1; o < P; o <<= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
 }
 
 // M0 = exp(L - column max): the shift cancels in the first column normalisation, so the result is
 // the paper's exp(L) projection while exp cannot overflow.
-template <int N>
-__device__ __forceinline__ void sinkhorn_init(const float* __restrict__ l, float (&M)[N][N]) {
+template <int N, int P>
+__device__ __forceinline__ void sinkhorn_init(const float (&l)[N], bool row_ok, float (&M)[N]) {
 #pragma unroll
   for (int j = 0; j < N; ++j) {
-    float mx = l[j];
+    float mx = row_ok ? l[j] : -INFINITY;
 #pragma unroll
-    for (int i = 1; i < N; ++i) mx = fmaxf(mx, l[i * N + j]);
+    for (int o = 1; o < P; o <<= 1) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
+    M[j] = row_ok ? __expf(l[j] - mx) : 0.f;
+  }
+}
+
+template <int N, int P>
+__device__ __forceinline__ void normalise_columns(float (&M)[N], float (&colsum)[N]) {
 #pragma unroll
-    for (int i = 0; i < N; ++i) M[i][j] = __expf(l[i * N + j] - mx);
+  for (int j = 0; j < N; ++j) {
+    colsum[j] = group_sum<P>(M[j]);
+    M[j] *= __frcp_rn(colsum[j]);
   }
 }
 
 template <int N>
-__device__ __forceinline__ void load_logits(const float* __restrict__ src, float (&l)[N * N]) {
+__device__ __forceinline__ float normalise_row(float (&M)[N], bool row_ok) {
+  float s = 0.f;
 #pragma unroll
-  for (int k = 0; k < N * N; ++k) l[k] = src[k];
+  for (int j = 0; j < N; ++j) s += M[j];
+  s = row_ok ? s : 1.f;
+  const float r = __frcp_rn(s);
+#pragma unroll
+  for (int j = 0; j < N; ++j) M[j] *= r;
+  return s;
 }
 
 template <int N>
-__global__ void sinkhorn_fwd_kernel(int64_t T, const float* __restrict__ logits, int ld, float* __restrict__ hres,
-                                    int iters) {
-  const int64_t t = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (t >= T) return;
-  float l[N * N], M[N][N];
-  load_logits<N>(logits + t * ld, l);
-  sinkhorn_init<N>(l, M);
+__global__ void __launch_bounds__(128) sinkhorn_fwd_kernel(int64_t T, const float* __restrict__ logits, int ld,
+                                                           float* __restrict__ hres, int iters) {
+  constexpr int P = group_lanes<N>();
+  const int64_t gid = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  const int64_t t = gid / P;
+  const int i = static_cast<int>(gid % P);
+  const bool row_ok = t < T && i < N;
+  float l[N], M[N], colsum[N];
+#pragma unroll
+  for (int j = 0; j < N; ++j) l[j] = row_ok ? logits[t * ld + i * N + j] : 0.f;
+  sinkhorn_init<N, P>(l, row_ok, M);
   for (int it = 0; it < iters; ++it) {
-#pragma unroll
-    for (int j = 0; j < N; ++j) {
-      float s = 0.f;
-#pragma unroll
-      for (int i = 0; i < N; ++i) s += M[i][j];
-      const float r = 1.f / s;
-#pragma unroll
-      for (int i = 0; i < N; ++i) M[i][j] *= r;
-    }
-#pragma unroll
-    for (int i = 0; i < N; ++i) {
-      float s = 0.f;
-#pragma unroll
-      for (int j = 0; j < N; ++j) s += M[i][j];
-      const float r = 1.f / s;
-#pragma unroll
-      for (int j = 0; j < N; ++j) M[i][j] *= r;
-    }
+    normalise_columns<N, P>(M, colsum);
+    normalise_row<N>(M, row_ok);
   }
-  float* out = hres + t * N * N;
+  if (row_ok)
 #pragma unroll
-  for (int i = 0; i < N; ++i)
-#pragma unroll
-    for (int j = 0; j < N; ++j) out[i * N + j] = M[i][j];
+    for (int j = 0; j < N; ++j) hres[t * N * N + i * N + j] = M[j];
 }
 
-// Shared memory: the normalising sums, [2 * iters][N][blockDim] (thread index fastest: no conflicts).
+// Backward: the forward runs again on chip keeping, per lane, its column's and its row's sum of
+// every iteration in shared memory ([2 * iters][blockDim], thread index fastest); then the
+// normalisations are walked back: Y = X / s  =>  dX = (dY - sum_line dY * Y) / s, X = Y * s.
 template <int N>
-__global__ void sinkhorn_bwd_kernel(int64_t T, const float* __restrict__ logits, int ld, const float* __restrict__ dh,
-                                    float* __restrict__ dlogits, int ld_d, int iters) {
+__global__ void __launch_bounds__(128) sinkhorn_bwd_kernel(int64_t T, const float* __restrict__ logits, int ld,
+                                                           const float* __restrict__ dh, float* __restrict__ dlogits,
+                                                           int ld_d, int iters) {
+  constexpr int P = group_lanes<N>();
   extern __shared__ float sums[];
-  const int64_t t = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (t >= T) return;
   const int B = blockDim.x, tid = threadIdx.x;
-  auto sum_at = [&](int step, int k) -> float& { return sums[(step * N + k) * B + tid]; };
-  float l[N * N], M[N][N];
-  load_logits<N>(logits + t * ld, l);
-  sinkhorn_init<N>(l, M);
-  for (int it = 0; it < iters; ++it) {  // forward again, keeping the sums
+  const int64_t gid = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  const int64_t t = gid / P;
+  const int i = static_cast<int>(gid % P);
+  const int base = (threadIdx.x % 32) & ~(P - 1);
+  const bool row_ok = t < T && i < N;
+  float l[N], M[N], colsum[N], G[N];
 #pragma unroll
-    for (int j = 0; j < N; ++j) {
-      float s = 0.f;
+  for (int j = 0; j < N; ++j) l[j] = row_ok ? logits[t * ld + i * N + j] : 0.f;
+  sinkhorn_init<N, P>(l, row_ok, M);
+  for (int it = 0; it < iters; ++it) {
+    normalise_columns<N, P>(M, colsum);
+    float own = 1.f;  // this lane keeps column i's sum
 #pragma unroll
-      for (int i = 0; i < N; ++i) s += M[i][j];
-      sum_at(2 * it, j) = s;
-      const float r = 1.f / s;
-#pragma unroll
-      for (int i = 0; i < N; ++i) M[i][j] *= r;
-    }
-#pragma unroll
-    for (int i = 0; i < N; ++i) {
-      float s = 0.f;
-#pragma unroll
-      for (int j = 0; j < N; ++j) s += M[i][j];
-      sum_at(2 * it + 1, i) = s;
-      const float r = 1.f / s;
-#pragma unroll
-      for (int j = 0; j < N; ++j) M[i][j] *= r;
-    }
+    for (int j = 0; j < N; ++j) own = (j == i) ? colsum[j] : own;
+    sums[(2 * it) * B + tid] = own;
+    sums[(2 * it + 1) * B + tid] = normalise_row<N>(M, row_ok);
   }
-  float G[N][N];
 #pragma unroll
-  for (int i = 0; i < N; ++i)
-#pragma unroll
-    for (int j = 0; j < N; ++j) G[i][j] = dh[t * N * N + i * N + j];
+  for (int j = 0; j < N; ++j) G[j] = row_ok ? dh[t * N * N + i * N + j] : 0.f;
   for (int it = iters - 1; it >= 0; --it) {
-#pragma unroll
-    for (int i = 0; i < N; ++i) {  // back through the row normalisation
-      const float s = sum_at(2 * it + 1, i);
+    {  // row normalisation of iteration it
+      const float s = sums[(2 * it + 1) * B + tid];
       float dot = 0.f;
 #pragma unroll
-      for (int j = 0; j < N; ++j) dot += G[i][j] * M[i][j];
-      const float r = 1.f / s;
+      for (int j = 0; j < N; ++j) dot += G[j] * M[j];
+      const float r = __frcp_rn(s);
 #pragma unroll
       for (int j = 0; j < N; ++j) {
-        G[i][j] = (G[i][j] - dot) * r;
-        M[i][j] *= s;
+        G[j] = (G[j] - dot) * r;
+        M[j] *= s;
       }
     }
+    {  // column normalisation of iteration it
+      const float own = sums[(2 * it) * B + tid];
 #pragma unroll
-    for (int j = 0; j < N; ++j) {  // back through the column normalisation
-      const float s = sum_at(2 * it, j);
-      float dot = 0.f;
-#pragma unroll
-      for (int i = 0; i < N; ++i) dot += G[i][j] * M[i][j];
-      const float r = 1.f / s;
-#pragma unroll
-      for (int i = 0; i < N; ++i) {
-        G[i][j] = (G[i][j] - dot) * r;
-        M[i][j] *= s;
+      for (int j = 0; j < N; ++j) {
+        const float s = __shfl_sync(0xffffffffu, own, base + j);
+        const float dot = group_sum<P>(G[j] * M[j]);
+        G[j] = (G[j] - dot) * __frcp_rn(s);
+        M[j] *= s;
       }
     }
   }
-  sinkhorn_init<N>(l, M);  // exact M0 rather than the one multiplied back
-  float* out = dlogits + t * ld_d;
+  sinkhorn_init<N, P>(l, row_ok, M);  // exact M0 rather than the one multiplied back
+  if (row_ok)
 #pragma unroll
-  for (int i = 0; i < N; ++i)
-#pragma unroll
-    for (int j = 0; j < N; ++j) out[i * N + j] = G[i][j] * M[i][j];
+    for (int j = 0; j < N; ++j) dlogits[t * ld_d + i * N + j] = G[j] * M[j];
 }
 
 void check_iters(int iters) {
@@ -207,8 +234,9 @@ void check_iters(int iters) {
 void mix_fwd(const MhcSize& s, const float* proj, const float* a, const float* b, float* coef, cudaStream_t st) {
   check_size(s);
   if (s.T == 0) return;
-  mix_fwd_kernel<<<detail::grid_for(s.T * s.m(), 256), 256, 0, st>>>(s.T, s.n, int(s.nC()), proj, a, b, coef,
-                                                                     kRmsEpsF);
+  const size_t smem = size_t(kMixTokens) * (s.m() + 1) * sizeof(float);
+  mix_fwd_kernel<<<detail::grid_for(s.T, kMixTokens), 256, smem, st>>>(s.T, s.n, int(s.nC()), proj, a, b, coef,
+                                                                      kRmsEpsF);
   MHC_CUDA_CHECK_LAUNCH("mix_fwd_kernel");
 }
 
@@ -218,8 +246,11 @@ void mix_bwd(const MhcSize& s, const float* proj, const float* a, const float* b
   MHC_CUDA_CHECK(cudaMemsetAsync(da, 0, 3 * sizeof(float), st));
   MHC_CUDA_CHECK(cudaMemsetAsync(db, 0, s.m() * sizeof(float), st));
   if (s.T == 0) return;
-  mix_bwd_kernel<<<detail::grid_for(s.T, kMixBwdThreads), kMixBwdThreads, 0, st>>>(
-      s.T, s.n, int(s.nC()), proj, a, b, dcoef, dproj, da, db, kRmsEpsF);
+  const size_t smem = size_t(kMixTokens) * (2 * s.m() + 1) * sizeof(float);
+  auto kernel = mix_bwd_kernel;
+  detail::allow_smem(kernel, smem);
+  kernel<<<detail::grid_for(s.T, kMixTokens), kMixTokens, smem, st>>>(s.T, s.n, int(s.nC()), proj, a, b, dcoef, dproj,
+                                                                      da, db, kRmsEpsF);
   MHC_CUDA_CHECK_LAUNCH("mix_bwd_kernel");
 }
 
@@ -229,7 +260,8 @@ void sinkhorn_fwd(int n, int64_t T, const float* logits, int ld_logits, float* h
   detail::dispatch_n(n, [&](auto nc) {
     constexpr int N = decltype(nc)::value;
     if (T == 0) return;
-    sinkhorn_fwd_kernel<N><<<detail::grid_for(T, 128), 128, 0, st>>>(T, logits, ld_logits, hres, iters);
+    sinkhorn_fwd_kernel<N><<<detail::grid_for(T * group_lanes<N>(), 128), 128, 0, st>>>(T, logits, ld_logits, hres,
+                                                                                       iters);
     MHC_CUDA_CHECK_LAUNCH("sinkhorn_fwd_kernel");
   });
 }
@@ -242,12 +274,12 @@ void sinkhorn_bwd(int n, int64_t T, const float* logits, int ld_logits, const fl
     constexpr int N = decltype(nc)::value;
     if (T == 0) return;
     int threads = 128;
-    auto bytes = [&](int th) { return size_t(2) * iters * N * th * sizeof(float); };
+    auto bytes = [&](int th) { return size_t(2) * iters * th * sizeof(float); };
     while (threads > 32 && bytes(threads) > 96 * 1024) threads /= 2;
     if (bytes(threads) > 200 * 1024) throw std::invalid_argument("sinkhorn_bwd: too many iterations for shared memory");
     auto kernel = sinkhorn_bwd_kernel<N>;
     detail::allow_smem(kernel, bytes(threads));
-    kernel<<<detail::grid_for(T, threads), threads, bytes(threads), st>>>(T, logits, ld_logits, dhres, dlogits,
+    kernel<<<detail::grid_for(T * group_lanes<N>(), threads), threads, bytes(threads), st>>>(T, logits, ld_logits, dhres, dlogits,
                                                                          ld_dlogits, iters);
     MHC_CUDA_CHECK_LAUNCH("sinkhorn_bwd_kernel");
   });

@@ -19,9 +19,12 @@ using namespace dev;
 
 constexpr int kThreads = 256;
 constexpr int kBM = 128;  // tokens per block: 8 warps x 16
-constexpr int kBK = 32;   // k per pipeline stage
-constexpr int kStages = 4;
-constexpr int kXLd = kBK + 8;  // bf16 per shared row: 80 B, conflict-free A fragments
+// k per pipeline stage and ring depth: 128-byte row segments per stage where phi's slice is small
+// (n <= 4; 64-byte segments measured 53% of copy bandwidth at n = 4), 64-byte ones for n > 4 so
+// that phi's wider slice still fits two blocks per SM.
+__host__ __device__ constexpr int stage_k(int nt) { return nt <= 3 ? 64 : 32; }
+__host__ __device__ constexpr int stages(int nt) { return nt <= 3 ? 3 : 4; }
+__host__ __device__ constexpr int x_ld(int nt) { return stage_k(nt) + 8; }  // conflict-free A fragments
 
 // Shared row length of a phi slice: column-tile width padded so B fragment reads hit distinct banks.
 __host__ __device__ constexpr int phi_ld(int nt) {
@@ -30,7 +33,7 @@ __host__ __device__ constexpr int phi_ld(int nt) {
 
 template <int NT>
 constexpr size_t smem_bytes() {
-  return size_t(kStages) * (kBM * kXLd * sizeof(bf16) + kBK * phi_ld(NT) * sizeof(float));
+  return size_t(stages(NT)) * (kBM * x_ld(NT) * sizeof(bf16) + stage_k(NT) * phi_ld(NT) * sizeof(float));
 }
 
 template <int NT, bool FUSE_MIX>
@@ -40,6 +43,7 @@ __global__ void __launch_bounds__(kThreads) norm_proj_kernel(const bf16* __restr
                                                              float* __restrict__ out, const float* __restrict__ a,
                                                              const float* __restrict__ b, float eps) {
   constexpr int PLD = phi_ld(NT);
+  constexpr int kBK = stage_k(NT), kStages = stages(NT), kXLd = x_ld(NT);
   extern __shared__ __align__(16) unsigned char smem[];
   bf16* xs = reinterpret_cast<bf16*>(smem);
   float* ps = reinterpret_cast<float*>(smem + size_t(kStages) * kBM * kXLd * sizeof(bf16));
@@ -145,12 +149,13 @@ template <int NT, bool FUSE_MIX>
 void launch_norm_proj(const MhcSize& s, const bf16* x, const float* phi, float* out, const float* a, const float* b,
                       bool allow_split, cudaStream_t st) {
   const int K = static_cast<int>(s.nC());
+  constexpr int kBK = stage_k(NT);
   const int ktiles = (K + kBK - 1) / kBK;
   const int64_t rows = (s.T + kBM - 1) / kBM;
   int splits = 1;
   if (allow_split) {  // split-K only where the token tiles alone leave SMs idle
     const int64_t want = (2 * detail::sm_count() + rows - 1) / rows;
-    splits = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(want, ktiles / 8)));
+    splits = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(want, ktiles / 4)));
   }
   const int per_split = (ktiles + splits - 1) / splits;
   splits = (ktiles + per_split - 1) / per_split;

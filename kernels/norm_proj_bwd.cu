@@ -28,8 +28,8 @@ __host__ __device__ constexpr int dp_ld(int nt) { return nt * 8 + 4; }  // = 4 m
 
 template <int NT>
 constexpr size_t bwd_smem_bytes() {
-  return 2 * kBT * kXLd * sizeof(bf16) + 2 * size_t(kBKc) * dp_ld(NT) * sizeof(float) +
-         size_t(kBT) * kOLd * sizeof(float) + kBT * sizeof(float);
+  return 2 * kBT * kXLd * sizeof(bf16) + size_t(kBKc + 2 * kBT) * dp_ld(NT) * sizeof(float) +
+         size_t(kBT) * kOLd * sizeof(float) + 2 * kBT * sizeof(float);
 }
 
 template <int NT>
@@ -38,12 +38,13 @@ __global__ void __launch_bounds__(kThreads) norm_proj_bwd_kernel(
     const float* __restrict__ dproj, const bf16* dx_in, const bf16* __restrict__ du, const float* __restrict__ hpre,
     int ld_pre, bf16* dx, float* __restrict__ dphi) {
   constexpr int PLD = dp_ld(NT);
+  constexpr int kChunks = kBT * (kBKc / 8) / kThreads;  // 16-byte epilogue vectors per thread
   extern __shared__ __align__(16) unsigned char smem[];
-  bf16* xs = reinterpret_cast<bf16*>(smem);                  // [2][kBT][kXLd]
+  bf16* xs = reinterpret_cast<bf16*>(smem);                     // [2][kBT][kXLd]
   float* phis = reinterpret_cast<float*>(xs + 2 * kBT * kXLd);  // [kBKc][PLD] tf32
-  float* dps = phis + kBKc * PLD;                             // [kBT][PLD] tf32
-  float* outs = dps + kBT * PLD;                              // [kBT][kOLd]
-  float* dss = outs + kBT * kOLd;                             // [kBT]
+  float* dps = phis + kBKc * PLD;                               // [2][kBT][PLD] fp32
+  float* outs = dps + 2 * kBT * PLD;                            // [kBT][kOLd]
+  float* dss = outs + kBT * kOLd;                               // [2][kBT]
   const int m = n * n + 2 * n;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, tq = lane % 4;
   const int k0 = blockIdx.x * kBKc;
@@ -52,12 +53,22 @@ __global__ void __launch_bounds__(kThreads) norm_proj_bwd_kernel(
     const int r = c / PLD, j = c % PLD;
     phis[c] = (j < m && k0 + r < K) ? __uint_as_float(to_tf32(phi[int64_t(k0 + r) * m + j])) : 0.f;
   }
-  auto load_x = [&](int buf, int tt) {
+  for (int c = threadIdx.x; c < 2 * kBT * PLD; c += kThreads) dps[c] = 0.f;  // columns >= m stay zero
+  __syncthreads();
+
+  // x tile and the tile's dproj rows (one contiguous run of kBT * (m + 1) floats) by cp.async.
+  auto load_tile = [&](int buf, int tt) {
     const int64_t t0 = int64_t(tt) * kBT;
     for (int c = threadIdx.x; c < kBT * (kBKc / 8); c += kThreads) {
       const int r = c / (kBKc / 8), kc = (c % (kBKc / 8)) * 8;
       const bool ok = t0 + r < T && k0 + kc < K;
       cp_async16(xs + (buf * kBT + r) * kXLd + kc, ok ? x + (t0 + r) * K + k0 + kc : x, ok);
+    }
+    for (int c = threadIdx.x; c < kBT * (m + 1); c += kThreads) {
+      const int r = c / (m + 1), j = c - r * (m + 1);
+      const bool ok = t0 + r < T;
+      float* dst = j < m ? dps + (buf * kBT + r) * PLD + j : dss + buf * kBT + r;
+      cp_async4(dst, ok ? dproj + (t0 + r) * (m + 1) + j : dproj, ok);
     }
     cp_async_commit();
   };
@@ -67,30 +78,27 @@ __global__ void __launch_bounds__(kThreads) norm_proj_bwd_kernel(
   for (int nt = 0; nt < NT; ++nt) accB[nt][0] = accB[nt][1] = accB[nt][2] = accB[nt][3] = 0.f;
 
   int buf = 0;
-  if (int(blockIdx.y) < token_tiles) load_x(0, blockIdx.y);
+  if (int(blockIdx.y) < token_tiles) load_tile(0, blockIdx.y);
   for (int tt = blockIdx.y; tt < token_tiles; tt += gridDim.y, buf ^= 1) {
     const int64_t t0 = int64_t(tt) * kBT;
-    for (int c = threadIdx.x; c < kBT * PLD; c += kThreads) {
-      const int r = c / PLD, j = c % PLD;
-      dps[c] = (j < m && t0 + r < T) ? __uint_as_float(to_tf32(dproj[(t0 + r) * (m + 1) + j])) : 0.f;
-    }
-    for (int r = threadIdx.x; r < kBT; r += kThreads) dss[r] = t0 + r < T ? dproj[(t0 + r) * (m + 1) + m] : 0.f;
     cp_async_wait<0>();
+    // Tile tt landed; every warp is past the previous tile's epilogue, so the other buffers and
+    // outs are free.
     __syncthreads();
-    if (tt + int(gridDim.y) < token_tiles) load_x(buf ^ 1, tt + gridDim.y);  // overlaps phases A-C
+    if (tt + int(gridDim.y) < token_tiles) load_tile(buf ^ 1, tt + gridDim.y);  // overlaps phases A-C
     const bf16* xb = xs + buf * kBT * kXLd;
+    const float* db = dps + buf * kBT * PLD;
 
     {  // (A) dx_acc = dproj phi^T: rows = this warp's 16 tokens, columns = the 64 k of the slice
       float accA[kBKc / 8][4];
 #pragma unroll
       for (int nt = 0; nt < kBKc / 8; ++nt) accA[nt][0] = accA[nt][1] = accA[nt][2] = accA[nt][3] = 0.f;
-      const float* arow = dps + warp * 16 * PLD;
+      const float* arow = db + warp * 16 * PLD;
 #pragma unroll
       for (int kj = 0; kj < NT; ++kj) {
-        const uint32_t a[4] = {__float_as_uint(arow[g * PLD + kj * 8 + tq]),
-                               __float_as_uint(arow[(g + 8) * PLD + kj * 8 + tq]),
-                               __float_as_uint(arow[g * PLD + kj * 8 + tq + 4]),
-                               __float_as_uint(arow[(g + 8) * PLD + kj * 8 + tq + 4])};
+        const uint32_t a[4] = {to_tf32(arow[g * PLD + kj * 8 + tq]), to_tf32(arow[(g + 8) * PLD + kj * 8 + tq]),
+                               to_tf32(arow[g * PLD + kj * 8 + tq + 4]),
+                               to_tf32(arow[(g + 8) * PLD + kj * 8 + tq + 4])};
 #pragma unroll
         for (int nt = 0; nt < kBKc / 8; ++nt) {
           const uint32_t b[2] = {__float_as_uint(phis[(nt * 8 + g) * PLD + kj * 8 + tq]),
@@ -116,52 +124,59 @@ __global__ void __launch_bounds__(kThreads) norm_proj_bwd_kernel(
                              __float_as_uint(__bfloat162float(xr1[0])), __float_as_uint(__bfloat162float(xr1[8]))};
 #pragma unroll
       for (int nt = 0; nt < NT; ++nt) {
-        const uint32_t b[2] = {__float_as_uint(dps[(ts * 8 + tq) * PLD + nt * 8 + g]),
-                               __float_as_uint(dps[(ts * 8 + tq + 4) * PLD + nt * 8 + g])};
+        const uint32_t b[2] = {to_tf32(db[(ts * 8 + tq) * PLD + nt * 8 + g]),
+                               to_tf32(db[(ts * 8 + tq + 4) * PLD + nt * 8 + g])};
         mma_tf32(accB[nt], a, b);
       }
     }
-    __syncthreads();
-    // (C) dx = dx_in + H_pre^T du + dx_acc + 2 dss x, 16-byte vectors
-    for (int c = threadIdx.x; c < kBT * (kBKc / 8); c += kThreads) {
+    __syncthreads();  // outs complete
+    // (C) dx = dx_in + H_pre^T du + dx_acc + 2 dss x, 16-byte vectors; all loads issued first
+    float din[kChunks][8], dud[kChunks][8], h[kChunks];
+#pragma unroll
+    for (int q = 0; q < kChunks; ++q) {
+      const int c = threadIdx.x + q * kThreads;
+      const int r = c / (kBKc / 8), kc = (c % (kBKc / 8)) * 8;
+      const int64_t tok = t0 + r;
+      const int k = k0 + kc;
+      const bool ok = tok < T && k < K;
+#pragma unroll
+      for (int e = 0; e < 8; ++e) din[q][e] = dud[q][e] = 0.f;
+      h[q] = 0.f;
+      if (ok && dx_in != nullptr) load8_coherent(dx_in + tok * K + k, din[q]);
+      if (ok && du != nullptr) {
+        const int stream = k / C, col = k - stream * C;
+        h[q] = hpre[tok * ld_pre + stream];
+        load8(du + tok * C + col, dud[q]);
+      }
+    }
+#pragma unroll
+    for (int q = 0; q < kChunks; ++q) {
+      const int c = threadIdx.x + q * kThreads;
       const int r = c / (kBKc / 8), kc = (c % (kBKc / 8)) * 8;
       const int64_t tok = t0 + r;
       const int k = k0 + kc;
       if (tok >= T || k >= K) continue;
+      const float two_dss = 2.f * dss[buf * kBT + r];
       float v[8];
-      const float two_dss = 2.f * dss[r];
 #pragma unroll
-      for (int e = 0; e < 8; ++e) v[e] = outs[r * kOLd + kc + e] + two_dss * __bfloat162float(xb[r * kXLd + kc + e]);
-      if (dx_in != nullptr) {
-        float d[8];
-        load8(dx_in + tok * K + k, d);
-#pragma unroll
-        for (int e = 0; e < 8; ++e) v[e] += d[e];
-      }
-      if (du != nullptr) {
-        const int stream = k / C, col = k - stream * C;
-        const float h = hpre[tok * ld_pre + stream];
-        float d[8];
-        load8(du + tok * C + col, d);
-#pragma unroll
-        for (int e = 0; e < 8; ++e) v[e] = fmaf(h, d[e], v[e]);
-      }
+      for (int e = 0; e < 8; ++e)
+        v[e] = fmaf(h[q], dud[q][e],
+                    outs[r * kOLd + kc + e] + din[q][e] + two_dss * __bfloat162float(xb[r * kXLd + kc + e]));
       store8(dx + tok * K + k, v);
     }
-    __syncthreads();
   }
   cp_async_wait<0>();
 
 #pragma unroll
   for (int nt = 0; nt < NT; ++nt)
 #pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      const int k = k0 + warp * 16 + g + 8 * h;
+    for (int hh = 0; hh < 2; ++hh) {
+      const int k = k0 + warp * 16 + g + 8 * hh;
       if (k >= K) continue;
 #pragma unroll
       for (int e = 0; e < 2; ++e) {
         const int j = nt * 8 + 2 * tq + e;
-        if (j < m) atomicAdd(dphi + int64_t(k) * m + j, accB[nt][2 * h + e]);
+        if (j < m) atomicAdd(dphi + int64_t(k) * m + j, accB[nt][2 * hh + e]);
       }
     }
 }
