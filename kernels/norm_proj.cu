@@ -2,10 +2,13 @@
 // squares of x, in one pass over x. With FUSE_MIX the mix step runs in the epilogue, which makes it
 // the unfused sequence's "compute H's" op (Table 2: reads nC, writes n^2 + 2n per token).
 //
-// Tiling: a block of 8 warps owns 128 tokens; each warp one 16-token mma row tile over all
-// ceil(m/8) column tiles. x (bf16, exact in tf32) and phi stream through a 4-stage cp.async ring of
-// 32-wide k slices. When 128-token tiles alone do not fill the GPU, the k range is split across
-// blocks (split-K) and partial sums are added atomically into a zeroed output.
+// Tiling: a block of 4 warps owns 128 tokens; each warp two 16-token mma row tiles over all
+// ceil(m/8) column tiles, so every phi fragment read from shared memory serves 32 tokens. x (bf16,
+// exact in tf32) and phi stream through a cp.async ring of k slices. Inside each 8-wide k step the
+// k order is permuted (thread tq takes k = 2tq, 2tq+1 as its fragment columns tq, tq+4, and phi's
+// rows follow), so one 32-bit shared load yields two A values. When the token tiles alone leave SMs
+// idle, the k range is split across blocks (split-K) and partial sums are added atomically into a
+// zeroed output.
 #include <type_traits>
 
 #include "launch_util.h"
@@ -17,8 +20,8 @@ namespace {
 
 using namespace dev;
 
-constexpr int kThreads = 256;
-constexpr int kBM = 128;  // tokens per block: 8 warps x 16
+constexpr int kThreads = 128;
+constexpr int kBM = 128;  // tokens per block: 4 warps x 32
 // k per pipeline stage and ring depth: 128-byte row segments per stage where phi's slice is small
 // (n <= 4; 64-byte segments measured 53% of copy bandwidth at n = 4), 64-byte ones for n > 4 so
 // that phi's wider slice still fits two blocks per SM.
@@ -26,10 +29,9 @@ __host__ __device__ constexpr int stage_k(int nt) { return nt <= 3 ? 64 : 32; }
 __host__ __device__ constexpr int stages(int nt) { return nt <= 3 ? 3 : 4; }
 __host__ __device__ constexpr int x_ld(int nt) { return stage_k(nt) + 8; }  // conflict-free A fragments
 
-// Shared row length of a phi slice: column-tile width padded so B fragment reads hit distinct banks.
-__host__ __device__ constexpr int phi_ld(int nt) {
-  return (nt * 8) % 32 == 0 || (nt * 8) % 32 == 16 ? nt * 8 + 8 : nt * 8;
-}
+// Shared row length of a phi slice: = 4 mod 16 words, so the permuted B fragment reads (rows 2tq and
+// 2tq + 1, column g) hit distinct banks.
+__host__ __device__ constexpr int phi_ld(int nt) { return nt * 8 + 4; }
 
 template <int NT>
 constexpr size_t smem_bytes() {
@@ -75,74 +77,86 @@ __global__ void __launch_bounds__(kThreads) norm_proj_kernel(const bf16* __restr
     cp_async_commit();
   }
 
-  float acc[NT][4];
+  float acc[2][NT][4];
 #pragma unroll
-  for (int nt = 0; nt < NT; ++nt) acc[nt][0] = acc[nt][1] = acc[nt][2] = acc[nt][3] = 0.f;
-  float ss0 = 0.f, ss1 = 0.f;  // sums of squares of rows g and g + 8 (this lane's columns)
+  for (int mt = 0; mt < 2; ++mt)
+#pragma unroll
+    for (int nt = 0; nt < NT; ++nt) acc[mt][nt][0] = acc[mt][nt][1] = acc[mt][nt][2] = acc[mt][nt][3] = 0.f;
+  float ss[2][2] = {{0.f, 0.f}, {0.f, 0.f}};  // sums of squares of rows g, g + 8 of each row tile
 
   for (int i = 0; i < ntiles; ++i) {
     cp_async_wait<kStages - 2>();
     __syncthreads();  // stage i landed for everyone; stage i-1 is free for the next prefetch
     if (i + kStages - 1 < ntiles) load_stage((i + kStages - 1) % kStages, kt_begin + i + kStages - 1);
     cp_async_commit();
-    const bf16* xa = xs + (i % kStages) * kBM * kXLd + warp * 16 * kXLd;
+    const bf16* xa = xs + (i % kStages) * kBM * kXLd + warp * 32 * kXLd;
     const float* pb = ps + (i % kStages) * kBK * PLD;
 #pragma unroll
     for (int kk = 0; kk < kBK; kk += 8) {
-      const float f0 = __bfloat162float(xa[g * kXLd + kk + tq]);
-      const float f1 = __bfloat162float(xa[(g + 8) * kXLd + kk + tq]);
-      const float f2 = __bfloat162float(xa[g * kXLd + kk + tq + 4]);
-      const float f3 = __bfloat162float(xa[(g + 8) * kXLd + kk + tq + 4]);
-      ss0 = fmaf(f0, f0, fmaf(f2, f2, ss0));
-      ss1 = fmaf(f1, f1, fmaf(f3, f3, ss1));
-      // bf16 values are exact in tf32: their fp32 bits are valid tf32 operands as they are.
-      const uint32_t af[4] = {__float_as_uint(f0), __float_as_uint(f1), __float_as_uint(f2), __float_as_uint(f3)};
+      uint32_t bfr[NT][2];
 #pragma unroll
       for (int nt = 0; nt < NT; ++nt) {
-        const uint32_t bfr[2] = {to_tf32(pb[(kk + tq) * PLD + nt * 8 + g]), to_tf32(pb[(kk + tq + 4) * PLD + nt * 8 + g])};
-        mma_tf32(acc[nt], af, bfr);
+        bfr[nt][0] = to_tf32(pb[(kk + 2 * tq) * PLD + nt * 8 + g]);
+        bfr[nt][1] = to_tf32(pb[(kk + 2 * tq + 1) * PLD + nt * 8 + g]);
+      }
+#pragma unroll
+      for (int mt = 0; mt < 2; ++mt) {
+        const uint32_t w0 = *reinterpret_cast<const uint32_t*>(xa + (mt * 16 + g) * kXLd + kk + 2 * tq);
+        const uint32_t w1 = *reinterpret_cast<const uint32_t*>(xa + (mt * 16 + g + 8) * kXLd + kk + 2 * tq);
+        // bf16 values are exact in tf32: their fp32 bits are valid tf32 operands as they are.
+        const uint32_t af[4] = {w0 << 16, w1 << 16, w0 & 0xffff0000u, w1 & 0xffff0000u};
+        const float f0 = __uint_as_float(af[0]), f1 = __uint_as_float(af[1]);
+        const float f2 = __uint_as_float(af[2]), f3 = __uint_as_float(af[3]);
+        ss[mt][0] = fmaf(f0, f0, fmaf(f2, f2, ss[mt][0]));
+        ss[mt][1] = fmaf(f1, f1, fmaf(f3, f3, ss[mt][1]));
+#pragma unroll
+        for (int nt = 0; nt < NT; ++nt) mma_tf32(acc[mt][nt], af, bfr[nt]);
       }
     }
   }
   cp_async_wait<0>();
 
-  ss0 += __shfl_xor_sync(0xffffffffu, ss0, 1);
-  ss0 += __shfl_xor_sync(0xffffffffu, ss0, 2);
-  ss1 += __shfl_xor_sync(0xffffffffu, ss1, 1);
-  ss1 += __shfl_xor_sync(0xffffffffu, ss1, 2);
+#pragma unroll
+  for (int mt = 0; mt < 2; ++mt)
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      ss[mt][h] += __shfl_xor_sync(0xffffffffu, ss[mt][h], 1);
+      ss[mt][h] += __shfl_xor_sync(0xffffffffu, ss[mt][h], 2);
+    }
 
-  const int64_t tok[2] = {t0 + warp * 16 + g, t0 + warp * 16 + g + 8};
-  const float ss[2] = {ss0, ss1};
 #pragma unroll
-  for (int h = 0; h < 2; ++h) {
-    if (tok[h] >= T) continue;
-    if constexpr (FUSE_MIX) {
-      const float inv_r = rsqrtf(ss[h] / float(K) + eps);
+  for (int mt = 0; mt < 2; ++mt)
 #pragma unroll
-      for (int nt = 0; nt < NT; ++nt)
+    for (int h = 0; h < 2; ++h) {
+      const int64_t tok = t0 + warp * 32 + mt * 16 + g + 8 * h;
+      if (tok >= T) continue;
+      if constexpr (FUSE_MIX) {
+        const float inv_r = rsqrtf(ss[mt][h] / float(K) + eps);
 #pragma unroll
-        for (int e = 0; e < 2; ++e) {
-          const int col = nt * 8 + 2 * tq + e;
-          if (col < m) out[tok[h] * m + col] = mix_value(col, n, acc[nt][2 * h + e], inv_r, a, b);
-        }
-    } else {
-      float* row = out + tok[h] * (m + 1);
+        for (int nt = 0; nt < NT; ++nt)
 #pragma unroll
-      for (int nt = 0; nt < NT; ++nt)
-#pragma unroll
-        for (int e = 0; e < 2; ++e) {
-          const int col = nt * 8 + 2 * tq + e;
-          if (col < m) {
-            if (accumulate) atomicAdd(row + col, acc[nt][2 * h + e]);
-            else row[col] = acc[nt][2 * h + e];
+          for (int e = 0; e < 2; ++e) {
+            const int col = nt * 8 + 2 * tq + e;
+            if (col < m) out[tok * m + col] = mix_value(col, n, acc[mt][nt][2 * h + e], inv_r, a, b);
           }
+      } else {
+        float* row = out + tok * (m + 1);
+#pragma unroll
+        for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+          for (int e = 0; e < 2; ++e) {
+            const int col = nt * 8 + 2 * tq + e;
+            if (col < m) {
+              if (accumulate) atomicAdd(row + col, acc[mt][nt][2 * h + e]);
+              else row[col] = acc[mt][nt][2 * h + e];
+            }
+          }
+        if (tq == 0) {
+          if (accumulate) atomicAdd(row + m, ss[mt][h]);
+          else row[m] = ss[mt][h];
         }
-      if (tq == 0) {
-        if (accumulate) atomicAdd(row + m, ss[h]);
-        else row[m] = ss[h];
       }
     }
-  }
 }
 
 template <int NT, bool FUSE_MIX>
@@ -152,17 +166,20 @@ void launch_norm_proj(const MhcSize& s, const bf16* x, const float* phi, float* 
   constexpr int kBK = stage_k(NT);
   const int ktiles = (K + kBK - 1) / kBK;
   const int64_t rows = (s.T + kBM - 1) / kBM;
+  auto kernel = norm_proj_kernel<NT, FUSE_MIX>;
+  constexpr size_t smem = smem_bytes<NT>();
+  detail::allow_smem(kernel, smem);
   int splits = 1;
-  if (allow_split) {  // split-K only where the token tiles alone leave SMs idle
-    const int64_t want = (2 * detail::sm_count() + rows - 1) / rows;
-    splits = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(want, ktiles / 4)));
+  if (allow_split) {  // split-K only where the token tiles alone leave resident-block slots idle,
+                      // and never past one full wave of blocks
+    int per_sm = 0;
+    MHC_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, kThreads, smem));
+    const int64_t slots = int64_t(std::max(per_sm, 1)) * detail::sm_count();
+    splits = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(slots / rows, ktiles / 4)));
   }
   const int per_split = (ktiles + splits - 1) / splits;
   splits = (ktiles + per_split - 1) / per_split;
   if (rows > 0x7fffffff) throw std::invalid_argument("norm_proj: too many tokens");
-  auto kernel = norm_proj_kernel<NT, FUSE_MIX>;
-  constexpr size_t smem = smem_bytes<NT>();
-  detail::allow_smem(kernel, smem);
   if (splits > 1)
     MHC_CUDA_CHECK(cudaMemsetAsync(out, 0, size_t(s.T) * (s.m() + 1) * sizeof(float), st));
   kernel<<<dim3(unsigned(rows), unsigned(splits)), kThreads, smem, st>>>(x, phi, s.T, K, s.n, ktiles, per_split,

@@ -21,10 +21,14 @@ using namespace dev;
 constexpr int kThreads = 128;  // 4 warps
 constexpr int kBT = 64;        // tokens per tile
 constexpr int kBKc = 64;       // k per block
-constexpr int kXLd = kBKc + 8;
+constexpr int kXLd = kBKc + 16;  // 40 words = 8 mod 32: conflict-free transposed x fragments in (B)
 constexpr int kOLd = kBKc + 4;
 
-__host__ __device__ constexpr int dp_ld(int nt) { return nt * 8 + 4; }  // = 4 mod 8: conflict-free fragments
+// Row length of the dproj and phi tiles: = 8 or 24 mod 32 words, conflict-free for the 64-bit
+// fragment loads of (A) and the column reads of (B).
+__host__ __device__ constexpr int dp_ld(int nt) {
+  return (nt * 8) % 32 == 0 || (nt * 8) % 32 == 16 ? nt * 8 + 8 : nt * 8;
+}
 
 template <int NT>
 constexpr size_t bwd_smem_bytes() {
@@ -42,7 +46,7 @@ __global__ void __launch_bounds__(kThreads) norm_proj_bwd_kernel(
   extern __shared__ __align__(16) unsigned char smem[];
   bf16* xs = reinterpret_cast<bf16*>(smem);                     // [2][kBT][kXLd]
   float* phis = reinterpret_cast<float*>(xs + 2 * kBT * kXLd);  // [kBKc][PLD] tf32
-  float* dps = phis + kBKc * PLD;                               // [2][kBT][PLD] fp32
+  float* dps = phis + kBKc * PLD;                               // [2][kBT][PLD] tf32 once landed
   float* outs = dps + 2 * kBT * PLD;                            // [kBT][kOLd]
   float* dss = outs + kBT * kOLd;                               // [2][kBT]
   const int m = n * n + 2 * n;
@@ -82,8 +86,16 @@ __global__ void __launch_bounds__(kThreads) norm_proj_bwd_kernel(
   for (int tt = blockIdx.y; tt < token_tiles; tt += gridDim.y, buf ^= 1) {
     const int64_t t0 = int64_t(tt) * kBT;
     cp_async_wait<0>();
-    // Tile tt landed; every warp is past the previous tile's epilogue, so the other buffers and
-    // outs are free.
+    // Round this thread's own landed dproj copies to tf32 once (the same indices it issued).
+    for (int c = threadIdx.x; c < kBT * (m + 1); c += kThreads) {
+      const int r = c / (m + 1), j = c - r * (m + 1);
+      if (j < m) {
+        float* v = dps + (buf * kBT + r) * PLD + j;
+        *v = __uint_as_float(to_tf32(*v));
+      }
+    }
+    // Tile tt landed and converted; every warp is past the previous tile's epilogue, so the other
+    // buffers and outs are free.
     __syncthreads();
     if (tt + int(gridDim.y) < token_tiles) load_tile(buf ^ 1, tt + gridDim.y);  // overlaps phases A-C
     const bf16* xb = xs + buf * kBT * kXLd;
@@ -94,15 +106,18 @@ __global__ void __launch_bounds__(kThreads) norm_proj_bwd_kernel(
 #pragma unroll
       for (int nt = 0; nt < kBKc / 8; ++nt) accA[nt][0] = accA[nt][1] = accA[nt][2] = accA[nt][3] = 0.f;
       const float* arow = db + warp * 16 * PLD;
+      // k order permuted inside each 8-wide step (fragment columns tq, tq + 4 <- j = 2tq, 2tq + 1 for
+      // both operands): one 64-bit shared load per fragment pair.
 #pragma unroll
       for (int kj = 0; kj < NT; ++kj) {
-        const uint32_t a[4] = {to_tf32(arow[g * PLD + kj * 8 + tq]), to_tf32(arow[(g + 8) * PLD + kj * 8 + tq]),
-                               to_tf32(arow[g * PLD + kj * 8 + tq + 4]),
-                               to_tf32(arow[(g + 8) * PLD + kj * 8 + tq + 4])};
+        const float2 r0 = *reinterpret_cast<const float2*>(arow + g * PLD + kj * 8 + 2 * tq);
+        const float2 r1 = *reinterpret_cast<const float2*>(arow + (g + 8) * PLD + kj * 8 + 2 * tq);
+        const uint32_t a[4] = {__float_as_uint(r0.x), __float_as_uint(r1.x), __float_as_uint(r0.y),
+                               __float_as_uint(r1.y)};
 #pragma unroll
         for (int nt = 0; nt < kBKc / 8; ++nt) {
-          const uint32_t b[2] = {__float_as_uint(phis[(nt * 8 + g) * PLD + kj * 8 + tq]),
-                                 __float_as_uint(phis[(nt * 8 + g) * PLD + kj * 8 + tq + 4])};
+          const float2 p = *reinterpret_cast<const float2*>(phis + (nt * 8 + g) * PLD + kj * 8 + 2 * tq);
+          const uint32_t b[2] = {__float_as_uint(p.x), __float_as_uint(p.y)};
           mma_tf32(accA[nt], a, b);
         }
       }
@@ -115,17 +130,18 @@ __global__ void __launch_bounds__(kThreads) norm_proj_bwd_kernel(
         o[8 * kOLd + 1] = accA[nt][3];
       }
     }
-    // (B) dphi += x^T dproj: rows = this warp's 16 k, columns = m, reduction over the 64 tokens
+    // (B) dphi += x^T dproj: rows = this warp's 16 k, columns = m, reduction over the 64 tokens.
+    // Row order permuted: fragment rows g, g + 8 <- k = 2g, 2g + 1 of the warp's 16, so one 32-bit
+    // shared load gives both (the atomics below undo the permutation).
 #pragma unroll
     for (int ts = 0; ts < kBT / 8; ++ts) {
-      const bf16* xr0 = xb + (ts * 8 + tq) * kXLd + warp * 16 + g;
-      const bf16* xr1 = xr0 + 4 * kXLd;
-      const uint32_t a[4] = {__float_as_uint(__bfloat162float(xr0[0])), __float_as_uint(__bfloat162float(xr0[8])),
-                             __float_as_uint(__bfloat162float(xr1[0])), __float_as_uint(__bfloat162float(xr1[8]))};
+      const uint32_t w0 = *reinterpret_cast<const uint32_t*>(xb + (ts * 8 + tq) * kXLd + warp * 16 + 2 * g);
+      const uint32_t w1 = *reinterpret_cast<const uint32_t*>(xb + (ts * 8 + tq + 4) * kXLd + warp * 16 + 2 * g);
+      const uint32_t a[4] = {w0 << 16, w0 & 0xffff0000u, w1 << 16, w1 & 0xffff0000u};
 #pragma unroll
       for (int nt = 0; nt < NT; ++nt) {
-        const uint32_t b[2] = {to_tf32(db[(ts * 8 + tq) * PLD + nt * 8 + g]),
-                               to_tf32(db[(ts * 8 + tq + 4) * PLD + nt * 8 + g])};
+        const uint32_t b[2] = {__float_as_uint(db[(ts * 8 + tq) * PLD + nt * 8 + g]),
+                               __float_as_uint(db[(ts * 8 + tq + 4) * PLD + nt * 8 + g])};
         mma_tf32(accB[nt], a, b);
       }
     }
@@ -157,11 +173,17 @@ __global__ void __launch_bounds__(kThreads) norm_proj_bwd_kernel(
       const int k = k0 + kc;
       if (tok >= T || k >= K) continue;
       const float two_dss = 2.f * dss[buf * kBT + r];
+      const float4 o0 = *reinterpret_cast<const float4*>(outs + r * kOLd + kc);
+      const float4 o1 = *reinterpret_cast<const float4*>(outs + r * kOLd + kc + 4);
+      const uint4 xw = *reinterpret_cast<const uint4*>(xb + r * kXLd + kc);
+      const float acc[8] = {o0.x, o0.y, o0.z, o0.w, o1.x, o1.y, o1.z, o1.w};
+      const uint32_t xu[4] = {xw.x, xw.y, xw.z, xw.w};
       float v[8];
 #pragma unroll
-      for (int e = 0; e < 8; ++e)
-        v[e] = fmaf(h[q], dud[q][e],
-                    outs[r * kOLd + kc + e] + din[q][e] + two_dss * __bfloat162float(xb[r * kXLd + kc + e]));
+      for (int e = 0; e < 8; ++e) {
+        const float xv = __uint_as_float(e % 2 == 0 ? xu[e / 2] << 16 : xu[e / 2] & 0xffff0000u);
+        v[e] = fmaf(h[q], dud[q][e], acc[e] + din[q][e] + two_dss * xv);
+      }
       store8(dx + tok * K + k, v);
     }
   }
@@ -171,7 +193,7 @@ __global__ void __launch_bounds__(kThreads) norm_proj_bwd_kernel(
   for (int nt = 0; nt < NT; ++nt)
 #pragma unroll
     for (int hh = 0; hh < 2; ++hh) {
-      const int k = k0 + warp * 16 + g + 8 * hh;
+      const int k = k0 + warp * 16 + 2 * g + hh;
       if (k >= K) continue;
 #pragma unroll
       for (int e = 0; e < 2; ++e) {
@@ -194,13 +216,18 @@ void norm_proj_bwd(const MhcSize& s, const bf16* x, const float* phi, const floa
   const int64_t token_tiles64 = (s.T + kBT - 1) / kBT;
   if (token_tiles64 > 0x7fffffff) throw std::invalid_argument("norm_proj_bwd: too many tokens");
   const int token_tiles = static_cast<int>(token_tiles64);
-  // Enough blocks for ~4 per SM; each extra token group costs one more set of dphi atomics.
-  const int groups = std::max(1, std::min({token_tiles, (4 * detail::sm_count() + ktiles - 1) / ktiles, 65535}));
   detail::dispatch_n(s.n, [&](auto nc) {
     constexpr int NT = detail::mapping_tiles(decltype(nc)::value);
     auto kernel = norm_proj_bwd_kernel<NT>;
     constexpr size_t smem = bwd_smem_bytes<NT>();
     detail::allow_smem(kernel, smem);
+    // About 4 waves of resident blocks, so the last partial wave costs little; each extra token
+    // group costs one more set of dphi atomics (K * m per group).
+    int per_sm = 0;
+    MHC_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, kThreads, smem));
+    const int64_t slots = int64_t(std::max(per_sm, 1)) * detail::sm_count();
+    const int groups = static_cast<int>(
+        std::max<int64_t>(1, std::min<int64_t>({token_tiles, (4 * slots + ktiles - 1) / ktiles, 65535})));
     kernel<<<dim3(unsigned(ktiles), unsigned(groups)), kThreads, smem, st>>>(
         s.T, K, int(s.C), s.n, token_tiles, x, phi, dproj, dx_in, du, hpre, ld_pre, dx, dphi);
     MHC_CUDA_CHECK_LAUNCH("norm_proj_bwd_kernel");
