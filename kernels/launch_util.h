@@ -42,6 +42,6 @@ void dispatch_n(int n, F&& f) {
 }
 
 // Number of 8-wide mma column tiles covering the m = n^2 + 2n mapping values.
-constexpr int mapping_tiles(int n) { return (n * n + 2 * n + 7) / 8; }
+__host__ __device__ constexpr int mapping_tiles(int n) { return (n * n + 2 * n + 7) / 8; }
 
 }  // namespace mhc::kernels::detail

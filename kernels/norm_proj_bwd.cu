@@ -36,11 +36,15 @@ constexpr size_t bwd_smem_bytes() {
          size_t(kBT) * kOLd * sizeof(float) + 2 * kBT * sizeof(float);
 }
 
-template <int NT>
+// Templated on n so that m and every index division by m + 1 are compile-time constants (the
+// run-time divisions cost more than the tensor-core work at n = 4).
+template <int N>
 __global__ void __launch_bounds__(kThreads) norm_proj_bwd_kernel(
-    int64_t T, int K, int C, int n, int token_tiles, const bf16* __restrict__ x, const float* __restrict__ phi,
+    int64_t T, int K, int C, int token_tiles, const bf16* __restrict__ x, const float* __restrict__ phi,
     const float* __restrict__ dproj, const bf16* dx_in, const bf16* __restrict__ du, const float* __restrict__ hpre,
     int ld_pre, bf16* dx, float* __restrict__ dphi) {
+  constexpr int NT = detail::mapping_tiles(N);
+  constexpr int m = N * N + 2 * N;
   constexpr int PLD = dp_ld(NT);
   constexpr int kChunks = kBT * (kBKc / 8) / kThreads;  // 16-byte epilogue vectors per thread
   extern __shared__ __align__(16) unsigned char smem[];
@@ -49,7 +53,6 @@ __global__ void __launch_bounds__(kThreads) norm_proj_bwd_kernel(
   float* dps = phis + kBKc * PLD;                               // [2][kBT][PLD] tf32 once landed
   float* outs = dps + 2 * kBT * PLD;                            // [kBT][kOLd]
   float* dss = outs + kBT * kOLd;                               // [2][kBT]
-  const int m = n * n + 2 * n;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, tq = lane % 4;
   const int k0 = blockIdx.x * kBKc;
 
@@ -217,8 +220,9 @@ void norm_proj_bwd(const MhcSize& s, const bf16* x, const float* phi, const floa
   if (token_tiles64 > 0x7fffffff) throw std::invalid_argument("norm_proj_bwd: too many tokens");
   const int token_tiles = static_cast<int>(token_tiles64);
   detail::dispatch_n(s.n, [&](auto nc) {
-    constexpr int NT = detail::mapping_tiles(decltype(nc)::value);
-    auto kernel = norm_proj_bwd_kernel<NT>;
+    constexpr int N = decltype(nc)::value;
+    constexpr int NT = detail::mapping_tiles(N);
+    auto kernel = norm_proj_bwd_kernel<N>;
     constexpr size_t smem = bwd_smem_bytes<NT>();
     detail::allow_smem(kernel, smem);
     // About 4 waves of resident blocks, so the last partial wave costs little; each extra token
@@ -229,7 +233,7 @@ void norm_proj_bwd(const MhcSize& s, const bf16* x, const float* phi, const floa
     const int groups = static_cast<int>(
         std::max<int64_t>(1, std::min<int64_t>({token_tiles, (4 * slots + ktiles - 1) / ktiles, 65535})));
     kernel<<<dim3(unsigned(ktiles), unsigned(groups)), kThreads, smem, st>>>(
-        s.T, K, int(s.C), s.n, token_tiles, x, phi, dproj, dx_in, du, hpre, ld_pre, dx, dphi);
+        s.T, K, int(s.C), token_tiles, x, phi, dproj, dx_in, du, hpre, ld_pre, dx, dphi);
     MHC_CUDA_CHECK_LAUNCH("norm_proj_bwd_kernel");
   });
 }
