@@ -21,6 +21,17 @@ __device__ __forceinline__ void load8(const bf16* p, float (&v)[8]) {
   }
 }
 
+// Eight bf16 from shared memory.
+__device__ __forceinline__ void load8_shared(const bf16* p, float (&v)[8]) {
+  const uint4 raw = *reinterpret_cast<const uint4*>(p);
+  const uint32_t w[4] = {raw.x, raw.y, raw.z, raw.w};
+#pragma unroll
+  for (int k = 0; k < 4; ++k) {
+    v[2 * k] = __uint_as_float(w[k] << 16);
+    v[2 * k + 1] = __uint_as_float(w[k] & 0xffff0000u);
+  }
+}
+
 // Coherent load, for a buffer the same kernel may also write (an aliased accumulator).
 __device__ __forceinline__ void load8_coherent(const bf16* p, float (&v)[8]) {
   const uint4 raw = *reinterpret_cast<const uint4*>(p);

@@ -30,10 +30,17 @@ __host__ __device__ constexpr int dp_ld(int nt) {
   return (nt * 8) % 32 == 0 || (nt * 8) % 32 == 16 ? nt * 8 + 8 : nt * 8;
 }
 
+// The epilogue's dx_in and du chunks are staged in shared memory by cp.async where that still leaves
+// room for 3 blocks per SM (n <= 4, measured 43% -> 56% of copy bandwidth at n = 4, C = 2560); for
+// larger n (wider dproj and phi tiles) they are loaded into registers early instead (staging cost
+// n = 8 its second block per SM: 25% -> 16%).
+__host__ __device__ constexpr bool stage_epilogue(int nt) { return nt <= 3; }
+
 template <int NT>
 constexpr size_t bwd_smem_bytes() {
   return 2 * kBT * kXLd * sizeof(bf16) + size_t(kBKc + 2 * kBT) * dp_ld(NT) * sizeof(float) +
-         size_t(kBT) * kOLd * sizeof(float) + 2 * kBT * sizeof(float);
+         size_t(kBT) * kOLd * sizeof(float) + 2 * kBT * sizeof(float) +
+         (stage_epilogue(NT) ? 2 * kBT * kBKc * sizeof(bf16) : 0);
 }
 
 // Templated on n so that m and every index division by m + 1 are compile-time constants (the
@@ -53,6 +60,7 @@ __global__ void __launch_bounds__(kThreads) norm_proj_bwd_kernel(
   float* dps = phis + kBKc * PLD;                               // [2][kBT][PLD] tf32 once landed
   float* outs = dps + 2 * kBT * PLD;                            // [kBT][kOLd]
   float* dss = outs + kBT * kOLd;                               // [2][kBT]
+  bf16* cst = reinterpret_cast<bf16*>(dss + 2 * kBT);           // [2][kBT * kBKc]: dx_in, du chunks
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, tq = lane % 4;
   const int k0 = blockIdx.x * kBKc;
 
@@ -77,7 +85,6 @@ __global__ void __launch_bounds__(kThreads) norm_proj_bwd_kernel(
       float* dst = j < m ? dps + (buf * kBT + r) * PLD + j : dss + buf * kBT + r;
       cp_async4(dst, ok ? dproj + (t0 + r) * (m + 1) + j : dproj, ok);
     }
-    cp_async_commit();
   };
 
   float accB[NT][4];
@@ -86,6 +93,7 @@ __global__ void __launch_bounds__(kThreads) norm_proj_bwd_kernel(
 
   int buf = 0;
   if (int(blockIdx.y) < token_tiles) load_tile(0, blockIdx.y);
+  cp_async_commit();
   for (int tt = blockIdx.y; tt < token_tiles; tt += gridDim.y, buf ^= 1) {
     const int64_t t0 = int64_t(tt) * kBT;
     cp_async_wait<0>();
@@ -100,7 +108,37 @@ __global__ void __launch_bounds__(kThreads) norm_proj_bwd_kernel(
     // Tile tt landed and converted; every warp is past the previous tile's epilogue, so the other
     // buffers and outs are free.
     __syncthreads();
-    if (tt + int(gridDim.y) < token_tiles) load_tile(buf ^ 1, tt + gridDim.y);  // overlaps phases A-C
+    // The epilogue's dx_in and du chunks of this tile (each thread copies the chunks it will use),
+    // in flight during phases A and B; then the next tile's x and dproj, in flight until the next
+    // iteration. Both commit a group every iteration so the waits below count right.
+    constexpr bool kStage = stage_epilogue(NT);
+    float h[kChunks];
+    float din_r[kStage ? 1 : kChunks][8], dud_r[kStage ? 1 : kChunks][8];
+#pragma unroll
+    for (int q = 0; q < kChunks; ++q) {
+      const int c = threadIdx.x + q * kThreads;
+      const int r = c / (kBKc / 8), kc = (c % (kBKc / 8)) * 8;
+      const int64_t tok = t0 + r;
+      const int k = k0 + kc;
+      const bool ok = tok < T && k < K;
+      h[q] = 0.f;
+      if constexpr (kStage) {
+        if (dx_in != nullptr) cp_async16(cst + c * 8, ok ? dx_in + tok * K + k : dx_in, ok);
+      } else {
+#pragma unroll
+        for (int e = 0; e < 8; ++e) din_r[q][e] = dud_r[q][e] = 0.f;
+        if (ok && dx_in != nullptr) load8_coherent(dx_in + tok * K + k, din_r[q]);
+      }
+      if (du != nullptr) {
+        const int stream = ok ? k / C : 0, col = k - stream * C;
+        if (ok) h[q] = hpre[tok * ld_pre + stream];
+        if constexpr (kStage) cp_async16(cst + kBT * kBKc + c * 8, ok ? du + tok * C + col : du, ok);
+        else if (ok) load8(du + tok * C + col, dud_r[q]);
+      }
+    }
+    cp_async_commit();
+    if (tt + int(gridDim.y) < token_tiles) load_tile(buf ^ 1, tt + gridDim.y);
+    cp_async_commit();
     const bf16* xb = xs + buf * kBT * kXLd;
     const float* db = dps + buf * kBT * PLD;
 
@@ -148,26 +186,9 @@ __global__ void __launch_bounds__(kThreads) norm_proj_bwd_kernel(
         mma_tf32(accB[nt], a, b);
       }
     }
-    __syncthreads();  // outs complete
-    // (C) dx = dx_in + H_pre^T du + dx_acc + 2 dss x, 16-byte vectors; all loads issued first
-    float din[kChunks][8], dud[kChunks][8], h[kChunks];
-#pragma unroll
-    for (int q = 0; q < kChunks; ++q) {
-      const int c = threadIdx.x + q * kThreads;
-      const int r = c / (kBKc / 8), kc = (c % (kBKc / 8)) * 8;
-      const int64_t tok = t0 + r;
-      const int k = k0 + kc;
-      const bool ok = tok < T && k < K;
-#pragma unroll
-      for (int e = 0; e < 8; ++e) din[q][e] = dud[q][e] = 0.f;
-      h[q] = 0.f;
-      if (ok && dx_in != nullptr) load8_coherent(dx_in + tok * K + k, din[q]);
-      if (ok && du != nullptr) {
-        const int stream = k / C, col = k - stream * C;
-        h[q] = hpre[tok * ld_pre + stream];
-        load8(du + tok * C + col, dud[q]);
-      }
-    }
+    cp_async_wait<1>();  // this thread's epilogue chunks landed (the next tile may still be in flight)
+    __syncthreads();     // outs complete
+    // (C) dx = dx_in + H_pre^T du + dx_acc + 2 dss x, 16-byte vectors
 #pragma unroll
     for (int q = 0; q < kChunks; ++q) {
       const int c = threadIdx.x + q * kThreads;
@@ -181,11 +202,22 @@ __global__ void __launch_bounds__(kThreads) norm_proj_bwd_kernel(
       const uint4 xw = *reinterpret_cast<const uint4*>(xb + r * kXLd + kc);
       const float acc[8] = {o0.x, o0.y, o0.z, o0.w, o1.x, o1.y, o1.z, o1.w};
       const uint32_t xu[4] = {xw.x, xw.y, xw.z, xw.w};
+      float din[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f}, dud[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
+      if constexpr (kStage) {
+        if (dx_in != nullptr) load8_shared(cst + c * 8, din);
+        if (du != nullptr) load8_shared(cst + kBT * kBKc + c * 8, dud);
+      } else {
+#pragma unroll
+        for (int e = 0; e < 8; ++e) {
+          din[e] = din_r[q][e];
+          dud[e] = dud_r[q][e];
+        }
+      }
       float v[8];
 #pragma unroll
       for (int e = 0; e < 8; ++e) {
         const float xv = __uint_as_float(e % 2 == 0 ? xu[e / 2] << 16 : xu[e / 2] & 0xffff0000u);
-        v[e] = fmaf(h[q], dud[q][e], acc[e] + din[q][e] + two_dss * xv);
+        v[e] = fmaf(h[q], dud[e], acc[e] + din[e] + two_dss * xv);
       }
       store8(dx + tok * K + k, v);
     }
