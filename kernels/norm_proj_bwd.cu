@@ -32,8 +32,8 @@ __host__ __device__ constexpr int dp_ld(int nt) {
 
 // The epilogue's dx_in and du chunks are staged in shared memory by cp.async where that still leaves
 // room for 3 blocks per SM (n <= 4, measured 43% -> 56% of copy bandwidth at n = 4, C = 2560); for
-// larger n (wider dproj and phi tiles) they are loaded into registers early instead (staging cost
-// n = 8 its second block per SM: 25% -> 16%).
+// larger n (wider dproj and phi tiles) they are loaded into registers at the epilogue (staging cost
+// n = 8 its second block per SM: 25% -> 16%; loading them early, 20%, for register pressure).
 __host__ __device__ constexpr bool stage_epilogue(int nt) { return nt <= 3; }
 
 template <int NT>
@@ -124,16 +124,11 @@ __global__ void __launch_bounds__(kThreads) norm_proj_bwd_kernel(
       h[q] = 0.f;
       if constexpr (kStage) {
         if (dx_in != nullptr) cp_async16(cst + c * 8, ok ? dx_in + tok * K + k : dx_in, ok);
-      } else {
-#pragma unroll
-        for (int e = 0; e < 8; ++e) din_r[q][e] = dud_r[q][e] = 0.f;
-        if (ok && dx_in != nullptr) load8_coherent(dx_in + tok * K + k, din_r[q]);
       }
       if (du != nullptr) {
         const int stream = ok ? k / C : 0, col = k - stream * C;
         if (ok) h[q] = hpre[tok * ld_pre + stream];
         if constexpr (kStage) cp_async16(cst + kBT * kBKc + c * 8, ok ? du + tok * C + col : du, ok);
-        else if (ok) load8(du + tok * C + col, dud_r[q]);
       }
     }
     cp_async_commit();
@@ -188,6 +183,23 @@ __global__ void __launch_bounds__(kThreads) norm_proj_bwd_kernel(
     }
     cp_async_wait<1>();  // this thread's epilogue chunks landed (the next tile may still be in flight)
     __syncthreads();     // outs complete
+    if constexpr (!kStage) {  // all epilogue loads issued before any is used
+#pragma unroll
+      for (int q = 0; q < kChunks; ++q) {
+        const int c = threadIdx.x + q * kThreads;
+        const int r = c / (kBKc / 8), kc = (c % (kBKc / 8)) * 8;
+        const int64_t tok = t0 + r;
+        const int k = k0 + kc;
+        const bool ok = tok < T && k < K;
+#pragma unroll
+        for (int e = 0; e < 8; ++e) din_r[q][e] = dud_r[q][e] = 0.f;
+        if (ok && dx_in != nullptr) load8_coherent(dx_in + tok * K + k, din_r[q]);
+        if (ok && du != nullptr) {
+          const int stream = k / C, col = k - stream * C;
+          load8(du + tok * C + col, dud_r[q]);
+        }
+      }
+    }
     // (C) dx = dx_in + H_pre^T du + dx_acc + 2 dss x, 16-byte vectors
 #pragma unroll
     for (int q = 0; q < kChunks; ++q) {
