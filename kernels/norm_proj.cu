@@ -22,30 +22,30 @@ using namespace dev;
 
 constexpr int kThreads = 128;
 constexpr int kBM = 128;  // tokens per block: 4 warps x 32
-// k per pipeline stage and ring depth: 128-byte row segments per stage where phi's slice is small
-// (n <= 4; 64-byte segments measured 53% of copy bandwidth at n = 4), 64-byte ones for n > 4 so
-// that phi's wider slice still fits two blocks per SM.
-__host__ __device__ constexpr int stage_k(int nt) { return nt <= 3 ? 64 : 32; }
-__host__ __device__ constexpr int stages(int nt) { return nt <= 3 ? 3 : 4; }
-__host__ __device__ constexpr int x_ld(int nt) { return stage_k(nt) + 8; }  // conflict-free A fragments
+// k per pipeline stage and ring depth, measured on an H100 at n = 4 (fraction of copy bandwidth at
+// C = 1280 / 2560 / 7168): 32 x 4 stages 50/54/56%, 64 x 3 61/68/76%, 64 x 2 63/71/77%, 128 x 2
+// 61/69/75%; for the fused-mix variant (no split-K, half the blocks) 128 x 2 45/47/49% against
+// 35/36/38% for 64 x 2. For n > 4 phi's slice is wide: 32 x 4 keeps two blocks per SM.
+__host__ __device__ constexpr int stage_k(int nt, bool fuse_mix) { return nt <= 3 ? (fuse_mix ? 128 : 64) : 32; }
+__host__ __device__ constexpr int stages(int nt) { return nt <= 3 ? 2 : 4; }
 
 // Shared row length of a phi slice: = 4 mod 16 words, so the permuted B fragment reads (rows 2tq and
 // 2tq + 1, column g) hit distinct banks.
 __host__ __device__ constexpr int phi_ld(int nt) { return nt * 8 + 4; }
 
-template <int NT>
+template <int NT, int BK, int ST>
 constexpr size_t smem_bytes() {
-  return size_t(stages(NT)) * (kBM * x_ld(NT) * sizeof(bf16) + stage_k(NT) * phi_ld(NT) * sizeof(float));
+  return size_t(ST) * (kBM * (BK + 8) * sizeof(bf16) + BK * phi_ld(NT) * sizeof(float));
 }
 
-template <int NT, bool FUSE_MIX>
+template <int NT, bool FUSE_MIX, int BK, int ST>
 __global__ void __launch_bounds__(kThreads) norm_proj_kernel(const bf16* __restrict__ x, const float* __restrict__ phi,
                                                              int64_t T, int K, int n, int ktiles_total,
                                                              int ktiles_per_split, bool accumulate,
                                                              float* __restrict__ out, const float* __restrict__ a,
                                                              const float* __restrict__ b, float eps) {
   constexpr int PLD = phi_ld(NT);
-  constexpr int kBK = stage_k(NT), kStages = stages(NT), kXLd = x_ld(NT);
+  constexpr int kBK = BK, kStages = ST, kXLd = BK + 8;
   extern __shared__ __align__(16) unsigned char smem[];
   bf16* xs = reinterpret_cast<bf16*>(smem);
   float* ps = reinterpret_cast<float*>(smem + size_t(kStages) * kBM * kXLd * sizeof(bf16));
@@ -159,15 +159,15 @@ __global__ void __launch_bounds__(kThreads) norm_proj_kernel(const bf16* __restr
     }
 }
 
-template <int NT, bool FUSE_MIX>
-void launch_norm_proj(const MhcSize& s, const bf16* x, const float* phi, float* out, const float* a, const float* b,
+template <int NT, bool FUSE_MIX, int BK, int ST>
+void launch_norm_proj_v(const MhcSize& s, const bf16* x, const float* phi, float* out, const float* a, const float* b,
                       bool allow_split, cudaStream_t st) {
   const int K = static_cast<int>(s.nC());
-  constexpr int kBK = stage_k(NT);
+  constexpr int kBK = BK;
   const int ktiles = (K + kBK - 1) / kBK;
   const int64_t rows = (s.T + kBM - 1) / kBM;
-  auto kernel = norm_proj_kernel<NT, FUSE_MIX>;
-  constexpr size_t smem = smem_bytes<NT>();
+  auto kernel = norm_proj_kernel<NT, FUSE_MIX, BK, ST>;
+  constexpr size_t smem = smem_bytes<NT, BK, ST>();
   detail::allow_smem(kernel, smem);
   int splits = 1;
   if (allow_split) {  // split-K only where the token tiles alone leave resident-block slots idle,
@@ -185,6 +185,12 @@ void launch_norm_proj(const MhcSize& s, const bf16* x, const float* phi, float* 
   kernel<<<dim3(unsigned(rows), unsigned(splits)), kThreads, smem, st>>>(x, phi, s.T, K, s.n, ktiles, per_split,
                                                                         splits > 1, out, a, b, kRmsEpsF);
   MHC_CUDA_CHECK_LAUNCH("norm_proj_kernel");
+}
+
+template <int NT, bool FUSE_MIX>
+void launch_norm_proj(const MhcSize& s, const bf16* x, const float* phi, float* out, const float* a, const float* b,
+                      bool allow_split, cudaStream_t st) {
+  launch_norm_proj_v<NT, FUSE_MIX, stage_k(NT, FUSE_MIX), stages(NT)>(s, x, phi, out, a, b, allow_split, st);
 }
 
 template <bool FUSE_MIX>
