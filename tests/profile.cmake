@@ -3,5 +3,5 @@
 mhc_add_test(test_profile
   SOURCES test_profile_load.cpp test_profile_write.cpp test_profile_reference.cpp test_cost_lookup.cpp
           test_profile_committed.cpp test_profile_info.cpp test_profile_builder.cpp
-          test_profile_sweep.cpp)
+          test_profile_sweep.cpp test_profile_measured_io.cpp)
 target_link_libraries(test_profile PRIVATE mhc_profile_cpu)
