@@ -1,5 +1,9 @@
 #include "step_graph.h"
 
+#include <map>
+#include <numeric>
+#include <optional>
+#include <tuple>
 #include <utility>
 
 namespace mhc {
@@ -44,17 +48,13 @@ double task_compute_seconds(const PipelineCostTable& c, const ScheduledTask& t) 
 
 StepLayout step_layout(const Scenario& s, const Schedule& schedule) {
   StepLayout l;
-  const int dp = s.parallel.dp, tp = s.parallel.tp, ep = s.parallel.ep;
+  const int dp = s.parallel.dp, tp = s.parallel.tp;
   for (int r = 0; r < schedule.ranks; ++r) {
     const int base = r * dp * tp;
     l.gpu_of_rank.push_back(base);
-    std::vector<int> dpg, epg, edpg;
+    std::vector<int> dpg;
     for (int d = 0; d < dp; ++d) dpg.push_back(base + d * tp);
-    for (int e = 0; e < ep; ++e) epg.push_back(base + e * tp);
-    for (int k = 0; k < dp * tp / ep; ++k) edpg.push_back(base + k * ep);
     l.dp_group.push_back(dpg);
-    l.ep_group.push_back(epg);
-    l.expert_dp_group.push_back(edpg);
   }
   return l;
 }
@@ -66,86 +66,120 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
   out.ranks = schedule.ranks;
   const bool hp_stream = s.mhc.high_priority_stream;
   const bool moe = options.with_collectives && s.model.ffn.kind == FfnSpec::Kind::moe && s.parallel.ep > 1;
+  const int tp = s.parallel.tp, ep = s.parallel.ep;
+  const int replicas = options.all_replicas ? s.parallel.dp : 1;
 
   PipelineCosts pc;
   pc.seconds = [&](int, const ScheduledTask& t) { return task_compute_seconds(costs, t); };
   pc.transfer_bytes = [&](int, int, const ScheduledTask&) { return costs.pp_bytes_per_microbatch; };
-  PipelineGraph pipe = build_pipeline_graph(schedule, pc, out.layout.gpu_of_rank);
 
-  // Which schedule task each pipeline-graph vertex is.
-  const size_t nv = boost::num_vertices(pipe.graph);
-  std::vector<std::pair<int, int>> task_of(nv, {-1, -1});
-  for (int r = 0; r < schedule.ranks; ++r)
-    for (size_t i = 0; i < pipe.task_vertex[r].size(); ++i) task_of[pipe.task_vertex[r][i]] = {r, static_cast<int>(i)};
+  // GPUs of replica d's EP group, and of the replicas that hold the same experts as d.
+  auto ep_group = [&](int r, int d) {
+    std::vector<int> g;
+    for (int e = 0; e < ep; ++e) g.push_back(out.layout.gpu_of_rank[r] + ((d / ep) * ep + e) * tp);
+    return g;
+  };
+  auto expert_dp_group = [&](int r, int d) {
+    std::vector<int> g;
+    for (int k = 0; k < s.parallel.dp / ep; ++k) g.push_back(out.layout.gpu_of_rank[r] + (d % ep + k * ep) * tp);
+    return g;
+  };
 
   TaskGraph& g = out.graph;
-  std::vector<Ends> ends(nv);
-  for (TaskId v = 0; v < nv; ++v) {
-    TaskNode node = pipe.graph[v];
-    auto [r, i] = task_of[v];
-    if (r < 0) {  // a pipeline transfer: copied as it is
-      TaskId id = add_node(g, node);
-      ends[v] = {{id}, {id}};
-      continue;
-    }
-    const ScheduledTask& t = schedule.per_rank[r][i];
-    const double bytes = moe ? a2a_bytes(costs, t) : 0.0;
-    TaskNode a2a;
-    a2a.kind = NodeKind::collective;
-    a2a.op = CollectiveOp::all_to_all;
-    a2a.group = out.layout.ep_group[r];
-    a2a.bytes = bytes;
-    a2a.stream = Stream::comm;
-    a2a.gpu = node.gpu;
-    a2a.category = "ep";
-    a2a.name = node.name + " a2a";
-    a2a.rank = r;
-    if (t.phase == Phase::FB) {
-      // Overlapped pair: compute, all-to-all and (optionally) the high-priority kernels side by side.
-      const double hp = hp_stream ? high_priority_seconds(costs, t) : 0.0;
-      node.seconds -= hp;
-      Ends e;
-      TaskId c = add_node(g, node);
-      e.entries.push_back(c);
-      e.exits.push_back(c);
+  std::vector<PipelineGraph> pipes;
+  std::vector<std::vector<Ends>> ends(replicas);
+  // The all-to-all of (EP group, rank, task index), shared by the group's replicas.
+  std::map<std::tuple<int, int, int>, TaskId> a2a_of;
+  for (int d = 0; d < replicas; ++d) {
+    std::vector<int> gpus;
+    for (int r = 0; r < schedule.ranks; ++r) gpus.push_back(out.layout.gpu_of_rank[r] + d * tp);
+    pipes.push_back(build_pipeline_graph(schedule, pc, gpus));
+    const PipelineGraph& pipe = pipes.back();
+    const std::string prefix = d == 0 ? "" : "d" + std::to_string(d) + " ";
+
+    // Which schedule task each pipeline-graph vertex is.
+    const size_t nv = boost::num_vertices(pipe.graph);
+    std::vector<std::pair<int, int>> task_of(nv, {-1, -1});
+    for (int r = 0; r < schedule.ranks; ++r)
+      for (size_t i = 0; i < pipe.task_vertex[r].size(); ++i) task_of[pipe.task_vertex[r][i]] = {r, static_cast<int>(i)};
+
+    ends[d].resize(nv);
+    for (TaskId v = 0; v < nv; ++v) {
+      TaskNode node = pipe.graph[v];
+      node.name = prefix + node.name;
+      auto [r, i] = task_of[v];
+      if (r < 0) {  // a pipeline transfer: copied as it is
+        TaskId id = add_node(g, node);
+        ends[d][v] = {{id}, {id}};
+        continue;
+      }
+      if (d > 0) node.rank = -1;  // replica 0 stands for the pipeline in per-rank statistics
+      const ScheduledTask& t = schedule.per_rank[r][i];
+      const double bytes = moe ? a2a_bytes(costs, t) : 0.0;
+      std::optional<TaskId> a;
       if (bytes > 0) {
-        TaskId a = add_node(g, a2a);
-        e.entries.push_back(a);
-        e.exits.push_back(a);
+        auto key = std::make_tuple(d / ep, r, i);
+        auto it = a2a_of.find(key);
+        if (it == a2a_of.end()) {
+          TaskNode a2a;
+          a2a.kind = NodeKind::collective;
+          a2a.op = CollectiveOp::all_to_all;
+          a2a.group = ep_group(r, d);
+          a2a.bytes = bytes;
+          a2a.stream = Stream::comm;
+          a2a.gpu = node.gpu;
+          a2a.category = "ep";
+          a2a.name = node.name + " a2a";
+          a2a.rank = d == 0 ? r : -1;
+          it = a2a_of.emplace(key, add_node(g, a2a)).first;
+        }
+        a = it->second;
       }
-      if (hp > 0) {
-        TaskNode h = node;
-        h.name += " post-res";
-        h.stream = Stream::high_priority;
-        h.seconds = hp;
-        h.category = "mhc";
-        h.phase = Phase::none;  // the FB node itself carries the schedule identity
-        TaskId hid = add_node(g, h);
-        e.entries.push_back(hid);
-        e.exits.push_back(hid);
+      if (t.phase == Phase::FB) {
+        // Overlapped pair: compute, all-to-all and (optionally) the high-priority kernels side by side.
+        const double hp = hp_stream ? high_priority_seconds(costs, t) : 0.0;
+        node.seconds -= hp;
+        Ends e;
+        TaskId c = add_node(g, node);
+        e.entries.push_back(c);
+        e.exits.push_back(c);
+        if (a) {
+          e.entries.push_back(*a);
+          e.exits.push_back(*a);
+        }
+        if (hp > 0) {
+          TaskNode h = node;
+          h.name += " post-res";
+          h.stream = Stream::high_priority;
+          h.seconds = hp;
+          h.category = "mhc";
+          h.phase = Phase::none;  // the FB node itself carries the schedule identity
+          TaskId hid = add_node(g, h);
+          e.entries.push_back(hid);
+          e.exits.push_back(hid);
+        }
+        ends[d][v] = e;
+      } else if (a) {
+        TaskId c = add_node(g, node);
+        boost::add_edge(c, *a, g);
+        // Successors wait for both; the edge from c keeps the stream order visible as a compute
+        // predecessor, so waiting on the all-to-all is charged to it and not to time zero.
+        ends[d][v] = {{c}, {c, *a}};
+      } else {
+        TaskId c = add_node(g, node);
+        ends[d][v] = {{c}, {c}};
       }
-      ends[v] = e;
-    } else if (bytes > 0) {
-      TaskId c = add_node(g, node);
-      TaskId a = add_node(g, a2a);
-      boost::add_edge(c, a, g);
-      // Successors wait for both; the edge from c keeps the stream order visible as a compute
-      // predecessor, so waiting on the all-to-all is charged to it and not to time zero.
-      ends[v] = {{c}, {c, a}};
-    } else {
-      TaskId c = add_node(g, node);
-      ends[v] = {{c}, {c}};
     }
-  }
-  for (auto [e, end] = boost::edges(pipe.graph); e != end; ++e) {
-    TaskId u = boost::source(*e, pipe.graph), v = boost::target(*e, pipe.graph);
-    for (TaskId x : ends[u].exits)
-      for (TaskId y : ends[v].entries) boost::add_edge(x, y, g);
+    for (auto [e, end] = boost::edges(pipe.graph); e != end; ++e) {
+      TaskId u = boost::source(*e, pipe.graph), v = boost::target(*e, pipe.graph);
+      for (TaskId x : ends[d][u].exits)
+        for (TaskId y : ends[d][v].entries) boost::add_edge(x, y, g);
+    }
   }
   if (!options.with_collectives) return out;
 
-  // Data-parallel gradient reduction of each chunk once its last weight gradient is done (ZeRO-1/2:
-  // reduce-scatter then all-gather, the volume of one all-reduce).
+  // Data-parallel gradient reduction of each chunk once its last weight gradient is done on every
+  // replica of the group (ZeRO-1/2: reduce-scatter then all-gather, the volume of one all-reduce).
   for (int r = 0; r < schedule.ranks; ++r) {
     for (int c = 0; c < schedule.chunks_per_rank; ++c) {
       int last = -1;
@@ -156,7 +190,8 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
       }
       if (last < 0) continue;
       const StageCost& sc = at(costs, schedule.stage_of_chunk[r][c]);
-      auto add_reduce = [&](double bytes, const std::vector<int>& group, const std::string& what) {
+      auto add_reduce = [&](double bytes, const std::vector<int>& group, const std::vector<int>& members,
+                            const std::string& what) {
         if (bytes <= 0 || group.size() < 2) return;
         TaskNode n;
         n.kind = NodeKind::collective;
@@ -164,16 +199,25 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
         n.group = group;
         n.bytes = bytes;
         n.stream = Stream::comm;
-        n.gpu = out.layout.gpu_of_rank[r];
+        n.gpu = group.front();
         n.category = "dp";
         n.rank = r;
         n.chunk = c;
         n.name = "dp r" + std::to_string(r) + " c" + std::to_string(c) + " " + what;
         TaskId id = add_node(g, n);
-        for (TaskId x : ends[pipe.task_vertex[r][last]].exits) boost::add_edge(x, id, g);
+        for (int d : members)
+          for (TaskId x : ends[d][pipes[d].task_vertex[r][last]].exits) boost::add_edge(x, id, g);
       };
-      add_reduce(sc.grad_bytes_replicated, out.layout.dp_group[r], "grads");
-      add_reduce(sc.grad_bytes_experts, out.layout.expert_dp_group[r], "expert grads");
+      std::vector<int> all(replicas);
+      std::iota(all.begin(), all.end(), 0);
+      add_reduce(sc.grad_bytes_replicated, out.layout.dp_group[r], all, "grads");
+      // One expert reduction per set of replicas holding the same experts (replicas d, d+ep, ...).
+      for (int j = 0; j < std::min(ep, replicas); ++j) {
+        std::vector<int> members;
+        for (int d = j; d < replicas; d += ep) members.push_back(d);
+        add_reduce(sc.grad_bytes_experts, expert_dp_group(r, j), members,
+                   "expert grads" + (j == 0 ? std::string() : " " + std::to_string(j)));
+      }
     }
   }
   return out;

@@ -27,8 +27,6 @@ namespace mhc {
 struct StepLayout {
   std::vector<int> gpu_of_rank;                  // replica 0
   std::vector<std::vector<int>> dp_group;        // per rank: GPUs holding the same stage(s)
-  std::vector<std::vector<int>> ep_group;        // per rank: replica 0's expert-parallel group
-  std::vector<std::vector<int>> expert_dp_group; // per rank: GPUs holding the same experts
 };
 StepLayout step_layout(const Scenario& s, const Schedule& schedule);
 
@@ -40,6 +38,9 @@ struct StepGraph {
 
 struct StepGraphOptions {
   bool with_collectives = true;  // false: pipeline only (compute + transfers), for checks
+  // true: every data-parallel replica's pipeline on its own GPUs, each collective joined across its
+  // members (the unfolded graph that proves the folded one exact on small cases).
+  bool all_replicas = false;
 };
 
 StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const PipelineCostTable& costs,

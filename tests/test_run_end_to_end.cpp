@@ -145,3 +145,31 @@ TEST(Run, TensorParallelismIsRefusedClearly) {
     EXPECT_EQ(e.path(), "/parallelism/tp");
   }
 }
+
+TEST(Run, FoldedStepGraphEqualsEveryReplicaSimulated) {
+  // One pipeline replica with collectives over whole groups (what `run` simulates) against every
+  // data-parallel replica on its own GPUs with each collective joined across its members.
+  for (const char* schedule : {"1f1b", "zb1p"}) {
+    auto s = small({std::string("/schedule/kind=") + schedule});
+    const CostModel cost(load_profile(s.profile));
+    auto costs = price_pipeline(s, cost);
+    auto sched = scenario_schedule(s);
+    StepGraphOptions unfolded;
+    unfolded.all_replicas = true;
+    auto folded_graph = build_step_graph(s, sched, costs);
+    auto full_graph = build_step_graph(s, sched, costs, unfolded);
+    ASSERT_GT(boost::num_vertices(full_graph.graph), boost::num_vertices(folded_graph.graph));
+    EngineOptions no_engine_fold;
+    no_engine_fold.fold_replicas = false;
+    auto folded = simulate(s.cluster, folded_graph.graph, no_engine_fold);
+    auto full = simulate(s.cluster, full_graph.graph, no_engine_fold);
+    EXPECT_NEAR(folded.makespan_s, full.makespan_s, 1e-9 * full.makespan_s) << schedule;
+    // Replica 0's tasks start and end at the same times in both (the folded graph's vertices are
+    // replica 0's, built first in the same order).
+    for (TaskId v = 0; v < boost::num_vertices(folded_graph.graph); ++v) {
+      if (folded_graph.graph[v].kind != NodeKind::compute) continue;
+      ASSERT_EQ(folded_graph.graph[v].name, full_graph.graph[v].name);
+      EXPECT_NEAR(folded.timings[v].end, full.timings[v].end, 1e-9 * full.makespan_s) << folded_graph.graph[v].name;
+    }
+  }
+}
