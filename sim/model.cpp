@@ -35,6 +35,12 @@ double sinkhorn_flops(int n, int iters) { return double(n) * n * (1.0 + 4.0 * it
 
 }  // namespace
 
+bool runs_after_sublayer(const Op& op) {
+  const std::string& k = op.kernel;
+  return k.find("post_res") != std::string::npos || k.find("apply_post") != std::string::npos ||
+         k.find("apply_res") != std::string::npos || k.find("merge") != std::string::npos;
+}
+
 std::vector<Op> residual_stream_ops(ResidualVariant variant, bool fused, int n, int64_t C_, int iters, Pass pass,
                                     const std::string& sub) {
   const double N = n, C = double(C_), nC = N * C, mapping = N * N + 2 * N;

@@ -20,6 +20,10 @@ namespace mhc {
 std::vector<Op> residual_stream_ops(ResidualVariant variant, bool fused, int n, int64_t C, int sinkhorn_iters,
                                     Pass pass, const std::string& sublayer);
 
+// Whether a residual-stream op runs after its sublayer F (post-res, apply_post/apply_res, merge) rather
+// than before it (coefficients, Sinkhorn, pre-apply).
+bool runs_after_sublayer(const Op& op);
+
 enum class LayerKind { dense_ffn, moe_ffn };
 
 // The ops of one layer or pipeline-stage extra, split by when they run.

@@ -178,25 +178,19 @@ void add_sublayer(const Scenario& s, const std::vector<Op>& body, const std::str
   auto fwd_stream = residual_stream_ops(mhc.variant, mhc.fused, mhc.n, C, mhc.sinkhorn_iters, Pass::forward, sub);
   auto bwd_stream =
       residual_stream_ops(mhc.variant, mhc.fused, mhc.n, C, mhc.sinkhorn_iters, Pass::backward_input, sub);
-  // Forward: pre kernels, the sublayer, post kernels. The "pre" kernels are all but the last
-  // (merge / post-res) for the fused path; for the unfused sequence the apply_post/apply_res/merge
-  // kernels follow the sublayer.
-  auto is_post = [](const Op& op) {
-    return op.name.find("post") != std::string::npos || op.name.find("apply_res") != std::string::npos ||
-           op.name.find("merge") != std::string::npos;
-  };
+  // Forward: the residual-stream ops that come before the sublayer, the sublayer, those after it.
   for (const auto& op : fwd_stream)
-    if (!is_post(op)) plan.forward.push_back(op);
+    if (!runs_after_sublayer(op)) plan.forward.push_back(op);
   for (const auto& op : body) plan.forward.push_back(op);
   for (const auto& op : fwd_stream)
-    if (is_post(op)) plan.forward.push_back(op);
+    if (runs_after_sublayer(op)) plan.forward.push_back(op);
 
   // Backward: post kernels' backward, the sublayer's backward in reverse, then the pre kernels'.
   for (const auto& op : bwd_stream)
-    if (is_post(op)) plan.backward_input.push_back(op);
+    if (runs_after_sublayer(op)) plan.backward_input.push_back(op);
   for (auto it = body.rbegin(); it != body.rend(); ++it) add_backward(*it, plan);
   for (const auto& op : bwd_stream)
-    if (!is_post(op)) plan.backward_input.push_back(op);
+    if (!runs_after_sublayer(op)) plan.backward_input.push_back(op);
 
   // Paper 4.3.2: inside a recompute block x_l, H_pre x_l and RMSNorm(H_pre x_l) are transient and are
   // rebuilt in backward by re-running the layer's mHC forward kernels and the sublayer's input norm.

@@ -13,11 +13,7 @@ const char* class_of(const Op& op) {
 
 // The FFN's post kernels (fused post-res, or the unfused apply_post/apply_res/merge) are what the
 // paper moves to a high-priority stream (4.3.3).
-bool is_ffn_post(const Op& op) {
-  return op.sublayer == "ffn" && op.kind == OpKind::mhc &&
-         (op.kernel.find("post") != std::string::npos || op.kernel.find("apply_res") != std::string::npos ||
-          op.kernel.find("merge") != std::string::npos);
-}
+bool is_ffn_post(const Op& op) { return op.sublayer == "ffn" && op.kind == OpKind::mhc && runs_after_sublayer(op); }
 
 struct Pricer {
   const CostModel& cost;
