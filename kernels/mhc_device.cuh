@@ -10,48 +10,34 @@ namespace mhc::kernels::dev {
 
 using bf16 = __nv_bfloat16;
 
-// Eight bf16 (16 bytes) <-> eight floats.
-__device__ __forceinline__ void load8(const bf16* p, float (&v)[8]) {
-  const uint4 raw = __ldg(reinterpret_cast<const uint4*>(p));
+// Eight bf16 (16 bytes) <-> eight floats: bf16 is the top half of an fp32.
+__device__ __forceinline__ void unpack8(const uint4 raw, float (&v)[8]) {
   const uint32_t w[4] = {raw.x, raw.y, raw.z, raw.w};
 #pragma unroll
   for (int k = 0; k < 4; ++k) {
     v[2 * k] = __uint_as_float(w[k] << 16);
     v[2 * k + 1] = __uint_as_float(w[k] & 0xffff0000u);
   }
+}
+
+// The loads differ only in the cache path they take.
+__device__ __forceinline__ void load8(const bf16* p, float (&v)[8]) {
+  unpack8(__ldg(reinterpret_cast<const uint4*>(p)), v);
 }
 
 // Eight bf16 from shared memory.
 __device__ __forceinline__ void load8_shared(const bf16* p, float (&v)[8]) {
-  const uint4 raw = *reinterpret_cast<const uint4*>(p);
-  const uint32_t w[4] = {raw.x, raw.y, raw.z, raw.w};
-#pragma unroll
-  for (int k = 0; k < 4; ++k) {
-    v[2 * k] = __uint_as_float(w[k] << 16);
-    v[2 * k + 1] = __uint_as_float(w[k] & 0xffff0000u);
-  }
+  unpack8(*reinterpret_cast<const uint4*>(p), v);
 }
 
 // Coherent load, for a buffer the same kernel may also write (an aliased accumulator).
 __device__ __forceinline__ void load8_coherent(const bf16* p, float (&v)[8]) {
-  const uint4 raw = *reinterpret_cast<const uint4*>(p);
-  const uint32_t w[4] = {raw.x, raw.y, raw.z, raw.w};
-#pragma unroll
-  for (int k = 0; k < 4; ++k) {
-    v[2 * k] = __uint_as_float(w[k] << 16);
-    v[2 * k + 1] = __uint_as_float(w[k] & 0xffff0000u);
-  }
+  unpack8(*reinterpret_cast<const uint4*>(p), v);
 }
 
 // Streaming load for data read exactly once (keeps L2 for what is re-read).
 __device__ __forceinline__ void load8_stream(const bf16* p, float (&v)[8]) {
-  const uint4 raw = __ldcs(reinterpret_cast<const uint4*>(p));
-  const uint32_t w[4] = {raw.x, raw.y, raw.z, raw.w};
-#pragma unroll
-  for (int k = 0; k < 4; ++k) {
-    v[2 * k] = __uint_as_float(w[k] << 16);
-    v[2 * k + 1] = __uint_as_float(w[k] & 0xffff0000u);
-  }
+  unpack8(__ldcs(reinterpret_cast<const uint4*>(p)), v);
 }
 
 __device__ __forceinline__ uint32_t pack2(float lo, float hi) {
