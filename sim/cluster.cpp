@@ -17,12 +17,6 @@ LinkSpec parse_link(JsonObject obj) {
   return link;
 }
 
-std::string resolve(const std::string& base_dir, const std::string& path) {
-  namespace fs = std::filesystem;
-  fs::path p(path);
-  if (p.is_absolute() || base_dir.empty()) return p.lexically_normal().string();
-  return (fs::path(base_dir) / p).lexically_normal().string();
-}
 }  // namespace
 
 ClusterSpec parse_cluster(JsonObject obj, const std::string& base_dir) {
@@ -37,7 +31,7 @@ ClusterSpec parse_cluster(JsonObject obj, const std::string& base_dir) {
   c.gpu = gpu.required("kind").string();
   c.gpu_memory_bytes = gpu.required("memory_GB").positive() * kGB;
   auto profile = gpu.required("profile");
-  c.profile = resolve(base_dir, profile.string());
+  c.profile = resolve_relative(base_dir, profile.string());
   if (!std::filesystem::is_regular_file(c.profile))
     profile.fail("profile file not found: " + c.profile);
   if (auto note = gpu.optional("profile_note")) c.profile_note = note->string();

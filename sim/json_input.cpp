@@ -1,6 +1,7 @@
 #include "json_input.h"
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -25,6 +26,13 @@ InputError::InputError(std::string file, std::string path, std::string message)
       file_(std::move(file)),
       path_(std::move(path)),
       message_(std::move(message)) {}
+
+std::string resolve_relative(const std::string& base_dir, const std::string& path) {
+  namespace fs = std::filesystem;
+  fs::path p(path);
+  if (p.is_absolute() || base_dir.empty()) return p.lexically_normal().string();
+  return (fs::path(base_dir) / p).lexically_normal().string();
+}
 
 std::string json_pointer_join(const std::string& pointer, const std::string& key) {
   std::string escaped;

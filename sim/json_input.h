@@ -90,6 +90,9 @@ class JsonObject {
 JsonValue load_json_file(const std::string& path);
 JsonValue parse_json_text(const std::string& text, const std::string& origin);
 
+// A file named inside another file is relative to that file's folder (`base_dir`); absolute stays.
+std::string resolve_relative(const std::string& base_dir, const std::string& path);
+
 // Appends a key or index to a JSON pointer, escaping per RFC 6901.
 std::string json_pointer_join(const std::string& pointer, const std::string& key);
 

@@ -22,10 +22,6 @@ double saved_bytes(const Op& op) {
   return b;
 }
 
-int64_t first_layer_of(const Scenario& s, int stage) {
-  return std::accumulate(s.parallel.stage_layers.begin(), s.parallel.stage_layers.begin() + stage, int64_t{0});
-}
-
 std::string gib(double bytes) {
   std::ostringstream os;
   os.precision(3);
@@ -38,10 +34,17 @@ std::string gib(double bytes) {
 StageActivations stage_activations(const Scenario& s, int stage) {
   StageActivations a;
   const double T = double(s.parallel.micro_batch * s.model.seq_len);
-  const int64_t layers = s.parallel.stage_layers.at(stage), first = first_layer_of(s, stage);
+  const int64_t layers = s.parallel.stage_layers.at(stage), first = s.parallel.first_layer(stage);
+  auto saved_per_token = [&](LayerKind kind) {
+    double b = 0;
+    for (const auto& op : layer_plan(s, kind).forward)
+      if (op.kind != OpKind::mhc && op.kind != OpKind::residual) b += saved_bytes(op);
+    return b;
+  };
+  const double dense = saved_per_token(LayerKind::dense_ffn);
+  const double moe = s.model.ffn.kind == FfnSpec::Kind::moe ? saved_per_token(LayerKind::moe_ffn) : 0.0;
   for (int64_t l = first; l < first + layers; ++l)
-    for (const auto& op : layer_plan(s, layer_kind(s.model, l)).forward)
-      if (op.kind != OpKind::mhc && op.kind != OpKind::residual) a.sublayers += T * saved_bytes(op);
+    a.sublayers += T * (layer_kind(s.model, l) == LayerKind::moe_ffn ? moe : dense);
   if (stage == s.model_stages() - 1)
     for (const auto& op : head_plan(s).forward)
       if (op.kind != OpKind::mhc) a.sublayers += T * saved_bytes(op);
@@ -72,7 +75,7 @@ RankMemory rank_memory(const Scenario& s, int rank, const std::vector<int>& stag
   const auto& p = s.parallel;
   double replicated = 0, experts = 0;
   for (int st : stages) {
-    const int64_t first = first_layer_of(s, st);
+    const int64_t first = s.parallel.first_layer(st);
     for (int64_t l = first; l < first + p.stage_layers.at(st); ++l) {
       auto lp = layer_params_per_gpu(s, layer_kind(s.model, l));
       replicated += lp.replicated;

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "report.h"
+#include "text_format.h"
 
 namespace mhc {
 
@@ -10,11 +11,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
 std::string gib(double b) { return fmt("%.2f GiB", b / double(1ull << 30)); }
 std::string gb(double b) { return fmt("%.2f GB", b / 1e9); }
 double num(const json& j, const char* key) { return j.contains(key) ? j[key].get<double>() : 0.0; }

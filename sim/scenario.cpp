@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <numeric>
 
 #include "json_input.h"
 
@@ -25,17 +26,16 @@ int ScheduleSpec::chunks_per_rank() const {
   return 1;
 }
 
+int64_t ParallelSpec::first_layer(int stage) const {
+  return std::accumulate(stage_layers.begin(), stage_layers.begin() + stage, int64_t{0});
+}
+
 int ScheduleSpec::model_stages(int pp) const { return kind == "dualpipe" ? pp : pp * chunks_per_rank(); }
 
 namespace {
 
 std::string dir_of(const std::string& file) { return fs::path(file).parent_path().string(); }
 
-std::string resolve(const std::string& base_dir, const std::string& path) {
-  fs::path p(path);
-  if (p.is_absolute() || base_dir.empty()) return p.lexically_normal().string();
-  return (fs::path(base_dir) / p).lexically_normal().string();
-}
 
 AttentionSpec parse_attention(JsonObject obj) {
   AttentionSpec a;
@@ -94,13 +94,13 @@ FfnSpec parse_ffn(JsonObject obj, int64_t layers) {
 // reaches into it, so that "/model/layers=12" works on scenarios that reference shared files.
 void inline_reference_for(nlohmann::json& doc, const std::string& key, const std::string& base_dir) {
   if (!doc.is_object() || !doc.contains(key) || !doc[key].is_string()) return;
-  std::string file = resolve(base_dir, doc[key].get<std::string>());
+  std::string file = resolve_relative(base_dir, doc[key].get<std::string>());
   JsonValue referenced = load_json_file(file);
   nlohmann::json copy = referenced.raw();
   // A cluster's relative profile path is relative to the cluster file: make it absolute.
   if (key == "cluster" && copy.contains("gpu") && copy["gpu"].is_object() && copy["gpu"].contains("profile") &&
       copy["gpu"]["profile"].is_string())
-    copy["gpu"]["profile"] = resolve(dir_of(file), copy["gpu"]["profile"].get<std::string>());
+    copy["gpu"]["profile"] = resolve_relative(dir_of(file), copy["gpu"]["profile"].get<std::string>());
   doc[key] = copy;
 }
 
@@ -205,13 +205,13 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
 
   // model and cluster: a file reference (relative to the scenario) or an inline object.
   auto model = obj.required("model");
-  s.model = model.is_string() ? load_model_file(resolve(base, model.string())) : parse_model(model.object());
+  s.model = model.is_string() ? load_model_file(resolve_relative(base, model.string())) : parse_model(model.object());
   auto cluster = obj.required("cluster");
-  s.cluster = cluster.is_string() ? load_cluster_file(resolve(base, cluster.string()))
+  s.cluster = cluster.is_string() ? load_cluster_file(resolve_relative(base, cluster.string()))
                                   : parse_cluster(cluster.object(), base);
   s.profile = s.cluster.profile;
   if (auto profile = obj.optional("profile")) {
-    s.profile = resolve(base, profile->string());
+    s.profile = resolve_relative(base, profile->string());
     if (!fs::is_regular_file(s.profile)) profile->fail("profile file not found: " + s.profile);
   }
 

@@ -71,6 +71,7 @@ struct ParallelSpec {
   std::string ep_all_to_all = "direct";
 
   int64_t micro_batches() const { return global_batch / (dp * micro_batch); }
+  int64_t first_layer(int stage) const;  // index of the stage's first layer
 };
 
 struct ScheduleSpec {

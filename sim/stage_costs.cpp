@@ -60,11 +60,11 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
   Pricer pricer{cost, T, table.priced, {}};
   const OpPlan dense = layer_plan(s, LayerKind::dense_ffn);
   const OpPlan moe = m.ffn.kind == FfnSpec::Kind::moe ? layer_plan(s, LayerKind::moe_ffn) : OpPlan{};
-  int64_t first = 0;
   for (int st = 0; st < s.model_stages(); ++st) {
     StageCost sc;
     sc.stage = st;
     sc.layers = p.stage_layers[st];
+    const int64_t first = p.first_layer(st);
     for (int64_t l = first; l < first + sc.layers; ++l) {
       bool is_moe = layer_kind(m, l) == LayerKind::moe_ffn;
       sc.moe_layers += is_moe ? 1 : 0;
@@ -92,7 +92,6 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
       sc.a2a_count_forward = static_cast<int>(2 * sc.moe_layers);
     }
     table.stages.push_back(sc);
-    first += sc.layers;
   }
   return table;
 }

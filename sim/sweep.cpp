@@ -12,16 +12,9 @@
 #include "report.h"
 #include "run.h"
 #include "scenario_checks.h"
+#include "text_format.h"
 
 namespace mhc {
-
-namespace {
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
-}  // namespace
 
 SweepPoint sweep_point_from_report(int n, const nlohmann::json& j) {
   SweepPoint p;
