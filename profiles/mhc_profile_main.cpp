@@ -3,7 +3,9 @@
 //
 //   mhc-profile --out profiles/h100-sxm.json [--device 0] [--runs 50] [--warmup 10] [--input-sets 4]
 //               [--quick] [--skip mhc,gemm,layer] [--no-dram] [--time-limit SECONDS]
-// --time-limit stops the sweeps when the budget is spent and writes what was measured (the notes say
+//               [--mhc-n 1,2,4] [--mhc-C 1280,2560] [--mhc-tokens 4096,16384]
+// --mhc-* replace one axis of the mHC sweep grid, so a sweep can be split across calls (profiles are
+// merged with `mhcsim profile-merge`). --time-limit stops the sweeps when the budget is spent and writes what was measured (the notes say
 // the sweep is incomplete).
 #include <iostream>
 #include <set>
@@ -20,6 +22,26 @@
 
 namespace mhc::profiler {
 namespace {
+
+// A comma-separated list of positive integers, for a --mhc-* grid flag.
+std::vector<int64_t> positive_list(const CliArgs& cli, const std::string& flag, const std::string& text) {
+  std::vector<int64_t> out;
+  std::stringstream list(text);
+  for (std::string item; std::getline(list, item, ',');) {
+    size_t used = 0;
+    int64_t v = 0;
+    try {
+      v = std::stoll(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != item.size() || v <= 0)
+      cli.fail(flag, "expected a comma-separated list of positive integers, got '" + item + "'");
+    out.push_back(v);
+  }
+  if (out.empty()) cli.fail(flag, "expected at least one value");
+  return out;
+}
 
 std::string settings_text(int warmup, int runs) {
   return "median of " + std::to_string(runs) + " after " + std::to_string(warmup) + " warm-up";
@@ -110,11 +132,13 @@ void measure_layer_ops(Measurer& m, bool quick, std::vector<ProfileEntry>& out) 
 
 int run(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  CliArgs cli("mhc-profile", args, {"--out", "--device", "--runs", "--warmup", "--input-sets", "--skip", "--time-limit"},
+  CliArgs cli("mhc-profile", args, {"--out", "--device", "--runs", "--warmup", "--input-sets", "--skip", "--time-limit", "--mhc-n",
+               "--mhc-C", "--mhc-tokens"},
               {"--quick", "--no-dram", "--help"});
   if (cli.flag("--help")) {
     std::cout << "usage: mhc-profile --out FILE [--device N] [--runs 50] [--warmup 10] [--input-sets 4] [--quick]\n"
-                 "                   [--skip mhc,gemm,layer] [--no-dram] [--time-limit SECONDS]\n";
+                 "                   [--skip mhc,gemm,layer] [--no-dram] [--time-limit SECONDS]\n"
+                 "                   [--mhc-n 1,2,4] [--mhc-C 1280,2560] [--mhc-tokens 4096,16384]\n";
     return 0;
   }
   cli.expect_positional(0, "");
@@ -136,6 +160,20 @@ int run(int argc, char** argv) {
     }
   }
   const bool quick = cli.flag("--quick");
+  MhcSweep mhc_grid = mhc_sweep(quick);
+  if (auto v = cli.get("--mhc-n")) {
+    mhc_grid.n.clear();
+    for (int64_t n : positive_list(cli, "--mhc-n", *v)) {
+      if (n > 8) cli.fail("--mhc-n", "the kernels take n in 1..8, got " + std::to_string(n));
+      mhc_grid.n.push_back(static_cast<int>(n));
+    }
+  }
+  if (auto v = cli.get("--mhc-C")) {
+    mhc_grid.C = positive_list(cli, "--mhc-C", *v);
+    for (int64_t C : mhc_grid.C)
+      if (C % 8 != 0) cli.fail("--mhc-C", "the kernels take C a multiple of 8, got " + std::to_string(C));
+  }
+  if (auto v = cli.get("--mhc-tokens")) mhc_grid.tokens = positive_list(cli, "--mhc-tokens", *v);
 
   int count = 0;
   if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) {
@@ -156,7 +194,7 @@ int run(int argc, char** argv) {
   if (time_limit < 0) cli.fail("--time-limit", "must be >= 0");
   measurer.set_time_limit(time_limit);
   profile.ceilings = measure_ceilings(measurer);
-  if (!skip.count("mhc")) measure_mhc_kernels(measurer, mhc_sweep(quick), profile.entries);
+  if (!skip.count("mhc")) measure_mhc_kernels(measurer, mhc_grid, profile.entries);
   if (!skip.count("gemm")) measure_gemms(measurer, quick, profile.entries);
   if (!skip.count("layer")) measure_layer_ops(measurer, quick, profile.entries);
   if (measurer.out_of_time())

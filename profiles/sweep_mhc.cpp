@@ -22,13 +22,16 @@ double mhc_model_flops(const std::string& id, int n, int64_t C, int64_t tokens) 
 
 }  // namespace
 
+// Shapes outermost, in the order the sweep lists n (so a --time-limit cut loses whole (n, C) cells, not
+// whole kernels); the plain residual kernels are measured with the n = 1 cells.
 void measure_mhc_kernels(Measurer& measurer, const MhcSweep& sweep, std::vector<ProfileEntry>& out) {
   uint64_t seed = 1;
-  for (const kernels::KernelInfo& info : kernels::kernel_catalog()) {
-    const bool residual = info.id.rfind("residual.", 0) == 0;
-    std::cerr << "mhc-profile: " << info.id << "\n";
-    for (int n : residual ? std::vector<int>{1} : sweep.n)
-      for (int64_t C : sweep.C)
+  for (int n : sweep.n)
+    for (int64_t C : sweep.C)
+      for (const kernels::KernelInfo& info : kernels::kernel_catalog()) {
+        const bool residual = info.id.rfind("residual.", 0) == 0;
+        if (residual && n != 1) continue;
+        std::cerr << "mhc-profile: " << info.id << " n=" << n << " C=" << C << "\n";
         for (int64_t tokens : sweep.tokens) {
           if (measurer.out_of_time()) return;
           kernels::KernelShape shape;
@@ -56,7 +59,7 @@ void measure_mhc_kernels(Measurer& measurer, const MhcSweep& sweep, std::vector<
           op.input_sets = sets;
           out.push_back(measurer.measure(op));
         }
-  }
+      }
 }
 
 }  // namespace mhc::profiler

@@ -78,7 +78,9 @@ std::vector<Projection> projections(const ModelDims& m) {
 
 MhcSweep mhc_sweep(bool quick) {
   if (quick) return MhcSweep{{1, 4, 8}, {2560}, {4096, 16384}};
-  return MhcSweep{{1, 2, 3, 4, 6, 8}, {1280, 1920, 2560, 4096, 7168}, {1024, 2048, 4096, 8192, 16384}};
+  // Every width a shipped model uses (paper 3B/9B/27B, dense 13B, DeepSeek-V3) plus 4096; token
+  // counts around the 4096-token micro-batch, four so each interior count is bracketed.
+  return MhcSweep{{1, 2, 3, 4, 6, 8}, {1280, 1920, 2560, 4096, 5120, 7168}, {2048, 4096, 8192, 16384}};
 }
 
 std::vector<GemmSpec> gemm_sweep(bool quick) {
