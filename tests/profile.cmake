@@ -5,3 +5,16 @@ mhc_add_test(test_profile
           test_profile_committed.cpp test_profile_info.cpp test_profile_builder.cpp
           test_profile_sweep.cpp test_profile_measured_io.cpp test_profile_merge.cpp)
 target_link_libraries(test_profile PRIVATE mhc_profile_cpu)
+
+# profiles/attention/measure_attention.py's plain-Python parts (shapes from the model files, the
+# simulator's FLOP and byte counts, the profile it writes, read back by mhcsim). Not registered
+# where there is no python3.
+find_package(Python3 COMPONENTS Interpreter QUIET)
+if(Python3_Interpreter_FOUND)
+  add_test(NAME ProfileAttentionScript COMMAND ${Python3_EXECUTABLE} -m unittest -v test_measure_attention
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/profiles/attention)
+  set_tests_properties(ProfileAttentionScript PROPERTIES
+                       ENVIRONMENT "MHCSIM=$<TARGET_FILE:mhcsim>;PYTHONDONTWRITEBYTECODE=1")
+else()
+  message(STATUS "ProfileAttentionScript: not registered (no python3)")
+endif()
