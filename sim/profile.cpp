@@ -253,7 +253,30 @@ ProfileShape parse_shape(const JsonValue& v, const std::string& kernel, KernelFa
   return s;
 }
 
-ProfileEntry parse_entry(const JsonValue& v) {
+// A merged profile's runs: each a full measured provenance of the same GPU as the file's.
+std::vector<ProfilePart> parse_parts(const JsonValue& v, const ProfileProvenance& top) {
+  std::vector<ProfilePart> parts;
+  for (const JsonValue& item : v.non_empty_array()) {
+    JsonObject o = item.object();
+    ProfilePart part;
+    part.file = non_empty_string(o, "file");
+    JsonValue prov = o.required("provenance");
+    part.provenance = parse_provenance(prov, ProfileKind::measured);
+    JsonObject p = prov.object();
+    if (part.provenance.gpu != top.gpu)
+      p.required("gpu").fail("\"" + part.provenance.gpu + "\" differs from /provenance/gpu \"" + top.gpu +
+                             "\" (the parts of a profile measure one GPU)");
+    if (part.provenance.sm_count != top.sm_count)
+      p.required("sm_count").fail(std::to_string(part.provenance.sm_count) + " differs from /provenance/sm_count " +
+                                  std::to_string(top.sm_count) + " (the parts of a profile measure one GPU)");
+    o.finish();
+    parts.push_back(part);
+  }
+  return parts;
+}
+
+// `part_count`: how many parts the profile has; an entry of a merged profile names its part.
+ProfileEntry parse_entry(const JsonValue& v, size_t part_count) {
   JsonObject o = v.object();
   ProfileEntry e;
   e.pointer = v.pointer();
@@ -287,6 +310,12 @@ ProfileEntry parse_entry(const JsonValue& v) {
   e.model_flops = model.required("flops").non_negative();
   model.finish();
   e.implementation = non_empty_string(o, "implementation");
+  if (part_count > 0) {
+    JsonValue part = o.required("part");
+    e.part = static_cast<int>(part.integer_at_least(0));
+    if (static_cast<size_t>(e.part) >= part_count)
+      part.fail("must index /parts (0 to " + std::to_string(part_count - 1) + "), got " + std::to_string(e.part));
+  }
   o.finish();
   return e;
 }
@@ -301,16 +330,25 @@ Profile parse_profile(const JsonValue& root) {
   if (schema.string() != kProfileSchemaName)
     schema.fail(std::string("expected \"") + kProfileSchemaName + "\" (not an mhcsim profile)");
   JsonValue version = o.required("schema_version");
-  if (version.integer() != kProfileSchemaVersion)
-    version.fail("unsupported schema version " + version.raw().dump() + " (this mhcsim reads version " +
-                 std::to_string(kProfileSchemaVersion) + ")");
+  const int64_t schema_version = version.integer();
+  if (schema_version < kProfileSchemaOldestVersion || schema_version > kProfileSchemaVersion)
+    version.fail("unsupported schema version " + version.raw().dump() + " (this mhcsim reads versions " +
+                 std::to_string(kProfileSchemaOldestVersion) + " to " + std::to_string(kProfileSchemaVersion) + ")");
   p.kind = o.required("kind").one_of({"measured", "reference"}) == "measured" ? ProfileKind::measured
                                                                              : ProfileKind::reference;
   p.provenance = parse_provenance(o.required("provenance"), p.kind);
+  // Version 2: a measured profile merged from several runs lists them (version 1 knows no `parts`, so
+  // the key stays unread there and finish() rejects it as unknown).
+  if (schema_version >= 2) {
+    if (auto parts = o.optional("parts")) {
+      if (p.kind == ProfileKind::reference) parts->fail("a reference profile is compiled, not merged from runs: no parts");
+      p.parts = parse_parts(*parts, p.provenance);
+    }
+  }
   p.ceilings = parse_ceilings(o.required("ceilings"));
   if (auto d = o.optional("datasheet")) p.datasheet = parse_datasheet(*d);
   JsonValue kernels = o.required("kernels");
-  for (const JsonValue& item : kernels.array()) p.entries.push_back(parse_entry(item));
+  for (const JsonValue& item : kernels.array()) p.entries.push_back(parse_entry(item, p.parts.size()));
   if (p.kind == ProfileKind::reference && !p.entries.empty())
     kernels.fail("a reference profile holds device ceilings only, no kernel entries");
   for (size_t i = 0; i < p.entries.size(); ++i)

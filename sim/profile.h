@@ -23,7 +23,10 @@ namespace mhc {
 
 class JsonValue;
 
-inline constexpr int kProfileSchemaVersion = 1;
+// Version 2 adds `parts` (a profile merged from several runs, mhcsim profile-merge). The reader takes
+// 1 and 2; the writer writes 1 unless the profile has parts, so a single run's file stays version 1.
+inline constexpr int kProfileSchemaVersion = 2;
+inline constexpr int kProfileSchemaOldestVersion = 1;
 inline constexpr const char* kProfileSchemaName = "mhcsim-profile";
 
 enum class ProfileKind { measured, reference };
@@ -70,6 +73,12 @@ struct ProfileProvenance {
   // reference only: how the file was compiled ("hand-written from /work/shared/REFERENCES.md").
   std::string compiled_from;
   std::string notes;  // optional, free text
+};
+
+// One run of a merged profile: the file it was read from and that run's provenance.
+struct ProfilePart {
+  std::string file;
+  ProfileProvenance provenance;
 };
 
 // What the device can do at best, measured (or, in a reference profile, sourced).
@@ -119,6 +128,7 @@ struct ProfileEntry {
   double model_read_bytes = 0.0, model_write_bytes = 0.0;   // what the I/O model says must move
   double model_flops = 0.0;
   std::string implementation;  // "mhc kernels", "cublasLt", "cudnn fused attention", ...
+  int part = -1;               // index into Profile::parts (merged profiles); -1 in a single run's profile
   std::string pointer;         // JSON pointer inside the profile ("/kernels/12")
 
   std::string label() const;  // "mhc_fused.post_res_fwd{n=4 C=2560 tokens=16384}"
@@ -127,7 +137,8 @@ struct ProfileEntry {
 struct Profile {
   std::string file;  // where it was read from ("" if built in memory)
   ProfileKind kind = ProfileKind::measured;
-  ProfileProvenance provenance;
+  ProfileProvenance provenance;  // a merged profile: the merge's command and date, device facts of part 0
+  std::vector<ProfilePart> parts;  // the runs a merged profile was put together from; empty otherwise
   ProfileCeilings ceilings;
   ProfileDatasheet datasheet;
   std::vector<ProfileEntry> entries;

@@ -55,6 +55,20 @@ void provenance(std::ostream& os, const Profile& p) {
     os << "\n";
   }
   if (!v.notes.empty()) os << "  notes: " << v.notes << "\n";
+  if (p.parts.empty()) return;
+  std::vector<size_t> entries_of(p.parts.size(), 0);
+  for (const ProfileEntry& e : p.entries) ++entries_of.at(static_cast<size_t>(e.part));
+  os << "parts (runs this profile was merged from):\n";
+  for (size_t i = 0; i < p.parts.size(); ++i) {
+    const ProfileProvenance& r = p.parts[i].provenance;
+    os << "  " << i << ": " << p.parts[i].file << ", " << entries_of[i] << " entries, " << r.date << "\n     command: "
+       << r.command << "\n     SM clock " << num(r.sm_clock_mhz) << " MHz, memory clock " << num(r.memory_clock_mhz)
+       << " MHz, driver " << r.driver << ", CUDA runtime " << r.cuda_runtime << ", CUPTI " << r.cupti;
+    if (!r.cublaslt.empty()) os << ", cuBLASLt " << r.cublaslt;
+    if (!r.cudnn.empty()) os << ", cuDNN " << r.cudnn;
+    os << "\n";
+    if (!r.notes.empty()) os << "     notes: " << r.notes << "\n";
+  }
 }
 
 void ceilings(std::ostream& os, const Profile& p) {

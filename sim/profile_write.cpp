@@ -23,11 +23,10 @@ void put_if(json& o, const char* key, const std::string& value) {
   if (!value.empty()) o[key] = value;
 }
 
-json provenance(const Profile& p) {
-  const ProfileProvenance& v = p.provenance;
+json provenance(const ProfileProvenance& v, ProfileKind kind) {
   json o{{"gpu", v.gpu}, {"date", v.date}};
   put_if(o, "notes", v.notes);
-  if (p.kind == ProfileKind::reference) {
+  if (kind == ProfileKind::reference) {
     o["compiled_from"] = v.compiled_from;
     return o;
   }
@@ -76,14 +75,23 @@ json entry(const ProfileEntry& e) {
          {"implementation", e.implementation}};
   if (e.dram_read_bytes && e.dram_write_bytes)
     o["dram_bytes"] = json{{"read", *e.dram_read_bytes}, {"write", *e.dram_write_bytes}};
+  if (e.part >= 0) o["part"] = e.part;
   return o;
 }
 
 }  // namespace
 
 nlohmann::json profile_to_json(const Profile& p) {
-  json o{{"schema", kProfileSchemaName}, {"schema_version", kProfileSchemaVersion}, {"kind", to_string(p.kind)}};
-  o["provenance"] = provenance(p);
+  // Only a merged profile needs version 2; a single run's file stays readable by version-1 readers.
+  const int version = p.parts.empty() ? 1 : kProfileSchemaVersion;
+  json o{{"schema", kProfileSchemaName}, {"schema_version", version}, {"kind", to_string(p.kind)}};
+  o["provenance"] = provenance(p.provenance, p.kind);
+  if (!p.parts.empty()) {
+    json parts = json::array();
+    for (const ProfilePart& part : p.parts)
+      parts.push_back(json{{"file", part.file}, {"provenance", provenance(part.provenance, ProfileKind::measured)}});
+    o["parts"] = parts;
+  }
   json ceilings{{"copy_bandwidth_Bps", sourced(p.ceilings.copy_bandwidth_Bps)},
                 {"peak_flops", peaks(p.ceilings.peak_flops)}};
   if (p.ceilings.launch_overhead_s) ceilings["launch_overhead_s"] = sourced(*p.ceilings.launch_overhead_s);
