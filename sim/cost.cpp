@@ -152,7 +152,8 @@ std::optional<PricedOp> CostModel::along_scaling_line(const PriceQuery& q,
     if (line.size() < 2) continue;
     ++lines;
     auto x_of = [axis](const ProfileEntry* e) { return e->shape.coordinate(axis); };
-    std::sort(line.begin(), line.end(), [&](const ProfileEntry* a, const ProfileEntry* b) { return x_of(a) < x_of(b); });
+    std::sort(line.begin(), line.end(),
+              [&](const ProfileEntry* a, const ProfileEntry* b) { return x_of(a) < x_of(b); });
     const double x = q.shape.coordinate(axis);
     const bool brackets = x >= x_of(line.front()) && x <= x_of(line.back());
     size_t hi = 1;  // the pair: bracketing, else the two nearest to the end beyond which x lies
