@@ -8,6 +8,7 @@
 
 #include "cuda_check.h"
 #include "layer_kernels.h"
+#include "profile_builder.h"
 
 #define MHC_LT_CHECK(call)                                                                              \
   do {                                                                                                  \
@@ -19,6 +20,9 @@
 namespace mhc::profiler {
 
 namespace {
+
+// Autotuning times each candidate this briefly; the winner is then measured in full like any op.
+constexpr int kTuneWarmup = 1, kTuneRuns = 3;
 
 cudaDataType_t input_type(DType t) {
   switch (t) {
@@ -43,6 +47,7 @@ struct LtGemm::Impl {
   cublasLtHandle_t handle = nullptr;
   cublasLtMatmulDesc_t desc = nullptr;
   cublasLtMatrixLayout_t a_layout = nullptr, b_layout = nullptr, d_layout = nullptr;
+  std::vector<cublasLtMatmulAlgo_t> candidates;  // in the heuristic's order
   cublasLtMatmulAlgo_t algo{};
   void* workspace = nullptr;
   size_t workspace_bytes = 64ull << 20;
@@ -86,13 +91,15 @@ LtGemm::LtGemm(const GemmProblem& problem, int input_sets, uint64_t seed) : impl
   MHC_LT_CHECK(cublasLtMatmulPreferenceCreate(&pref));
   MHC_LT_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &s.workspace_bytes,
                                                     sizeof s.workspace_bytes));
-  cublasLtMatmulHeuristicResult_t result{};
+  cublasLtMatmulHeuristicResult_t results[kMaxCandidates]{};
   int found = 0;
-  MHC_LT_CHECK(cublasLtMatmulAlgoGetHeuristic(s.handle, s.desc, s.a_layout, s.b_layout, s.d_layout, s.d_layout, pref, 1,
-                                              &result, &found));
-  cublasLtMatmulPreferenceDestroy(pref);
-  if (found == 0) throw std::runtime_error("cuBLASLt has no algorithm for this GEMM");
-  s.algo = result.algo;
+  MHC_LT_CHECK(cublasLtMatmulAlgoGetHeuristic(s.handle, s.desc, s.a_layout, s.b_layout, s.d_layout, s.d_layout, pref,
+                                              kMaxCandidates, results, &found));
+  MHC_LT_CHECK(cublasLtMatmulPreferenceDestroy(pref));
+  for (int i = 0; i < found; ++i)
+    if (results[i].state == CUBLAS_STATUS_SUCCESS) s.candidates.push_back(results[i].algo);
+  if (s.candidates.empty()) throw std::runtime_error("cuBLASLt has no algorithm for this GEMM");
+  s.algo = s.candidates.front();
 
   const size_t in_bytes = static_cast<size_t>(dtype_bytes(p.dtype));
   const size_t out_bytes = out == CUDA_R_32F ? 4 : 2;
@@ -126,6 +133,27 @@ void LtGemm::launch(cudaStream_t stream) {
   MHC_LT_CHECK(cublasLtMatmul(s.handle, s.desc, &s.alpha, s.w[s.current], s.a_layout, s.a[s.current], s.b_layout,
                               &s.beta, s.d[s.current], s.d_layout, s.d[s.current], s.d_layout, &s.algo, s.workspace,
                               s.workspace_bytes, stream));
+}
+
+AlgorithmPick LtGemm::pick_fastest(ActivityTimer& timer, cudaStream_t stream) {
+  Impl& s = *impl_;
+  AlgorithmPick pick;
+  pick.candidates = static_cast<int>(s.candidates.size());
+  double best = 0.0;
+  for (int i = 0; i < pick.candidates; ++i) {
+    s.algo = s.candidates[i];
+    auto samples = timer.time_calls([&](cudaStream_t st) { launch(st); }, [&] { rotate(); }, stream, kTuneWarmup, kTuneRuns);
+    const double t = summarize(std::move(samples)).median;
+    if (i == 0 || t < best) best = t, pick.rank = i;
+  }
+  s.algo = s.candidates[pick.rank];
+  return pick;
+}
+
+std::string AlgorithmPick::describe() const {
+  return "fastest of " + std::to_string(candidates) + " cuBLASLt heuristic candidates (median of " +
+         std::to_string(kTuneRuns) + " after " + std::to_string(kTuneWarmup) + " warm-up each; the heuristic's #" +
+         std::to_string(rank + 1) + ")";
 }
 
 void LtGemm::rotate() { impl_->current = (impl_->current + 1) % static_cast<int>(impl_->a.size()); }

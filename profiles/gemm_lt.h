@@ -10,6 +10,7 @@
 
 #include <cuda_runtime.h>
 
+#include "cupti_timer.h"
 #include "model_ops.h"
 
 namespace mhc::profiler {
@@ -19,14 +20,28 @@ struct GemmProblem {
   DType dtype = DType::bf16;
 };
 
+// Which of cuBLASLt's heuristic candidates a GEMM runs (see LtGemm::pick_fastest).
+struct AlgorithmPick {
+  int rank = 0;        // 0: the heuristic's first choice
+  int candidates = 1;  // how many the heuristic returned and were timed
+  std::string describe() const;  // for an entry's `implementation` and a ceiling's source
+};
+
 class LtGemm {
  public:
-  // Allocates `input_sets` independent A/W/D sets filled with random non-zero values and picks the
-  // algorithm cuBLASLt's heuristic ranks first. Throws std::runtime_error if none is supported.
+  // Allocates `input_sets` independent A/W/D sets filled with random non-zero values and asks cuBLASLt's
+  // heuristic for its top kMaxCandidates algorithms; runs the first until pick_fastest. Throws
+  // std::runtime_error if none is supported.
   LtGemm(const GemmProblem& problem, int input_sets, uint64_t seed);
+  static constexpr int kMaxCandidates = 8;
   ~LtGemm();
   LtGemm(const LtGemm&) = delete;
   LtGemm& operator=(const LtGemm&) = delete;
+
+  // As a framework's autotuner does: times each candidate briefly (CUPTI, a few calls) and keeps the
+  // fastest. The heuristic's first choice alone can switch to a slower algorithm between
+  // neighbouring shapes, which puts steps into the measured time-vs-shape lines.
+  AlgorithmPick pick_fastest(ActivityTimer& timer, cudaStream_t stream);
 
   void launch(cudaStream_t stream);
   void rotate();

@@ -64,10 +64,11 @@ ProfileCeilings measure_ceilings(Measurer& m) {
                               settings_text(warmup, runs) + ", counting bytes read + written"};
   for (DType dt : {DType::bf16, DType::fp8, DType::tf32}) {
     LtGemm g(GemmProblem{8192, 8192, 8192, 1, dt}, 2, 99);
+    const AlgorithmPick pick = g.pick_fastest(m.timer(), m.stream());
     TimingStats t = summarize(m.timer().time_calls([&](cudaStream_t s) { g.launch(s); }, [&] { g.rotate(); },
                                                    m.stream(), warmup, runs));
-    c.peak_flops[dt] = {g.flops() / t.median, std::string("measured: cuBLASLt 8192^3 ") + to_string(dt) +
-                                                  " GEMM (heuristic's first algorithm), CUPTI kernel records, " +
+    c.peak_flops[dt] = {g.flops() / t.median, std::string("measured: cuBLASLt 8192^3 ") + to_string(dt) + " GEMM (" +
+                                                  pick.describe() + "), CUPTI kernel records, " +
                                                   settings_text(warmup, runs)};
   }
   EmptyKernelGraph graph(100);
@@ -88,6 +89,7 @@ void measure_gemms(Measurer& m, bool quick, std::vector<ProfileEntry>& out) {
     const GemmProblem problem{spec.m, spec.n, spec.k, spec.groups, spec.dtype};
     const int sets = m.input_sets_for(LtGemm::min_bytes(problem));
     LtGemm g(problem, sets, seed++);
+    const AlgorithmPick pick = g.pick_fastest(m.timer(), m.stream());
     OpUnderTest op;
     op.kernel = "gemm";
     op.shape.m = spec.m;
@@ -100,7 +102,8 @@ void measure_gemms(Measurer& m, bool quick, std::vector<ProfileEntry>& out) {
     op.model_read_bytes = g.min_read_bytes();
     op.model_write_bytes = g.min_write_bytes();
     op.model_flops = g.flops();
-    op.implementation = "cublasLt " + LtGemm::library_version() + (spec.groups > 1 ? " strided-batched" : "");
+    op.implementation =
+        "cublasLt " + LtGemm::library_version() + (spec.groups > 1 ? " strided-batched" : "") + ", " + pick.describe();
     op.input_sets = sets;
     out.push_back(m.measure(op));
   }

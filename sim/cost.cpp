@@ -127,56 +127,56 @@ PricedOp CostModel::roofline(const PriceQuery& q) const {
 }
 
 // Along a scaling coordinate (tokens; a GEMM's m or k), between entries that share every other shape
-// key: linear inside the measured range, and linear extrapolation beyond it.
+// key: linear in time between the two bracketing entries, and linear extrapolation beyond the range
+// through the two nearest. A GEMM can lie on an m line and a k line: the line whose two entries lie
+// closest to it (smallest log range spanned by them and the query) prices it, and a line that brackets
+// it beats any that does not; nearer measurements leave less room for an algorithm switch in between.
+// (Beyond the range, the straight line beat carrying the nearest end's efficiency on an H100 GEMM
+// sweep: median error at the ends of the m and k ranges 4.4% against 7.6%.)
 std::optional<PricedOp> CostModel::along_scaling_line(const PriceQuery& q,
                                                       const std::vector<const ProfileEntry*>& same) const {
   using Axis = ProfileShape::Axis;
-  const double floor = roofline_floor(q.bytes, q.flops, q.compute_dtype);
-  std::vector<std::pair<Axis, std::vector<const ProfileEntry*>>> lines;
+  struct Candidate {
+    Axis axis;
+    const ProfileEntry* a;
+    const ProfileEntry* b;
+    bool brackets;
+    double log_range;  // log(max / min) over the query's and both entries' coordinates
+  };
+  std::optional<Candidate> best;
+  size_t lines = 0;
   for (Axis axis : ProfileShape::scaling_axes(*q.family)) {
     std::vector<const ProfileEntry*> line;
     for (const ProfileEntry* e : same)
       if (e->shape.same_except(q.shape, axis)) line.push_back(e);
-    std::sort(line.begin(), line.end(), [&](const ProfileEntry* a, const ProfileEntry* b) {
-      return a->shape.coordinate(axis) < b->shape.coordinate(axis);
-    });
-    if (!line.empty()) lines.emplace_back(axis, std::move(line));
-  }
-  // Inside a measured range: linear between the two bracketing entries.
-  for (const auto& [axis, line] : lines) {
-    const double x = q.shape.coordinate(axis);
-    if (line.size() < 2 || x < line.front()->shape.coordinate(axis) || x > line.back()->shape.coordinate(axis))
-      continue;
-    size_t hi = 1;
-    while (hi + 1 < line.size() && line[hi]->shape.coordinate(axis) < x) ++hi;
-    const ProfileEntry* a = line[hi - 1];
-    const ProfileEntry* b = line[hi];
-    const double xa = a->shape.coordinate(axis), xb = b->shape.coordinate(axis);
-    const double t = a->seconds + (b->seconds - a->seconds) * (x - xa) / (xb - xa);
-    PricedOp out{std::max(t, floor), PriceMethod::interpolated,
-                 std::string("interpolated linearly in ") + ProfileShape::axis_name(axis) + " between " + where(*a) +
-                     " and " + where(*b)};
-    if (t < floor) out.source += "; raised to the roofline floor " + fmt(floor) + " s";
-    return out;
-  }
-  // Beyond it: the straight line through the two nearest entries, never below the roofline floor.
-  // (On an H100 sweep this beat carrying the nearest end's efficiency for GEMMs: median error at the
-  // ends of the m and k ranges 4.4% against 7.6%.)
-  for (const auto& [axis, line] : lines) {
     if (line.size() < 2) continue;
+    ++lines;
+    auto x_of = [axis](const ProfileEntry* e) { return e->shape.coordinate(axis); };
+    std::sort(line.begin(), line.end(),
+              [&](const ProfileEntry* a, const ProfileEntry* b) { return x_of(a) < x_of(b); });
     const double x = q.shape.coordinate(axis);
-    const bool below = x < line.front()->shape.coordinate(axis);
-    const ProfileEntry* a = below ? line[0] : line[line.size() - 2];
-    const ProfileEntry* b = below ? line[1] : line.back();
-    const double xa = a->shape.coordinate(axis), xb = b->shape.coordinate(axis);
-    const double t = a->seconds + (b->seconds - a->seconds) * (x - xa) / (xb - xa);
-    PricedOp out{std::max(t, floor), PriceMethod::interpolated,
-                 std::string("extrapolated linearly in ") + ProfileShape::axis_name(axis) + " from " + where(*a) +
-                     " and " + where(*b)};
-    if (t < floor) out.source += "; raised to the roofline floor " + fmt(floor) + " s";
-    return out;
+    const bool brackets = x >= x_of(line.front()) && x <= x_of(line.back());
+    size_t hi = 1;  // the pair: bracketing, else the two nearest to the end beyond which x lies
+    if (brackets || x > x_of(line.back()))
+      while (hi + 1 < line.size() && x_of(line[hi]) < x) ++hi;
+    const Candidate c{axis, line[hi - 1], line[hi], brackets,
+                      std::log(std::max(x, x_of(line[hi])) / std::min(x, x_of(line[hi - 1])))};
+    if (!best || (c.brackets && !best->brackets) || (c.brackets == best->brackets && c.log_range < best->log_range))
+      best = c;
   }
-  return std::nullopt;
+  if (!best) return std::nullopt;
+  const ProfileEntry& a = *best->a;
+  const ProfileEntry& b = *best->b;
+  const double xa = a.shape.coordinate(best->axis), xb = b.shape.coordinate(best->axis);
+  const double t = a.seconds + (b.seconds - a.seconds) * (q.shape.coordinate(best->axis) - xa) / (xb - xa);
+  const double floor = roofline_floor(q.bytes, q.flops, q.compute_dtype);
+  PricedOp out{std::max(t, floor), PriceMethod::interpolated,
+               std::string(best->brackets ? "interpolated linearly in " : "extrapolated linearly in ") +
+                   ProfileShape::axis_name(best->axis) + (best->brackets ? " between " : " from ") + where(a) +
+                   " and " + where(b)};
+  if (lines > 1) out.source += " (the closest of " + std::to_string(lines) + " measured lines through this shape)";
+  if (t < floor) out.source += "; raised to the roofline floor " + fmt(floor) + " s";
+  return out;
 }
 
 namespace {

@@ -1,10 +1,11 @@
 // The cost stage: seconds for one op of a layer on one GPU, priced from a profile.
 // Three ways, tried in this order, and every priced op says which one and from what:
 //  1. measured:     the profile has an entry for this kernel at exactly this shape;
-//  2. interpolated: linear in the scaling coordinate (tokens; rows M for a GEMM) between entries that
-//                   share every other shape key (extrapolated linearly beyond them, never below the
-//                   roofline floor), else the roofline time scaled by the measured efficiency (time /
-//                   roofline) of the nearest entry of the same kernel (nearest in log-shape);
+//  2. interpolated: linear in the scaling coordinate (tokens; for a GEMM rows m or reduction k) between
+//                   entries that share every other shape key (extrapolated linearly beyond them, never
+//                   below the roofline floor; of a GEMM's m and k lines, the one measured closest to the
+//                   shape), else the roofline time scaled by the measured efficiency (time / roofline)
+//                   of the nearest entry of the same kernel (nearest in log-shape);
 //  3. roofline:     no entry for the kernel: max(bytes / copy bandwidth, FLOPs / peak(dtype)) on the
 //                   profile's ceilings, plus a launch overhead only if the profile measured one.
 #pragma once

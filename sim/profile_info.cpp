@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include "profile_checks.h"
 
@@ -164,31 +165,39 @@ void byte_table(std::ostream& os, const Profile& p, const ExpectedBytesFn& expec
   }
 }
 
+// "worst W%, p95 P%" of |relative errors| (p95 by nearest rank); "none" when there are none.
+std::string error_summary(std::vector<double> errors) {
+  if (errors.empty()) return "none";
+  std::sort(errors.begin(), errors.end());
+  const size_t rank = static_cast<size_t>(std::ceil(0.95 * static_cast<double>(errors.size())));
+  return "worst " + num(100 * errors.back(), 3) + "%, p95 " + num(100 * errors[rank - 1], 3) + "%";
+}
+
 void interpolation(std::ostream& os, const Profile& p) {
   if (p.entries.size() < 2) return;
-  struct Worst {
-    double interior = 0, end = 0;
-    size_t n_interior = 0, n_end = 0, over = 0;
+  struct Errors {
+    std::vector<double> interior, end;  // |relative error|
+    size_t over = 0;
   };
-  std::map<KernelFamily, Worst> worst;
+  std::map<KernelFamily, Errors> by_family;
   for (const auto& r : leave_one_out(p)) {
-    Worst& w = worst[r.entry->family];
+    Errors& f = by_family[r.entry->family];
     const double err = std::fabs(r.relative_error());
     if (r.interior) {
-      w.interior = std::max(w.interior, err), ++w.n_interior;
+      f.interior.push_back(err);
       auto tol = leave_one_out_tolerance(r.entry->family);
-      w.over += tol && err > *tol;
+      f.over += tol && err > *tol;
     } else {
-      w.end = std::max(w.end, err), ++w.n_end;
+      f.end.push_back(err);
     }
   }
-  os << "leave-one-out (each entry priced with itself removed), worst |error| per family:\n";
-  for (const auto& [family, w] : worst) {
-    os << "  " << std::left << std::setw(12) << to_string(family) << "interpolated " << num(100 * w.interior, 3)
-       << "% over " << w.n_interior << " entries";
+  os << "leave-one-out (each entry priced with itself removed), |error| per family:\n";
+  for (const auto& [family, f] : by_family) {
+    os << "  " << std::left << std::setw(12) << to_string(family) << "interpolated " << error_summary(f.interior)
+       << " over " << f.interior.size() << " entries";
     if (auto tol = leave_one_out_tolerance(family))
-      os << " (target " << num(100 * *tol) << "%, " << w.over << " over it)";
-    os << "; extrapolated (ends of ranges) " << num(100 * w.end, 3) << "% over " << w.n_end << "\n";
+      os << " (target " << num(100 * *tol) << "%, " << f.over << " over it)";
+    os << "; extrapolated (ends of ranges) " << error_summary(f.end) << " over " << f.end.size() << "\n";
   }
 }
 

@@ -1,5 +1,5 @@
-// CostModel on small synthetic profiles: exact hits, interpolation exact on linear data, efficiency
-// scaling, and the roofline equal to its closed form.
+// CostModel on small synthetic profiles: exact hits, interpolation exact on linear data, the choice
+// between a GEMM's m and k lines, efficiency scaling, and the roofline equal to its closed form.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -133,6 +133,87 @@ TEST(CostLookup, WeightGradientGemmsInterpolateAlongTheReduction) {
   EXPECT_EQ(p.method, PriceMethod::interpolated);
   EXPECT_NEAR(p.seconds, a + b * 8192, 1e-12);
   EXPECT_NE(p.source.find("reduction k"), std::string::npos) << p.source;
+}
+
+// A bf16 GEMM query with the model bytes and FLOPs of testing::gemm_entry.
+PriceQuery gemm_query(int64_t m, int64_t n, int64_t k) {
+  PriceQuery q;
+  q.kernel = "gemm";
+  q.family = KernelFamily::gemm;
+  q.shape.m = m;
+  q.shape.gemm_n = n;
+  q.shape.k = k;
+  q.shape.groups = 1;
+  q.shape.dtype = DType::bf16;
+  q.bytes = 2.0 * (m * k + k * n + m * n);
+  q.flops = 2.0 * m * n * k;
+  q.compute_dtype = DType::bf16;
+  return q;
+}
+
+// Two lines through (m, k) = (4096, 4096) at n = 512 that disagree, as an algorithm switch makes them:
+// t = 50 us + 15 ns * m along the m line (k = 4096), t = 80 us + 12 ns * k along the k line (m = 4096),
+// all above the roofline floor (34 us at the query).
+double m_line(double m) { return 5e-5 + 1.5e-8 * m; }
+double k_line(double k) { return 8e-5 + 1.2e-8 * k; }
+
+PricedOp price_between_lines(std::initializer_list<int64_t> ms, std::initializer_list<int64_t> ks) {
+  json doc = testing::measured_profile_json();
+  for (int64_t m : ms) doc["kernels"].push_back(gemm_entry(m, 512, 4096, 1, "bf16", m_line(m)));
+  for (int64_t k : ks) doc["kernels"].push_back(gemm_entry(4096, 512, k, 1, "bf16", k_line(k)));
+  return CostModel(testing::load_json_profile(doc, "two_lines.json")).price(gemm_query(4096, 512, 4096));
+}
+
+TEST(CostLookup, GemmOnTwoLinesIsPricedFromTheLineMeasuredClosestToIt) {
+  // k bracketed within 4x, m within 16x: the k line prices it.
+  PricedOp p = price_between_lines({1024, 16384}, {2048, 8192});
+  EXPECT_EQ(p.method, PriceMethod::interpolated);
+  EXPECT_NEAR(p.seconds, k_line(4096), 1e-15);
+  EXPECT_NE(p.source.find("interpolated linearly in reduction k"), std::string::npos) << p.source;
+  EXPECT_NE(p.source.find("closest of 2 measured lines"), std::string::npos) << p.source;
+  // The other way round: the m line.
+  p = price_between_lines({2048, 8192}, {1024, 16384});
+  EXPECT_NEAR(p.seconds, m_line(4096), 1e-15);
+  EXPECT_NE(p.source.find("rows m"), std::string::npos) << p.source;
+  // Equally close: m, the first scaling axis.
+  p = price_between_lines({2048, 8192}, {2048, 8192});
+  EXPECT_NEAR(p.seconds, m_line(4096), 1e-15);
+}
+
+TEST(CostLookup, GemmLineThatBracketsBeatsACloserExtrapolation) {
+  // The m entries lie within 1.25x of the query but both above it; the k line brackets it within 16x.
+  PricedOp p = price_between_lines({4608, 5120}, {1024, 16384});
+  EXPECT_NEAR(p.seconds, k_line(4096), 1e-15);
+  EXPECT_NE(p.source.find("interpolated linearly in reduction k"), std::string::npos) << p.source;
+}
+
+TEST(CostLookup, GemmBeyondBothLinesExtrapolatesFromTheNearerOne) {
+  // m entries 2x and 4x above the query, k entries 2x and 1.33x below it: the k line is nearer.
+  PricedOp p = price_between_lines({8192, 16384}, {2048, 3072});
+  EXPECT_NEAR(p.seconds, k_line(4096), 1e-15);
+  EXPECT_NE(p.source.find("extrapolated linearly in reduction k"), std::string::npos) << p.source;
+  p = price_between_lines({1024, 2048}, {8192, 32768});  // m 2x and 4x below, k 2x and 8x above
+  EXPECT_NEAR(p.seconds, m_line(4096), 1e-15);
+  EXPECT_NE(p.source.find("extrapolated linearly in rows m"), std::string::npos) << p.source;
+}
+
+TEST(CostLookup, LeaveOneOutOnAGemmGridOfConstantEfficiencyPlusLaunchIsExact) {
+  // t = 5 us + FLOPs at 80% of the bf16 peak on an m x k grid (compute bound throughout): every
+  // line is affine, so each entry, interior or at an end, is priced back exactly without itself.
+  json doc = testing::measured_profile_json();
+  const int64_t n = 2048;
+  auto seconds = [&](int64_t m, int64_t k) { return 5e-6 + 2.0 * m * n * k / (0.8 * 5.0e14); };
+  for (int64_t m : {1024, 2048, 4096, 8192})
+    for (int64_t k : {1024, 3072, 7168}) doc["kernels"].push_back(gemm_entry(m, n, k, 1, "bf16", seconds(m, k)));
+  auto results = leave_one_out(testing::load_json_profile(doc, "gemm_grid.json"));
+  ASSERT_EQ(results.size(), 12u);
+  size_t interior = 0;
+  for (const auto& r : results) {
+    EXPECT_EQ(r.predicted.method, PriceMethod::interpolated);
+    EXPECT_NEAR(r.relative_error(), 0.0, 1e-12) << r.entry->label() << " via " << r.predicted.source;
+    interior += r.interior;
+  }
+  EXPECT_EQ(interior, 8u);  // all but the four corners
 }
 
 TEST(CostLookup, OtherShapesScaleTheRooflineByTheNearestEntrysEfficiency) {
