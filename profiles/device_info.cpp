@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "command_stamp.h"
+
 #include <cudnn.h>
 #include <cupti.h>
 

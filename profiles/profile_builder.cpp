@@ -1,9 +1,10 @@
 #include "profile_builder.h"
 
 #include <algorithm>
-#include <ctime>
 #include <regex>
 #include <stdexcept>
+
+#include "command_stamp.h"
 
 namespace mhc::profiler {
 
@@ -47,31 +48,7 @@ ProfileEntry make_entry(const std::string& kernel, const ProfileShape& shape, co
   return e;
 }
 
-std::string command_line(int argc, char** argv) {
-  std::string out;
-  for (int i = 0; i < argc; ++i) {
-    std::string a = argv[i];
-    const bool plain = !a.empty() && a.find_first_not_of(
-                                         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=,:+") ==
-                                         std::string::npos;
-    if (!plain) {
-      std::string q = "'";
-      for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-      a = q + "'";
-    }
-    out += (i ? " " : "") + a;
-  }
-  return out;
-}
-
-std::string utc_now_iso8601() {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string command_line(int argc, char** argv) { return shell_command_line({argv, argv + argc}); }
 
 std::string driver_version_from_proc(const std::string& proc_text) {
   // "NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.159.03  Thu ..." or

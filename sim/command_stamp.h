@@ -1,5 +1,5 @@
 // What a file written by a command records about how it was made: the exact command line and when.
-// (mhc-profile has its own pair in profiles/profile_builder.h; this one serves the mhcsim commands.)
+// Shared by the mhcsim commands and mhc-profile.
 #pragma once
 
 #include <string>

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "cost.h"
+#include "command_stamp.h"
 #include "profile_builder.h"
 
 namespace mhc {
@@ -34,13 +35,13 @@ TEST(ProfileBuilder, CommandLineAndDriverVersion) {
                 "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.159.04  Release Build  (nixbld@)  \n"),
             "580.159.04");
   EXPECT_EQ(profiler::driver_version_from_proc("nothing here"), "");
-  EXPECT_EQ(profiler::utc_now_iso8601().size(), 20u);
+  EXPECT_EQ(mhc::utc_now_iso8601().size(), 20u);
 }
 
 TEST(ProfileBuilder, SyntheticMeasurementsWriteAndLoadBack) {
   Profile p;
   p.kind = ProfileKind::measured;
-  p.provenance = {"NVIDIA Synthetic", profiler::utc_now_iso8601(), "mhc-profile --quick", 132, 1980, 2619, 85e9,
+  p.provenance = {"NVIDIA Synthetic", mhc::utc_now_iso8601(), "mhc-profile --quick", 132, 1980, 2619, 85e9,
                   "580.159.03", "13.0", "130001", "13.0.0", "9.10.0", "host", "", "peak clocks (no NVML)"};
   p.ceilings.copy_bandwidth_Bps = {2.95e12, "cudaMemcpyAsync D2D 1 GiB, CUPTI memcpy records, median of 20"};
   p.ceilings.peak_flops[DType::bf16] = {7.0e14, "cublasLt 8192^3 bf16, CUPTI, median of 20"};
