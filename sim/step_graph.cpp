@@ -1,5 +1,6 @@
 #include "step_graph.h"
 
+#include <functional>
 #include <map>
 #include <numeric>
 #include <optional>
@@ -178,9 +179,15 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
   }
   if (!options.with_collectives) return out;
 
-  // Data-parallel gradient reduction of each chunk once its last weight gradient is done on every
-  // replica of the group (ZeRO-1/2: reduce-scatter then all-gather, the volume of one all-reduce).
-  for (int r = 0; r < schedule.ranks; ++r) {
+  // Data-parallel gradient reduction of each model stage once its last weight gradient is done on every
+  // GPU holding a copy of it (ZeRO-1/2: reduce-scatter then all-gather, the volume of one all-reduce).
+  // DualPipe places every stage on two ranks (r and P-1-r): both copies' gradients join one reduction,
+  // which is how the two parameter copies stay identical.
+  struct Holder {
+    int rank, chunk, last_task;
+  };
+  std::map<int, std::vector<Holder>> holders;  // by stage, in rank order
+  for (int r = 0; r < schedule.ranks; ++r)
     for (int c = 0; c < schedule.chunks_per_rank; ++c) {
       int last = -1;
       for (int i = 0; i < static_cast<int>(schedule.per_rank[r].size()); ++i) {
@@ -188,36 +195,43 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
         if (((t.phase == Phase::W || t.phase == Phase::BW) && t.chunk == c) || (t.phase == Phase::FB && t.chunk2 == c))
           last = i;
       }
-      if (last < 0) continue;
-      const StageCost& sc = at(costs, schedule.stage_of_chunk[r][c]);
-      auto add_reduce = [&](double bytes, const std::vector<int>& group, const std::vector<int>& members,
-                            const std::string& what) {
-        if (bytes <= 0 || group.size() < 2) return;
-        TaskNode n;
-        n.kind = NodeKind::collective;
-        n.op = CollectiveOp::all_reduce;
-        n.group = group;
-        n.bytes = bytes;
-        n.stream = Stream::comm;
-        n.gpu = group.front();
-        n.category = "dp";
-        n.rank = r;
-        n.chunk = c;
-        n.name = "dp r" + std::to_string(r) + " c" + std::to_string(c) + " " + what;
-        TaskId id = add_node(g, n);
+      if (last >= 0) holders[schedule.stage_of_chunk[r][c]].push_back({r, c, last});
+    }
+  for (const auto& [stage, copies] : holders) {
+    const StageCost& sc = at(costs, stage);
+    // `group_of(holder rank, replica set)` gives the GPUs of one copy; the reduction spans every copy.
+    auto add_reduce = [&](double bytes, const std::function<std::vector<int>(int)>& group_of,
+                          const std::vector<int>& members, const std::string& what) {
+      std::vector<int> group;
+      for (const Holder& h : copies)
+        for (int gpu : group_of(h.rank)) group.push_back(gpu);
+      if (bytes <= 0 || group.size() < 2) return;
+      TaskNode n;
+      n.kind = NodeKind::collective;
+      n.op = CollectiveOp::all_reduce;
+      n.group = group;
+      n.bytes = bytes;
+      n.stream = Stream::comm;
+      n.gpu = group.front();
+      n.category = "dp";
+      n.rank = copies.front().rank;
+      n.chunk = copies.front().chunk;
+      n.name = "dp stage " + std::to_string(stage) + (copies.size() > 1 ? " (" + std::to_string(copies.size()) + " copies)" : "") +
+               " " + what;
+      TaskId id = add_node(g, n);
+      for (const Holder& h : copies)
         for (int d : members)
-          for (TaskId x : ends[d][pipes[d].task_vertex[r][last]].exits) boost::add_edge(x, id, g);
-      };
-      std::vector<int> all(replicas);
-      std::iota(all.begin(), all.end(), 0);
-      add_reduce(sc.grad_bytes_replicated, out.layout.dp_group[r], all, "grads");
-      // One expert reduction per set of replicas holding the same experts (replicas d, d+ep, ...).
-      for (int j = 0; j < std::min(ep, replicas); ++j) {
-        std::vector<int> members;
-        for (int d = j; d < replicas; d += ep) members.push_back(d);
-        add_reduce(sc.grad_bytes_experts, expert_dp_group(r, j), members,
-                   "expert grads" + (j == 0 ? std::string() : " " + std::to_string(j)));
-      }
+          for (TaskId x : ends[d][pipes[d].task_vertex[h.rank][h.last_task]].exits) boost::add_edge(x, id, g);
+    };
+    std::vector<int> all(replicas);
+    std::iota(all.begin(), all.end(), 0);
+    add_reduce(sc.grad_bytes_replicated, [&](int r) { return out.layout.dp_group[r]; }, all, "grads");
+    // One expert reduction per set of replicas holding the same experts (replicas d, d+ep, ...).
+    for (int j = 0; j < std::min(ep, replicas); ++j) {
+      std::vector<int> members;
+      for (int d = j; d < replicas; d += ep) members.push_back(d);
+      add_reduce(sc.grad_bytes_experts, [&](int r) { return expert_dp_group(r, j); }, members,
+                 "expert grads" + (j == 0 ? std::string() : " " + std::to_string(j)));
     }
   }
   return out;

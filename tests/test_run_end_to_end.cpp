@@ -149,7 +149,7 @@ TEST(Run, TensorParallelismIsRefusedClearly) {
 TEST(Run, FoldedStepGraphEqualsEveryReplicaSimulated) {
   // One pipeline replica with collectives over whole groups (what `run` simulates) against every
   // data-parallel replica on its own GPUs with each collective joined across its members.
-  for (const char* schedule : {"1f1b", "zb1p"}) {
+  for (const char* schedule : {"1f1b", "zb1p", "dualpipe"}) {
     auto s = small({std::string("/schedule/kind=") + schedule});
     const CostModel cost(load_profile(s.profile));
     auto costs = price_pipeline(s, cost);
@@ -171,5 +171,40 @@ TEST(Run, FoldedStepGraphEqualsEveryReplicaSimulated) {
       ASSERT_EQ(folded_graph.graph[v].name, full_graph.graph[v].name);
       EXPECT_NEAR(folded.timings[v].end, full.timings[v].end, 1e-9 * full.makespan_s) << folded_graph.graph[v].name;
     }
+  }
+}
+
+TEST(Run, DualPipeReducesEachStageOnceOverBothOfItsCopies) {
+  // DualPipe holds stage s on ranks s and P-1-s: one gradient reduction per stage spans both copies'
+  // data-parallel groups and waits for the last weight gradient of each copy. 1F1B holds each stage once.
+  for (const char* schedule : {"dualpipe", "1f1b"}) {
+    auto s = small({std::string("/schedule/kind=") + schedule});
+    const CostModel cost(load_profile(s.profile));
+    auto sched = scenario_schedule(s);
+    auto graph = build_step_graph(s, sched, price_pipeline(s, cost));
+    const TaskGraph& g = graph.graph;
+    const int P = s.parallel.pp, dp = s.parallel.dp;
+    const bool two_copies = std::string(schedule) == "dualpipe";
+    int reductions = 0;
+    for (TaskId v = 0; v < boost::num_vertices(g); ++v) {
+      const TaskNode& n = g[v];
+      if (n.kind != NodeKind::collective || n.category != "dp" || n.name.find("expert") != std::string::npos) continue;
+      ++reductions;
+      std::vector<int> expected = graph.layout.dp_group[n.rank];
+      std::vector<int> ranks_waited;
+      for (auto [e, end] = boost::in_edges(v, g); e != end; ++e) ranks_waited.push_back(g[boost::source(*e, g)].rank);
+      std::sort(ranks_waited.begin(), ranks_waited.end());
+      ranks_waited.erase(std::unique(ranks_waited.begin(), ranks_waited.end()), ranks_waited.end());
+      if (two_copies) {
+        const auto& mirror = graph.layout.dp_group[P - 1 - n.rank];
+        expected.insert(expected.end(), mirror.begin(), mirror.end());
+        EXPECT_EQ(ranks_waited, (std::vector<int>{n.rank, P - 1 - n.rank})) << n.name;
+      } else {
+        EXPECT_EQ(ranks_waited, std::vector<int>{n.rank}) << n.name;
+      }
+      EXPECT_EQ(n.group, expected) << n.name;
+      EXPECT_EQ(static_cast<int>(n.group.size()), (two_copies ? 2 : 1) * dp) << n.name;
+    }
+    EXPECT_EQ(reductions, P) << schedule << ": one reduction per model stage";
   }
 }
