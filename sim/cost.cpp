@@ -84,7 +84,7 @@ PriceQuery query_for_entry(const ProfileEntry& e) {
   return q;
 }
 
-CostModel::CostModel(Profile profile) : profile_(std::move(profile)) {}
+CostModel::CostModel(Profile profile, PricingPolicy policy) : profile_(std::move(profile)), policy_(policy) {}
 
 double CostModel::peak_flops(DType dtype) const {
   auto it = profile_.ceilings.peak_flops.find(dtype);
@@ -230,6 +230,11 @@ PricedOp CostModel::price(const PriceQuery& q) const {
   if (!q.family) {
     PricedOp r = roofline(q);
     r.source = "kernel \"" + q.kernel + "\" is not one a profile measures; " + r.source;
+    return r;
+  }
+  if (policy_.mhc_at_floor && *q.family == KernelFamily::mhc) {
+    PricedOp r = roofline(q);
+    r.source = "what-if --mhc-at-floor (measurements set aside): " + r.source;
     return r;
   }
   std::vector<const ProfileEntry*> same;

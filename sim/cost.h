@@ -47,9 +47,16 @@ PriceQuery query_for_op(const Op& op, double tokens);
 // The query that reproduces a profile entry (its shape, its model bytes and FLOPs).
 PriceQuery query_for_entry(const ProfileEntry& entry);
 
+// What-ifs that replace measurements on purpose; every op they price says so in its source.
+struct PricingPolicy {
+  // mHC kernels at their roofline floor on the profile's ceilings (bytes the I/O model says they
+  // must move / copy bandwidth, FLOPs / peak, + launch): what perfect kernels would cost.
+  bool mhc_at_floor = false;
+};
+
 class CostModel {
  public:
-  explicit CostModel(Profile profile);
+  explicit CostModel(Profile profile, PricingPolicy policy = {});
 
   PricedOp price(const Op& op, double tokens) const;
   PricedOp price(const PriceQuery& query) const;
@@ -69,6 +76,7 @@ class CostModel {
   std::optional<PricedOp> scaled_from_nearest(const PriceQuery& q, const std::vector<const ProfileEntry*>& same) const;
 
   Profile profile_;
+  PricingPolicy policy_;
 };
 
 // Leave-one-out check of the interpolation: each entry priced by a model built without it.

@@ -106,6 +106,10 @@ json report_json(const RunResult& r) {
                                {"tokens_per_micro_batch", m.costs.tokens_per_microbatch}}},
                    {"cluster", {{"name", s.cluster.name}, {"gpus", s.cluster.total_gpus()}, {"gpu", s.cluster.gpu}}}};
   j["profile"] = {{"file", s.profile}, {"kind", to_string(r.profile.kind)}, {"note", s.cluster.profile_note}};
+  j["what_if"] = json::array();
+  if (r.pricing.mhc_at_floor)
+    j["what_if"].push_back("mhc_at_floor: mHC kernels priced at their roofline floor on the profile's ceilings, "
+                           "not at their measured times (what perfect kernels would cost)");
   j["step_time_s"] = m.step_time_s;
   j["baseline_step_time_s"] = b.step_time_s;
   j["overhead_pct"] = 100.0 * (m.step_time_s - b.step_time_s) / b.step_time_s;

@@ -27,6 +27,8 @@ std::string report_text(const json& j) {
      << " DP" << lay["dp"] << " ZeRO-" << lay["zero_stage"] << ", " << sc["schedule"].get<std::string>() << ", "
      << lay["micro_batches"] << " micro-batches of " << lay["tokens_per_micro_batch"].get<double>() << " tokens\n"
      << "  profile " << j["profile"]["file"].get<std::string>() << " (" << j["profile"]["kind"].get<std::string>() << ")\n";
+  if (j.contains("what_if"))
+    for (const auto& w : j["what_if"]) os << "  WHAT-IF " << w.get<std::string>() << "\n";
   if (j["profile"]["kind"] == "reference")
     os << "  note: a reference profile holds measured device ceilings only; every op is priced by roofline on\n"
           "        them (a lower bound on kernel time) until a measured profile exists for this GPU\n";

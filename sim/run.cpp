@@ -86,7 +86,8 @@ VariantRun run_variant(const Scenario& s, const CostModel& cost, const RunOption
 RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   RunResult r;
   r.profile = load_profile(s.profile);
-  const CostModel cost(r.profile);
+  r.pricing = options.pricing;
+  const CostModel cost(r.profile, options.pricing);
   r.mhc = run_variant(s, cost, options);
   r.baseline = run_variant(baseline_scenario(s), cost, options);
   return r;

@@ -21,6 +21,7 @@ struct RunOptions {
   // false: zero-cost network (the schedule evaluator on the same graph, communication takes no time).
   bool network = true;
   EngineOptions engine;
+  PricingPolicy pricing;  // what-ifs (`mhcsim run --mhc-at-floor`); the report says when one is on
 };
 
 struct VariantRun {
@@ -49,6 +50,7 @@ VariantRun run_variant(const Scenario& s, const CostModel& cost, const RunOption
 
 struct RunResult {
   Profile profile;  // what priced both variants
+  PricingPolicy pricing;
   VariantRun mhc;
   VariantRun baseline;
 };

@@ -208,3 +208,32 @@ TEST(Run, DualPipeReducesEachStageOnceOverBothOfItsCopies) {
     EXPECT_EQ(reductions, P) << schedule << ": one reduction per model stage";
   }
 }
+
+TEST(Run, MhcAtFloorWhatIfPricesOnlyTheMhcKernelsAtTheirRoofline) {
+  RunOptions floor_opts;
+  floor_opts.pricing.mhc_at_floor = true;
+  auto measured = run_scenario(small(), RunOptions{});
+  auto at_floor = run_scenario(small(), floor_opts);
+  auto j = report_json(at_floor);
+  ASSERT_EQ(j["what_if"].size(), 1u);
+  EXPECT_EQ(report_json(measured)["what_if"].size(), 0u);
+  // The baseline has no mHC kernels: identical. Perfect kernels cannot be slower than measured ones.
+  EXPECT_DOUBLE_EQ(at_floor.baseline.step_time_s, measured.baseline.step_time_s);
+  EXPECT_LT(at_floor.mhc.step_time_s, measured.mhc.step_time_s);
+  // Each mHC op's price is the roofline of its own query; other ops keep their measured prices.
+  int mhc_ops = 0;
+  for (size_t i = 0; i < at_floor.mhc.costs.priced.size(); ++i) {
+    const auto& p = at_floor.mhc.costs.priced[i];
+    const auto& q = measured.mhc.costs.priced[i];
+    ASSERT_EQ(p.op, q.op);
+    if (p.kernel.rfind("mhc_", 0) == 0) {
+      ++mhc_ops;
+      EXPECT_EQ(p.source.rfind("what-if --mhc-at-floor", 0), 0u) << p.op;
+      EXPECT_EQ(p.method, "roofline") << p.op;
+    } else {
+      EXPECT_EQ(p.seconds, q.seconds) << p.op;
+      EXPECT_EQ(p.source, q.source) << p.op;
+    }
+  }
+  EXPECT_GT(mhc_ops, 0);
+}
