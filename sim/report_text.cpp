@@ -92,7 +92,8 @@ std::string report_text(const json& j) {
     os << "  " << v << std::string(14 - std::string(v).size(), ' ') << fmt("%10.0f B read", io[v]["read_bytes"])
        << fmt("  %10.0f B written", io[v]["write_bytes"]) << "\n";
 
-  os << "\nNetwork bytes per step (whole cluster)   mHC        baseline\n";
+  os << "\nNetwork bytes per step                   mHC        baseline\n"
+     << "  (dp: every replica; pp, tp: pipeline replica 0; ep: its EP group; all TP ranks)\n";
   for (const auto& [cat, bytes] : j["network_bytes"]["mhc"]["by_category"].items())
     os << "  " << cat << std::string(cat.size() < 38 ? 38 - cat.size() : 1, ' ') << gb(bytes) << "   "
        << gb(num(j["network_bytes"]["baseline"]["by_category"], cat.c_str())) << "\n";
