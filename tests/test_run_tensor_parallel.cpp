@@ -10,6 +10,7 @@
 #include "model.h"
 #include "nccl_model.h"
 #include "profile.h"
+#include "report.h"
 #include "run.h"
 
 using namespace mhc;
@@ -118,6 +119,22 @@ TEST(TensorParallel, TpBytesDoNotGrowWithN) {
   // The pipeline, by contrast, carries the n-stream residual (on T/tp tokens per GPU).
   EXPECT_DOUBLE_EQ(n4.costs.pp_bytes_per_microbatch, 4 * n1.costs.pp_bytes_per_microbatch);
   EXPECT_DOUBLE_EQ(n1.costs.pp_bytes_per_microbatch, 2048.0 / 2 * 1024 * 2);
+}
+
+TEST(TensorParallel, ReportShowsTpTrafficAndItsBreakdownAddsUp) {
+  const RunResult r = run_scenario(small_tp2(), RunOptions{});
+  const auto j = report_json(r);
+  EXPECT_GT(j["network_bytes"]["mhc"]["by_category"]["tp"].get<double>(), 0);
+  EXPECT_GT(j["overhead_breakdown"]["exposed_comm_s_mean_per_gpu"]["mhc"]["tp"].get<double>(), 0);
+  const auto& b = j["overhead_breakdown"];
+  const double parts = b["mhc_kernels_s"]["total"].get<double>() + b["other_compute_s"].get<double>() +
+                       b["compute_slowdown_by_comm_sms_s"].get<double>() + b["bubble_s"].get<double>();
+  EXPECT_NEAR(parts, b["delta_step_s"].get<double>(), 1e-9);
+  // Blocking TP collectives lengthen the step beyond the zero-cost network's.
+  RunOptions free_network;
+  free_network.network = false;
+  EXPECT_GT(r.mhc.step_time_s, run_scenario(small_tp2(), free_network).mhc.step_time_s);
+  EXPECT_NE(report_text(j).find("  tp "), std::string::npos);
 }
 
 TEST(TensorParallel, MemoryOfSplitParametersByHand) {
