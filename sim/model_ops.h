@@ -96,7 +96,7 @@ struct Op {
   double token_share = 1.0;
   // Share of those tokens whose input the op keeps for backward: the first GEMM after an all-gather
   // keeps only this GPU's T/tp shard (Megatron's sequence parallelism re-gathers it for the weight
-  // gradient, overlapped with the input-gradient GEMM; that re-gather is not simulated).
+  // gradient, overlapped with the input-gradient GEMM: see StageCost::tp_backward_regathers).
   double saved_token_share = 1.0;
 
   double read_elems() const { return stream_read_elems + coef_read_elems; }

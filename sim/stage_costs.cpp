@@ -64,6 +64,7 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
       v->push_back(CollectiveOp::all_gather);
       v->push_back(CollectiveOp::reduce_scatter);
     }
+    ++sc.tp_backward_regathers;
   };
 
   Pricer pricer{cost, T, table.priced, {}};
@@ -101,6 +102,7 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
       if (p.tp > 1) {
         sc.tp_forward.push_back(CollectiveOp::all_gather);
         sc.tp_backward.insert(sc.tp_backward.begin(), CollectiveOp::reduce_scatter);
+        ++sc.tp_backward_regathers;
       }
     }
     if (sc.moe_layers > 0) {

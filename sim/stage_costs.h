@@ -44,6 +44,10 @@ struct StageCost {
   // row-parallel one; the first stage adds the vocab-parallel embedding's reduce-scatter, the last the
   // LM head's all-gather. Backward (B) the mirror on the gradients; W has none.
   std::vector<CollectiveOp> tp_forward, tp_backward;
+  // All-gathers that overlap the weight-gradient compute (W, or the whole backward): each
+  // column-parallel GEMM (and the LM head) kept only its T/tp input shard and re-gathers it for its
+  // weight gradient (Megatron's sequence parallelism overlaps this with the input-gradient GEMM).
+  int tp_backward_regathers = 0;
   double grad_bytes_replicated = 0;  // gradients reduced over the data-parallel group per step
   double grad_bytes_experts = 0;     // expert gradients, reduced over the expert data-parallel group
 };

@@ -39,6 +39,16 @@ std::vector<CollectiveOp> tp_collectives(const PipelineCostTable& c, const Sched
   return ops;
 }
 
+// The input re-gathers that overlap a task's compute: those of the weight gradients it computes.
+int tp_regathers(const PipelineCostTable& c, const ScheduledTask& t) {
+  switch (t.phase) {
+    case Phase::W:
+    case Phase::BW: return at(c, t.stage).tp_backward_regathers;
+    case Phase::FB: return at(c, t.stage2).tp_backward_regathers;
+    default: return 0;
+  }
+}
+
 double high_priority_seconds(const PipelineCostTable& c, const ScheduledTask& t) {
   return t.phase == Phase::FB ? at(c, t.stage).F.high_priority_seconds + at(c, t.stage2).B.high_priority_seconds : 0.0;
 }
@@ -199,9 +209,7 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
       // Megatron's default schedule does not overlap them, so they are modelled as blocking: the
       // chain adds its full time to the task (the order inside the task does not change its length).
       if (tp_comm) {
-        TaskId prev = ends[d][v].entries.front();  // the task's compute node
-        int k = 0;
-        for (CollectiveOp op : tp_collectives(costs, t)) {
+        auto tp_node = [&](CollectiveOp op, const std::string& what) {
           TaskNode c;
           c.kind = NodeKind::collective;
           c.op = op;
@@ -210,13 +218,30 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
           c.stream = Stream::comm;
           c.gpu = node.gpu;
           c.category = "tp";
-          c.name = node.name + " tp" + std::to_string(k++) + (op == CollectiveOp::all_gather ? " ag" : " rs");
+          c.name = node.name + " tp " + what;
           c.rank = d == 0 ? r : -1;
-          TaskId id = add_node(g, c);
+          return add_node(g, c);
+        };
+        TaskId prev = ends[d][v].entries.front();  // the task's compute node
+        int k = 0;
+        for (CollectiveOp op : tp_collectives(costs, t)) {
+          TaskId id = tp_node(op, std::to_string(k++) + (op == CollectiveOp::all_gather ? " ag" : " rs"));
           boost::add_edge(prev, id, g);
           prev = id;
         }
         if (k > 0) ends[d][v].exits.push_back(prev);
+        // The weight-gradient input re-gathers start with the task's compute and run beside it (one
+        // after another on the communication stream); successors wait for them too.
+        const int regathers = tp_regathers(costs, t);
+        for (int i = 0; i < regathers; ++i) {
+          TaskId id = tp_node(CollectiveOp::all_gather, "regather " + std::to_string(i));
+          if (i == 0)
+            ends[d][v].entries.push_back(id);
+          else
+            boost::add_edge(prev, id, g);
+          prev = id;
+        }
+        if (regathers > 0) ends[d][v].exits.push_back(prev);
       }
     }
     for (auto [e, end] = boost::edges(pipe.graph); e != end; ++e) {

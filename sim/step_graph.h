@@ -16,7 +16,8 @@
 // purpose: one micro-batch's communication hides behind the other's compute), and with the
 // high-priority stream on, its FFN post-res kernels run on that stream beside the compute. Every
 // other task runs its all-to-all after its compute, exposed. TP collectives are blocking (they hold
-// up the GEMM that follows them): a chain after the task's compute, before its successors.
+// up the GEMM that follows them): a chain after the task's compute, before its successors; only the
+// weight gradients' input re-gathers run beside the compute (Megatron overlaps them).
 #pragma once
 
 #include <vector>

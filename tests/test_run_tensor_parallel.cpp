@@ -109,11 +109,12 @@ TEST(TensorParallel, TpBytesDoNotGrowWithN) {
   const double b1 = n1.network_bytes_by_category.at("tp"), b4 = n4.network_bytes_by_category.at("tp");
   EXPECT_EQ(b1, b4);
   // By hand: per micro-batch, every layer's attention (all) and dense FFN (the small model's leading
-  // dense layers) pair an all-gather and a reduce-scatter forward and backward, plus the embedding's
-  // and the head's one each way; a 2-GPU ring moves (p - 1) x T x C x 2 B per collective.
+  // dense layers) pair an all-gather and a reduce-scatter forward and backward and re-gather its
+  // input for the weight gradient; the embedding and the head add one each way and the head a
+  // re-gather. A 2-GPU ring moves (p - 1) x T x C x 2 B per collective.
   const Scenario s = small_tp2();
   const double sublayers = double(s.model.layers + s.model.ffn.dense_layers);
-  const double per_microbatch = 4 * sublayers + 4;
+  const double per_microbatch = 5 * sublayers + 5;
   const double ring_bytes = 1.0 * 2048 * 1024 * 2;
   EXPECT_DOUBLE_EQ(b1, per_microbatch * double(s.parallel.micro_batches()) * ring_bytes);
   // The pipeline, by contrast, carries the n-stream residual (on T/tp tokens per GPU).
