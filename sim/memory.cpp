@@ -14,12 +14,14 @@ namespace {
 constexpr double kAct = 2.0;   // bf16 activations
 constexpr double kCoef = 4.0;  // fp32 mapping coefficients
 
-// Bytes an op saves for its backward: its input (unless an earlier op saved the same tensor), and
-// for attention also its output (and the softmax statistics, negligible).
+// Bytes per token of the micro-batch an op saves for its backward: its input (unless an earlier op
+// saved the same tensor), and for attention also its output (and the softmax statistics,
+// negligible); times the op's token share (sequence parallelism: 1/tp outside the TP regions) and
+// the share it keeps (1/tp for a GEMM reading an all-gathered input).
 double saved_bytes(const Op& op) {
   double b = op.input_shared ? 0.0 : op.read_bytes;
   if (op.kind == OpKind::attention) b += op.write_bytes;
-  return b;
+  return b * op.token_share * op.saved_token_share;
 }
 
 std::string gib(double bytes) {
@@ -50,18 +52,20 @@ StageActivations stage_activations(const Scenario& s, int stage) {
       if (op.kind != OpKind::mhc) a.sublayers += T * saved_bytes(op);
   if (s.mhc.variant == ResidualVariant::residual) return a;
 
+  // The residual stream lives outside the TP regions: T/tp tokens per GPU under sequence parallelism.
+  const double T_local = T / double(s.parallel.tp);
   // Paper 4.3.2. Without recomputation every sublayer keeps x_l (nC), F's output f (C, for dH_post)
   // and its mappings. With it, a block of L_r sublayers keeps x_{l0} (nC) once and f every sublayer;
   // x_l, H_pre x_l and RMSNorm(H_pre x_l) (F's input, saved by F otherwise) are rebuilt in backward.
   const double n = s.mhc.n, C = double(s.model.hidden), S = 2.0 * double(layers);
   const double mappings = n * n + 2 * n + 1;
-  a.residual_stream_no_recompute = T * S * ((n + 1) * C * kAct + mappings * kCoef);
+  a.residual_stream_no_recompute = T_local * S * ((n + 1) * C * kAct + mappings * kCoef);
   const int lr = recompute_block_for(s.mhc, s.model.hidden, layers);
-  a.residual_stream_recompute = T * (std::ceil(S / lr) * n * C + S * C) * kAct;
+  a.residual_stream_recompute = T_local * (std::ceil(S / lr) * n * C + S * C) * kAct;
   if (s.mhc.recompute) {
     a.residual_stream = a.residual_stream_recompute;
-    a.sublayers -= T * S * 2 * C * kAct;
-    a.recompute_transient = T * double(lr) * ((n + 2) * C * kAct + mappings * kCoef);
+    a.sublayers -= T_local * S * 2 * C * kAct;
+    a.recompute_transient = T_local * double(lr) * ((n + 2) * C * kAct + mappings * kCoef);
   } else {
     a.residual_stream = a.residual_stream_no_recompute;
   }
@@ -94,6 +98,7 @@ RankMemory rank_memory(const Scenario& s, int rank, const std::vector<int>& stag
   std::ostringstream pf;
   pf << params / 1e9 << "B parameters on this GPU (" << replicated / 1e9 << "B replicated, " << experts / 1e9
      << "B experts)";
+  if (p.tp > 1) pf << " [TP" << p.tp << ": attention, dense FFN and vocab matrices / " << p.tp << "]";
   m.items.push_back({"parameters", kParamBytes * sharded(3), pf.str() + " x 2 B (bf16)" + (p.zero_stage >= 3 ? " / DP" : "")});
   m.items.push_back({"gradients", kGradBytes * sharded(2), "parameters x 2 B" + std::string(p.zero_stage >= 2 ? " / DP (ZeRO-2)" : "")});
   m.items.push_back({"optimizer state", kOptimizerBytes * sharded(1),
@@ -107,12 +112,17 @@ RankMemory rank_memory(const Scenario& s, int rank, const std::vector<int>& stag
   }
   const std::string per = " per micro-batch x " + std::to_string(in_flight) + " in flight (the schedule's peak" +
                           std::string(stages.size() > 1 ? "; the larger of the rank's stages" : "") + ")";
-  m.items.push_back({"activations", worst.sublayers * in_flight, gib(worst.sublayers) + per});
+  const std::string tp = std::to_string(p.tp);
+  const std::string sp = p.tp > 1 ? "; sequence parallel: norms, mHC, MoE and GEMM inputs on T/" + tp +
+                                        " tokens, attention and GEMM outputs at width / " + tp
+                                  : "";
+  m.items.push_back({"activations", worst.sublayers * in_flight, gib(worst.sublayers) + per + sp});
   if (s.mhc.variant != ResidualVariant::residual) {
     m.items.push_back({"mhc residual stream", worst.residual_stream * in_flight,
                        gib(worst.residual_stream) + per +
                            (s.mhc.recompute ? ", recomputation keeps x_{l0} per block and f per sublayer"
-                                            : ", without recomputation: x_l, f and mappings per sublayer")});
+                                            : ", without recomputation: x_l, f and mappings per sublayer") +
+                           (p.tp > 1 ? ", on T/" + std::to_string(p.tp) + " tokens (sequence parallel)" : "")});
     if (s.mhc.recompute)
       m.items.push_back({"mhc recompute block", worst.recompute_transient,
                          "one block of L_r sublayers rebuilt at a time: L_r (n+2) C tokens x 2 B + mappings"});

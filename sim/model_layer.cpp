@@ -46,6 +46,12 @@ Op rmsnorm(const std::string& sub, const std::string& name, double width) {
   return elementwise(sub, name, "rmsnorm_fwd", OpKind::norm, width, width, 4.0);
 }
 
+// An op outside the tensor-parallel regions: with sequence parallelism it runs on T/tp tokens.
+Op sequence_parallel(Op op, int64_t tp) {
+  op.token_share = 1.0 / double(tp);
+  return op;
+}
+
 // Backward of a forward op: GEMMs split into the input gradient (B) and the weight gradient (W) with
 // the forward FLOPs each; attention backward does 2.5x the forward FLOPs (five matmuls against two);
 // norms and elementwise ops read the output gradient and the saved input and write the input gradient.
@@ -94,7 +100,8 @@ std::vector<Op> attention_ops(const Scenario& s) {
   const int64_t C = m.hidden, tp = s.parallel.tp, heads = a.heads / tp;
   const DType dt = m.gemm_dtype;
   std::vector<Op> ops;
-  ops.push_back(rmsnorm("attn", "norm", double(C)));
+  // The norm runs on this GPU's T/tp tokens; its output is all-gathered (T x C) for the GEMMs below.
+  ops.push_back(sequence_parallel(rmsnorm("attn", "norm", double(C)), tp));
   Op core;
   core.name = "attn.core";
   core.kernel = "attention_fwd";
@@ -103,6 +110,9 @@ std::vector<Op> attention_ops(const Scenario& s) {
   int64_t d_qk = a.head_dim, d_v = a.head_dim;
   if (a.kind == AttentionSpec::Kind::mla) {
     d_qk = a.head_dim + a.rope_dim;
+    // TP splits the per-head parts (q_up / q_proj, kv_up, attention, o_proj) by heads; the shared
+    // low-rank down-projections (q_down, kv_down) and their norms stay replicated: every TP rank runs
+    // them in full on the gathered T tokens.
     if (a.q_rank > 0) {
       ops.push_back(gemm("attn", "q_down", 1, a.q_rank, C, 1, dt));
       ops.push_back(rmsnorm("attn", "q_norm", double(a.q_rank)));
@@ -128,6 +138,7 @@ std::vector<Op> attention_ops(const Scenario& s) {
   core.write_bytes = core.stream_write_elems * kAct;
   ops.push_back(core);
   ops.push_back(gemm("attn", "o_proj", 1, C, heads * d_v, 1, dt));
+  ops[1].saved_token_share = 1.0 / double(tp);  // the first GEMM reads the gathered normed input
   return ops;
 }
 
@@ -146,9 +157,11 @@ std::vector<Op> ffn_ops(const Scenario& s, LayerKind kind) {
   const auto& f = m.ffn;
   const int64_t C = m.hidden, tp = s.parallel.tp;
   std::vector<Op> ops;
-  ops.push_back(rmsnorm("ffn", "norm", double(C)));
+  ops.push_back(sequence_parallel(rmsnorm("ffn", "norm", double(C)), tp));
   if (kind == LayerKind::dense_ffn) {
+    // Column-parallel up(+gate), row-parallel down: width / tp on all T tokens.
     add_dense_ffn(ops, "ffn", "", C, f.dense_dim / tp, f.activation, 1, 1, m.gemm_dtype);
+    ops[1].saved_token_share = 1.0 / double(tp);  // up(+gate) reads the gathered normed input
     return ops;
   }
   const int64_t E = f.routed_experts, ep = s.parallel.ep, local = E / ep;
@@ -167,6 +180,9 @@ std::vector<Op> ffn_ops(const Scenario& s, LayerKind kind) {
     add_dense_ffn(ops, "ffn", "shared_", C, f.shared_experts * f.expert_dim, f.activation, 1, 1, m.gemm_dtype);
     ops[first].input_shared = true;  // reads the normed input the router read
   }
+  // MoE is not TP-split: experts are sharded by EP over dp x tp ranks and each GPU routes its own T/tp
+  // tokens (router, permutes, routed and shared experts all on T/tp tokens, full width).
+  for (auto& op : ops) op = sequence_parallel(op, tp);
   return ops;
 }
 
@@ -178,6 +194,10 @@ void add_sublayer(const Scenario& s, const std::vector<Op>& body, const std::str
   auto fwd_stream = residual_stream_ops(mhc.variant, mhc.fused, mhc.n, C, mhc.sinkhorn_iters, Pass::forward, sub);
   auto bwd_stream =
       residual_stream_ops(mhc.variant, mhc.fused, mhc.n, C, mhc.sinkhorn_iters, Pass::backward_input, sub);
+  // Sequence parallelism: the n-stream residual and its kernels stay on this GPU's T/tp tokens; only
+  // the sublayer's C-wide input and output cross the TP group (stage_costs.h).
+  for (auto* ops : {&fwd_stream, &bwd_stream})
+    for (auto& op : *ops) op = sequence_parallel(op, s.parallel.tp);
   // Forward: the residual-stream ops that come before the sublayer, the sublayer, those after it.
   for (const auto& op : fwd_stream)
     if (!runs_after_sublayer(op)) plan.forward.push_back(op);
@@ -218,10 +238,13 @@ OpPlan layer_plan(const Scenario& s, LayerKind kind) {
 OpPlan embedding_plan(const Scenario& s) {
   OpPlan plan;
   const double C = double(s.model.hidden), n = s.mhc.n;
+  // Vocab-parallel embedding: every TP rank looks up all T tokens in its vocab / tp rows, then the
+  // partial sums are reduce-scattered to T/tp tokens per GPU (sequence parallelism).
   Op embed = elementwise("embed", "lookup", "embedding_fwd", OpKind::elementwise, C, C, 0);
   plan.forward.push_back(embed);
   if (s.mhc.variant != ResidualVariant::residual)
-    plan.forward.push_back(elementwise("embed", "mhc_expand", "mhc.expand_fwd", OpKind::mhc, C, n * C, 0));
+    plan.forward.push_back(sequence_parallel(
+        elementwise("embed", "mhc_expand", "mhc.expand_fwd", OpKind::mhc, C, n * C, 0), s.parallel.tp));
   for (const auto& op : plan.forward) add_backward(op, plan);
   // The embedding gradient is a scatter-add into the table: a weight gradient.
   plan.backward_input.front().pass = Pass::backward_weight;
@@ -233,10 +256,15 @@ OpPlan embedding_plan(const Scenario& s) {
 OpPlan head_plan(const Scenario& s) {
   OpPlan plan;
   const double C = double(s.model.hidden), n = s.mhc.n;
+  const int64_t tp = s.parallel.tp;
+  // Collapse and final norm on T/tp tokens; the normed output is all-gathered for the vocab-parallel
+  // LM head and cross-entropy (all T tokens, vocab / tp each).
   if (s.mhc.variant != ResidualVariant::residual)
-    plan.forward.push_back(elementwise("head", "mhc_collapse", "mhc.collapse_fwd", OpKind::mhc, n * C, C, 1.0));
-  plan.forward.push_back(rmsnorm("head", "final_norm", C));
+    plan.forward.push_back(
+        sequence_parallel(elementwise("head", "mhc_collapse", "mhc.collapse_fwd", OpKind::mhc, n * C, C, 1.0), tp));
+  plan.forward.push_back(sequence_parallel(rmsnorm("head", "final_norm", C), tp));
   plan.forward.push_back(gemm("head", "lm_head", 1, s.model.vocab / s.parallel.tp, s.model.hidden, 1, DType::bf16));
+  plan.forward.back().saved_token_share = 1.0 / double(tp);  // keeps its shard of the gathered input
   plan.forward.push_back(elementwise("head", "cross_entropy", "cross_entropy_fwd", OpKind::elementwise,
                                      double(s.model.vocab / s.parallel.tp), 1, 4.0));
   for (auto it = plan.forward.rbegin(); it != plan.forward.rend(); ++it) add_backward(*it, plan);

@@ -90,6 +90,14 @@ struct Op {
   // Reads the same tensor as an earlier op of the list (e.g. MLA's kv_down reads the normed input
   // q_proj read): saved once for backward.
   bool input_shared = false;
+  // Share of the micro-batch's tokens this GPU runs the op on. Under tensor parallelism with sequence
+  // parallelism the TP regions (column/row-parallel GEMMs, attention) see all T tokens at 1/tp of the
+  // width, while everything outside them (norms, mHC kernels, residual merges, MoE) runs on T/tp.
+  double token_share = 1.0;
+  // Share of those tokens whose input the op keeps for backward: the first GEMM after an all-gather
+  // keeps only this GPU's T/tp shard (Megatron's sequence parallelism re-gathers it for the weight
+  // gradient, overlapped with the input-gradient GEMM: see StageCost::tp_backward_regathers).
+  double saved_token_share = 1.0;
 
   double read_elems() const { return stream_read_elems + coef_read_elems; }
   double write_elems() const { return stream_write_elems + coef_write_elems; }

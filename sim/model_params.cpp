@@ -17,6 +17,15 @@ double attention_params(const ModelSpec& m) {
   return C * (h + 2.0 * double(a.kv_heads)) * d + h * d * C;
 }
 
+// MLA's shared low-rank down-projections and their norms: replicated on every TP rank.
+double attention_params_not_split_by_tp(const ModelSpec& m) {
+  const auto& a = m.attention;
+  if (a.kind != AttentionSpec::Kind::mla) return 0;
+  const double C = double(m.hidden);
+  const double q = a.q_rank > 0 ? C * double(a.q_rank) + double(a.q_rank) : 0.0;
+  return q + C * double(a.kv_rank + a.rope_dim) + double(a.kv_rank);
+}
+
 double ffn_matrix_params(int64_t C, int64_t width, FfnSpec::Activation act) {
   return double(act == FfnSpec::Activation::swiglu ? 3 : 2) * double(C) * double(width);
 }
@@ -57,13 +66,17 @@ LayerParams layer_params_per_gpu(const Scenario& s, LayerKind kind) {
   const auto& f = m.ffn;
   const double tp = s.parallel.tp, C = double(m.hidden);
   LayerParams p;
-  p.replicated = attention_params(m) / tp + 2 * C + 2 * mhc_sublayer_params(s.mhc, m.hidden);
+  // TP splits the attention and dense-FFN matrices except MLA's shared down-projections (written so
+  // that tp = 1 adds exactly 0); norms and mHC's phi are replicated.
+  p.replicated = attention_params(m) / tp + attention_params_not_split_by_tp(m) * (1.0 - 1.0 / tp) + 2 * C +
+                 2 * mhc_sublayer_params(s.mhc, m.hidden);
   if (kind == LayerKind::dense_ffn) {
     p.replicated += ffn_matrix_params(m.hidden, f.dense_dim, f.activation) / tp;
     return p;
   }
   double expert = ffn_matrix_params(m.hidden, f.expert_dim, f.activation);
-  p.replicated += double(f.shared_experts) * expert / tp + double(f.routed_experts) * C;
+  // MoE is not TP-split (model_layer.cpp): shared experts and the router are whole on every GPU.
+  p.replicated += double(f.shared_experts) * expert + double(f.routed_experts) * C;
   p.experts = double(f.routed_experts / s.parallel.ep) * expert;
   return p;
 }

@@ -56,7 +56,7 @@ std::string report_text(const json& j) {
      << "  pipeline transfer per micro-batch: " << gb(br["pp_bytes_per_micro_batch"]["mhc"]) << " (mHC) vs "
      << gb(br["pp_bytes_per_micro_batch"]["baseline"]) << " (baseline)\n"
      << "  exposed communication, mean per pipeline GPU:";
-  for (const char* cat : {"pp", "ep", "dp"})
+  for (const char* cat : {"tp", "pp", "ep", "dp"})
     os << "  " << cat << " " << fmt("%.4f", num(br["exposed_comm_s_mean_per_gpu"]["mhc"], cat)) << " s vs "
        << fmt("%.4f", num(br["exposed_comm_s_mean_per_gpu"]["baseline"], cat));
   os << "\n";
@@ -94,7 +94,8 @@ std::string report_text(const json& j) {
     os << "  " << v << std::string(14 - std::string(v).size(), ' ') << fmt("%10.0f B read", io[v]["read_bytes"])
        << fmt("  %10.0f B written", io[v]["write_bytes"]) << "\n";
 
-  os << "\nNetwork bytes per step (whole cluster)   mHC        baseline\n";
+  os << "\nNetwork bytes per step                   mHC        baseline\n"
+     << "  (dp: every replica; pp, tp: pipeline replica 0; ep: its EP group; all TP ranks)\n";
   for (const auto& [cat, bytes] : j["network_bytes"]["mhc"]["by_category"].items())
     os << "  " << cat << std::string(cat.size() < 38 ? 38 - cat.size() : 1, ' ') << gb(bytes) << "   "
        << gb(num(j["network_bytes"]["baseline"]["by_category"], cat.c_str())) << "\n";

@@ -33,7 +33,10 @@ struct VariantRun {
   double step_time_s = 0;
   std::vector<RankStats> ranks;
   std::vector<RankMemory> memory;  // per pipeline rank
-  std::map<std::string, double> network_bytes_by_category;   // per step, over the whole cluster
+  // Per step, what the step graph holds (step_graph.h): DP reductions over their whole groups;
+  // pipeline transfers, EP all-to-alls and TP collectives of pipeline replica 0 (and its EP group),
+  // with all of its TP ranks. Not the whole cluster for pp, ep and tp.
+  std::map<std::string, double> network_bytes_by_category;
   std::map<std::string, double> network_bytes_by_link_class;
   std::map<std::string, double> exposed_comm_s_by_category;  // mean per pipeline GPU
   double compute_slowdown_s = 0;  // mean per pipeline GPU: compute time lost to communication SMs

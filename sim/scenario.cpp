@@ -275,9 +275,17 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
     if (sum != m.layers)
       sl.fail("must add up to model.layers (" + std::to_string(m.layers) + "), got " + std::to_string(sum));
   }
+  // Megatron-style TP runs its collectives on every sublayer: the group must sit in one NVLink domain.
+  if (s.cluster.gpus_per_node % p.tp != 0)
+    pobj.required("tp").fail("must divide the GPUs of one node (" + std::to_string(s.cluster.gpus_per_node) +
+                             ", the NVLink domain a tensor-parallel group must fit in), got " + std::to_string(p.tp));
   if (m.attention.heads % p.tp != 0)
     pobj.required("tp").fail("must divide model.attention.heads (" + std::to_string(m.attention.heads) + "), got " +
                              std::to_string(p.tp));
+  if ((p.micro_batch * m.seq_len) % p.tp != 0)
+    pobj.required("tp").fail("must divide the tokens of a micro-batch (micro_batch x seq_len = " +
+                             std::to_string(p.micro_batch * m.seq_len) +
+                             ") for sequence parallelism, got " + std::to_string(p.tp));
   const int64_t gpus = int64_t(p.tp) * p.pp * p.dp;
   if (gpus != s.cluster.total_gpus())
     pobj.required("dp").fail("tp x pp x dp (" + std::to_string(gpus) + ") must equal the cluster's GPUs (" +

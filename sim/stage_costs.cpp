@@ -22,7 +22,7 @@ struct Pricer {
   std::set<std::string> seen;
 
   double price(const Op& op, const std::string& tag) {
-    PricedOp p = cost.price(op, tokens);
+    PricedOp p = cost.price(op, tokens * op.token_share);
     std::string key = tag + " " + op.name + " " + to_string(op.pass);
     if (seen.insert(key).second)
       records.push_back({key, op.kernel, to_string(op.pass), p.seconds, to_string(p.method), p.source});
@@ -54,8 +54,18 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
   const auto& p = s.parallel;
   table.tokens_per_microbatch = double(p.micro_batch * m.seq_len);
   const double T = table.tokens_per_microbatch;
-  // mHC carries n streams across stage boundaries (paper 4.3.3), bf16.
-  table.pp_bytes_per_microbatch = T * double(s.mhc.n) * double(m.hidden) * 2.0;
+  // mHC carries n streams across stage boundaries (paper 4.3.3), bf16, T/tp tokens per GPU.
+  table.pp_bytes_per_microbatch = T * double(s.mhc.n) * double(m.hidden) * 2.0 / double(p.tp);
+  const double T_local = T / double(p.tp);  // tokens per GPU outside the TP regions
+  if (p.tp > 1) table.tp_bytes_per_collective = T * double(m.hidden) * 2.0;
+  // One TP-split sublayer: forward all-gather + reduce-scatter, backward the same pair on gradients.
+  auto tp_sublayer = [](StageCost& sc) {
+    for (auto* v : {&sc.tp_forward, &sc.tp_backward}) {
+      v->push_back(CollectiveOp::all_gather);
+      v->push_back(CollectiveOp::reduce_scatter);
+    }
+    ++sc.tp_backward_regathers;
+  };
 
   Pricer pricer{cost, T, table.priced, {}};
   const OpPlan dense = layer_plan(s, LayerKind::dense_ffn);
@@ -69,6 +79,10 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
       bool is_moe = layer_kind(m, l) == LayerKind::moe_ffn;
       sc.moe_layers += is_moe ? 1 : 0;
       pricer.add_plan(is_moe ? moe : dense, is_moe ? "moe layer" : "dense layer", sc);
+      if (p.tp > 1) {
+        tp_sublayer(sc);                // attention
+        if (!is_moe) tp_sublayer(sc);  // dense FFN (MoE FFNs are not TP-split)
+      }
       auto params = layer_params_per_gpu(s, layer_kind(m, l));
       sc.grad_bytes_replicated += 2.0 * params.replicated;
       sc.grad_bytes_experts += 2.0 * params.experts;
@@ -77,18 +91,28 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
     if (st == 0) {
       pricer.add_plan(embedding_plan(s), "embedding", sc);
       sc.grad_bytes_replicated += 2.0 * table_params;
+      if (p.tp > 1) {
+        sc.tp_forward.insert(sc.tp_forward.begin(), CollectiveOp::reduce_scatter);
+        sc.tp_backward.push_back(CollectiveOp::all_gather);
+      }
     }
     if (st == s.model_stages() - 1) {
       pricer.add_plan(head_plan(s), "head", sc);
       sc.grad_bytes_replicated += 2.0 * table_params;
+      if (p.tp > 1) {
+        sc.tp_forward.push_back(CollectiveOp::all_gather);
+        sc.tp_backward.insert(sc.tp_backward.begin(), CollectiveOp::reduce_scatter);
+        ++sc.tp_backward_regathers;
+      }
     }
     if (sc.moe_layers > 0) {
       // Dispatch sends top_k copies of each token's hidden state in the GEMM dtype (DeepSeek-V3
       // dispatches in FP8), combine returns them in bf16; backward sends the gradients both ways.
       const double per_token = double(m.ffn.top_k) * double(m.hidden);
-      const double dispatch = T * per_token * dtype_bytes(m.gemm_dtype), combine = T * per_token * 2.0;
+      // Each GPU dispatches its own T/tp tokens (sequence parallelism).
+      const double dispatch = T_local * per_token * dtype_bytes(m.gemm_dtype), combine = T_local * per_token * 2.0;
       sc.a2a_bytes_forward = double(sc.moe_layers) * (dispatch + combine);
-      sc.a2a_bytes_backward = double(sc.moe_layers) * 2.0 * (T * per_token * 2.0);
+      sc.a2a_bytes_backward = double(sc.moe_layers) * 2.0 * (T_local * per_token * 2.0);
       sc.a2a_count_forward = static_cast<int>(2 * sc.moe_layers);
     }
     table.stages.push_back(sc);

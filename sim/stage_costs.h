@@ -11,6 +11,7 @@
 #include "cost.h"
 #include "model.h"
 #include "scenario.h"
+#include "task_graph.h"
 
 namespace mhc {
 
@@ -37,6 +38,16 @@ struct StageCost {
   double a2a_bytes_forward = 0;
   double a2a_bytes_backward = 0;
   int a2a_count_forward = 0;  // collectives the bytes are spread over
+  // Tensor-parallel collectives of one micro-batch over the stage's TP group (sequence parallelism),
+  // in the order they block the compute. Forward, per TP-split sublayer (attention; dense FFN, not
+  // MoE): all-gather of the C-wide input before the column-parallel GEMM, reduce-scatter after the
+  // row-parallel one; the first stage adds the vocab-parallel embedding's reduce-scatter, the last the
+  // LM head's all-gather. Backward (B) the mirror on the gradients; W has none.
+  std::vector<CollectiveOp> tp_forward, tp_backward;
+  // All-gathers that overlap the weight-gradient compute (W, or the whole backward): each
+  // column-parallel GEMM (and the LM head) kept only its T/tp input shard and re-gathers it for its
+  // weight gradient (Megatron's sequence parallelism overlaps this with the input-gradient GEMM).
+  int tp_backward_regathers = 0;
   double grad_bytes_replicated = 0;  // gradients reduced over the data-parallel group per step
   double grad_bytes_experts = 0;     // expert gradients, reduced over the expert data-parallel group
 };
@@ -53,7 +64,12 @@ struct PricedOpRecord {
 
 struct PipelineCostTable {
   double tokens_per_microbatch = 0;
-  double pp_bytes_per_microbatch = 0;  // activation (or its gradient) between stages: n x C per token
+  // Activation (or its gradient) between stages, per GPU: n x C per token on T/tp tokens (sequence
+  // parallelism: each TP rank sends its own shard of the n-stream residual).
+  double pp_bytes_per_microbatch = 0;
+  // Each TP collective's buffer as NCCL counts it (the gathered T x C bf16): independent of n, since
+  // the n-stream residual never crosses the TP group.
+  double tp_bytes_per_collective = 0;
   std::vector<StageCost> stages;
   std::vector<PricedOpRecord> priced;  // distinct ops, for the report's traceability section
 };

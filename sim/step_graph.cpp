@@ -23,6 +23,33 @@ double a2a_bytes(const PipelineCostTable& c, const ScheduledTask& t) {
   }
 }
 
+// The TP collectives a schedule task's compute waits on, in order.
+std::vector<CollectiveOp> tp_collectives(const PipelineCostTable& c, const ScheduledTask& t) {
+  std::vector<CollectiveOp> ops;
+  auto append = [&ops](const std::vector<CollectiveOp>& v) { ops.insert(ops.end(), v.begin(), v.end()); };
+  switch (t.phase) {
+    case Phase::F: append(at(c, t.stage).tp_forward); break;
+    case Phase::B:
+    case Phase::BW: append(at(c, t.stage).tp_backward); break;
+    case Phase::FB:
+      append(at(c, t.stage).tp_forward);
+      append(at(c, t.stage2).tp_backward);
+      break;
+    default: break;
+  }
+  return ops;
+}
+
+// The input re-gathers that overlap a task's compute: those of the weight gradients it computes.
+int tp_regathers(const PipelineCostTable& c, const ScheduledTask& t) {
+  switch (t.phase) {
+    case Phase::W:
+    case Phase::BW: return at(c, t.stage).tp_backward_regathers;
+    case Phase::FB: return at(c, t.stage2).tp_backward_regathers;
+    default: return 0;
+  }
+}
+
 double high_priority_seconds(const PipelineCostTable& c, const ScheduledTask& t) {
   return t.phase == Phase::FB ? at(c, t.stage).F.high_priority_seconds + at(c, t.stage2).B.high_priority_seconds : 0.0;
 }
@@ -69,6 +96,7 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
   const bool moe = options.with_collectives && s.model.ffn.kind == FfnSpec::Kind::moe && s.parallel.ep > 1;
   const int tp = s.parallel.tp, ep = s.parallel.ep;
   const int replicas = options.all_replicas ? s.parallel.dp : 1;
+  const bool tp_comm = options.with_collectives && tp > 1;
 
   PipelineCosts pc;
   pc.seconds = [&](int, const ScheduledTask& t) { return task_compute_seconds(costs, t); };
@@ -83,6 +111,13 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
   auto expert_dp_group = [&](int r, int d) {
     std::vector<int> g;
     for (int k = 0; k < s.parallel.dp / ep; ++k) g.push_back(out.layout.gpu_of_rank[r] + (d % ep + k * ep) * tp);
+    return g;
+  };
+
+  // The TP group of rank r in replica d: its tp consecutive GPUs (inside one node, checked on load).
+  auto tp_group = [&](int r, int d) {
+    std::vector<int> g(tp);
+    std::iota(g.begin(), g.end(), out.layout.gpu_of_rank[r] + d * tp);
     return g;
   };
 
@@ -169,6 +204,45 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
       } else {
         TaskId c = add_node(g, node);
         ends[d][v] = {{c}, {c}};
+      }
+      // Tensor parallelism with sequence parallelism: the task's all-gathers and reduce-scatters, one
+      // after another after its compute. In a real step each blocks the GEMM that follows it, and
+      // Megatron's default schedule does not overlap them, so they are modelled as blocking: the
+      // chain adds its full time to the task (the order inside the task does not change its length).
+      if (tp_comm) {
+        auto tp_node = [&](CollectiveOp op, const std::string& what) {
+          TaskNode c;
+          c.kind = NodeKind::collective;
+          c.op = op;
+          c.group = tp_group(r, d);
+          c.bytes = costs.tp_bytes_per_collective;
+          c.stream = Stream::comm;
+          c.gpu = node.gpu;
+          c.category = "tp";
+          c.name = node.name + " tp " + what;
+          c.rank = d == 0 ? r : -1;
+          return add_node(g, c);
+        };
+        TaskId prev = ends[d][v].entries.front();  // the task's compute node
+        int k = 0;
+        for (CollectiveOp op : tp_collectives(costs, t)) {
+          TaskId id = tp_node(op, std::to_string(k++) + (op == CollectiveOp::all_gather ? " ag" : " rs"));
+          boost::add_edge(prev, id, g);
+          prev = id;
+        }
+        if (k > 0) ends[d][v].exits.push_back(prev);
+        // The weight-gradient input re-gathers start with the task's compute and run beside it (one
+        // after another on the communication stream); successors wait for them too.
+        const int regathers = tp_regathers(costs, t);
+        for (int i = 0; i < regathers; ++i) {
+          TaskId id = tp_node(CollectiveOp::all_gather, "regather " + std::to_string(i));
+          if (i == 0)
+            ends[d][v].entries.push_back(id);
+          else
+            boost::add_edge(prev, id, g);
+          prev = id;
+        }
+        if (regathers > 0) ends[d][v].exits.push_back(prev);
       }
     }
     for (auto [e, end] = boost::edges(pipe.graph); e != end; ++e) {

@@ -1,9 +1,12 @@
 // The task graph of one training step: the schedule's pipeline tasks priced from the stage costs,
-// each expanded with its communication (EP all-to-all per micro-batch chunk, DP gradient reduction
-// per rank and chunk), on the GPUs of one pipeline replica.
+// each expanded with its communication (TP all-gathers / reduce-scatters and EP all-to-all per
+// micro-batch chunk, DP gradient reduction per rank and chunk), on the GPUs of one pipeline replica.
 //
 // Placement: pipeline rank r of data-parallel replica d runs on GPU r * dp * tp + d * tp (a stage's
-// replicas are consecutive GPUs, so an EP group of ep replicas shares nodes). Only replica 0's
+// replicas are consecutive GPUs, so an EP group of ep replicas shares nodes); its TP group is GPUs
+// gpu .. gpu + tp - 1 (one node). The graph holds TP rank 0 of each replica: the other TP ranks run
+// the same tasks in lockstep on their own GPUs and NICs (pipeline sends of their own T/tp shard, EP
+// all-to-all among the TP ranks with the same index), like the other replicas. Only replica 0's
 // compute is in the graph; its collectives span their whole groups (the other replicas' GPUs move
 // in lockstep with it, so one collective node stands for the group's operation). Other replicas'
 // pipeline transfers use their own GPUs' NICs and are not simulated: exact while the fabric is not
@@ -12,7 +15,9 @@
 // Overlap: a DualPipe FB pair runs its compute and its all-to-all side by side (the schedule's
 // purpose: one micro-batch's communication hides behind the other's compute), and with the
 // high-priority stream on, its FFN post-res kernels run on that stream beside the compute. Every
-// other task runs its all-to-all after its compute, exposed.
+// other task runs its all-to-all after its compute, exposed. TP collectives are blocking (they hold
+// up the GEMM that follows them): a chain after the task's compute, before its successors; only the
+// weight gradients' input re-gathers run beside the compute (Megatron overlaps them).
 #pragma once
 
 #include <vector>

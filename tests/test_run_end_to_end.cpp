@@ -135,22 +135,30 @@ TEST(Run, ReportHasEveryKeyAndConsistentBreakdown) {
   for (const auto& p : j["priced_ops"]) EXPECT_FALSE(p["source"].get<std::string>().empty()) << p["op"];
 }
 
-TEST(Run, TensorParallelismIsRefusedClearly) {
-  auto s = small();
-  s.parallel.tp = 2;
+TEST(Run, EpGroupsSpanningTensorParallelRanksAreRefusedClearly) {
+  // Valid (ep divides dp x tp) but not simulated: EP over the TP ranks of a replica.
+  auto s = small({"/parallelism/tp=2", "/parallelism/dp=1", "/parallelism/ep=2", "/parallelism/global_batch=8"});
   try {
     run_scenario(s, RunOptions{});
     FAIL() << "no error";
   } catch (const InputError& e) {
-    EXPECT_EQ(e.path(), "/parallelism/tp");
+    EXPECT_EQ(e.file(), kSmall);
+    EXPECT_EQ(e.path(), "/parallelism/ep");
   }
 }
 
 TEST(Run, FoldedStepGraphEqualsEveryReplicaSimulated) {
   // One pipeline replica with collectives over whole groups (what `run` simulates) against every
   // data-parallel replica on its own GPUs with each collective joined across its members.
-  for (const char* schedule : {"1f1b", "zb1p", "dualpipe"}) {
-    auto s = small({std::string("/schedule/kind=") + schedule});
+  // The last case adds TP (groups on NVLink pairs) under EP and DP: TP2 PP2 DP2 EP2.
+  const std::vector<std::vector<std::string>> cases = {
+      {"/schedule/kind=1f1b"},
+      {"/schedule/kind=zb1p"},
+      {"/schedule/kind=dualpipe"},
+      {"/schedule/kind=1f1b", "/parallelism/tp=2", "/parallelism/pp=2", "/parallelism/dp=2"}};
+  for (const auto& overrides : cases) {
+    const std::string schedule = overrides.size() > 1 ? "tp2 1f1b" : overrides[0];
+    auto s = small(overrides);
     const CostModel cost(load_profile(s.profile));
     auto costs = price_pipeline(s, cost);
     auto sched = scenario_schedule(s);
