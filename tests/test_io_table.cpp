@@ -60,9 +60,10 @@ TEST_P(Table2, HcTotalsAndRowsMatchThePaper) {
   EXPECT_EQ(t.variant("mhc_fused").read_elems - t.variant("mhc_fused").ops[0].coef_read_elems,
             (3 * N + 1) * c + (N * N + 2 * N + 1) + N * N + N + N * N + N);
   // At real widths (C >> n^2) fusing moves fewer bytes; at C = 7 the coefficients dominate.
-  if (C >= 1280)
+  if (C >= 1280) {
     EXPECT_LT(t.variant("mhc_fused").read_bytes + t.variant("mhc_fused").write_bytes,
               unf.read_bytes + unf.write_bytes);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(NAndC, Table2,

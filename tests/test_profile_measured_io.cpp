@@ -58,8 +58,9 @@ TEST_P(MeasuredIo, UnfusedSequenceMatchesTable2) {
     read += *e.dram_read_bytes / kTokens;
     write += *e.dram_write_bytes / kTokens;
     // Each stream-moving op on its own (compute_h writes only n^2+2n coefficients, which stay in L2).
-    if (op.stream_write_elems > 0)
+    if (op.stream_write_elems > 0) {
       EXPECT_NEAR(*e.dram_write_bytes / kTokens / op.write_bytes, 1.0, 0.10) << op.kernel;
+    }
     EXPECT_NEAR(*e.dram_read_bytes / kTokens / op.read_bytes, 1.0, 0.10) << op.kernel;
   }
   // Table 2 totals: (5n+1)C + n^2 + 2n read, (3n+1)C + n^2 + 2n written.
