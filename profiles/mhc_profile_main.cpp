@@ -23,26 +23,6 @@
 namespace mhc::profiler {
 namespace {
 
-// A comma-separated list of positive integers, for a --mhc-* grid flag.
-std::vector<int64_t> positive_list(const CliArgs& cli, const std::string& flag, const std::string& text) {
-  std::vector<int64_t> out;
-  std::stringstream list(text);
-  for (std::string item; std::getline(list, item, ',');) {
-    size_t used = 0;
-    int64_t v = 0;
-    try {
-      v = std::stoll(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != item.size() || v <= 0)
-      cli.fail(flag, "expected a comma-separated list of positive integers, got '" + item + "'");
-    out.push_back(v);
-  }
-  if (out.empty()) cli.fail(flag, "expected at least one value");
-  return out;
-}
-
 std::string settings_text(int warmup, int runs) {
   return "median of " + std::to_string(runs) + " after " + std::to_string(warmup) + " warm-up";
 }
@@ -163,20 +143,7 @@ int run(int argc, char** argv) {
     }
   }
   const bool quick = cli.flag("--quick");
-  MhcSweep mhc_grid = mhc_sweep(quick);
-  if (auto v = cli.get("--mhc-n")) {
-    mhc_grid.n.clear();
-    for (int64_t n : positive_list(cli, "--mhc-n", *v)) {
-      if (n > 8) cli.fail("--mhc-n", "the kernels take n in 1..8, got " + std::to_string(n));
-      mhc_grid.n.push_back(static_cast<int>(n));
-    }
-  }
-  if (auto v = cli.get("--mhc-C")) {
-    mhc_grid.C = positive_list(cli, "--mhc-C", *v);
-    for (int64_t C : mhc_grid.C)
-      if (C % 8 != 0) cli.fail("--mhc-C", "the kernels take C a multiple of 8, got " + std::to_string(C));
-  }
-  if (auto v = cli.get("--mhc-tokens")) mhc_grid.tokens = positive_list(cli, "--mhc-tokens", *v);
+  const MhcSweep mhc_grid = mhc_sweep_with(mhc_sweep(quick), cli.get("--mhc-n"), cli.get("--mhc-C"), cli.get("--mhc-tokens"));
 
   int count = 0;
   if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) {

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <set>
+#include <sstream>
 #include <tuple>
+
+#include "json_input.h"
 
 namespace mhc::profiler {
 
@@ -81,6 +84,49 @@ MhcSweep mhc_sweep(bool quick) {
   // Every width a shipped model uses (paper 3B/9B/27B, dense 13B, DeepSeek-V3) plus 4096; token
   // counts around the 4096-token micro-batch, four so each interior count is bracketed.
   return MhcSweep{{1, 2, 3, 4, 6, 8}, {1280, 1920, 2560, 4096, 5120, 7168}, {2048, 4096, 8192, 16384}};
+}
+
+namespace {
+
+// "1,2,4" -> {1, 2, 4}; every item a positive integer.
+std::vector<int64_t> positive_list(const std::string& text, const std::string& flag) {
+  std::vector<int64_t> out;
+  std::stringstream list(text);
+  for (std::string item; std::getline(list, item, ',');) {
+    size_t used = 0;
+    int64_t v = 0;
+    try {
+      v = std::stoll(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != item.size() || v <= 0)
+      throw InputError("mhc-profile", flag, "expected a comma-separated list of positive integers, got '" + item + "'");
+    out.push_back(v);
+  }
+  if (out.empty()) throw InputError("mhc-profile", flag, "expected at least one value");
+  return out;
+}
+
+}  // namespace
+
+MhcSweep mhc_sweep_with(MhcSweep grid, const std::optional<std::string>& n, const std::optional<std::string>& C,
+                        const std::optional<std::string>& tokens) {
+  if (n) {
+    grid.n.clear();
+    for (int64_t v : positive_list(*n, "--mhc-n")) {
+      if (v > 8) throw InputError("mhc-profile", "--mhc-n", "the kernels take n in 1..8, got " + std::to_string(v));
+      grid.n.push_back(static_cast<int>(v));
+    }
+  }
+  if (C) {
+    grid.C = positive_list(*C, "--mhc-C");
+    for (int64_t v : grid.C)
+      if (v % 8 != 0)
+        throw InputError("mhc-profile", "--mhc-C", "the kernels take C a multiple of 8, got " + std::to_string(v));
+  }
+  if (tokens) grid.tokens = positive_list(*tokens, "--mhc-tokens");
+  return grid;
 }
 
 std::vector<GemmSpec> gemm_sweep(bool quick) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,10 @@ struct MhcSweep {
   int sinkhorn_iters = 20;  // paper: t_max = 20
 };
 MhcSweep mhc_sweep(bool quick);
+// The grid with any of its axes replaced from mhc-profile's --mhc-n / --mhc-C / --mhc-tokens texts
+// ("1,2,4"): positive integers, n in 1..8, C a multiple of 8. InputError("mhc-profile", flag, ...) else.
+MhcSweep mhc_sweep_with(MhcSweep grid, const std::optional<std::string>& n, const std::optional<std::string>& C,
+                        const std::optional<std::string>& tokens);
 
 // One GEMM D[m, n] = A[m, k] W[k, n] per group.
 struct GemmSpec {

@@ -7,6 +7,7 @@
 #include <set>
 #include <tuple>
 
+#include "json_input.h"
 #include "profile.h"
 #include "sweep_shapes.h"
 
@@ -21,6 +22,26 @@ TEST(ProfileSweep, MhcSweepCoversEveryExpansionRate) {
   EXPECT_GE(s.C.size(), 3u);
   EXPECT_GE(s.tokens.size(), 3u) << "leave-one-out needs at least three token counts per (n, C)";
   EXPECT_EQ(s.sinkhorn_iters, 20);
+}
+
+TEST(ProfileSweep, GridFlagsReplaceOneAxisAndRejectBadValues) {
+  const MhcSweep full = mhc_sweep(false);
+  MhcSweep s = mhc_sweep_with(full, std::string("4,1,8"), std::nullopt, std::string("4096"));
+  EXPECT_EQ(s.n, (std::vector<int>{4, 1, 8}));  // in the given order: the sweep runs n outermost
+  EXPECT_EQ(s.C, full.C);
+  EXPECT_EQ(s.tokens, (std::vector<int64_t>{4096}));
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"--mhc-n", "0"}, {"--mhc-n", "9"}, {"--mhc-n", "2,x"}, {"--mhc-n", ""},
+      {"--mhc-C", "2564,100"}, {"--mhc-C", "-8"}, {"--mhc-tokens", "1e3"}};
+  for (const auto& [f, text] : bad) {
+    auto opt = [&](const char* which) { return f == which ? std::optional<std::string>(text) : std::nullopt; };
+    try {
+      mhc_sweep_with(full, opt("--mhc-n"), opt("--mhc-C"), opt("--mhc-tokens"));
+      ADD_FAILURE() << f << " " << text;
+    } catch (const InputError& e) {
+      EXPECT_EQ(e.path(), f) << text;
+    }
+  }
 }
 
 bool has_gemm(const std::vector<GemmSpec>& g, int64_t m, int64_t n, int64_t k, int64_t groups, DType dt) {
