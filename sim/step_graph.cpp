@@ -273,7 +273,7 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
     }
   for (const auto& [stage, copies] : holders) {
     const StageCost& sc = at(costs, stage);
-    // `group_of(holder rank, replica set)` gives the GPUs of one copy; the reduction spans every copy.
+    // `group_of(rank)` gives the GPUs of the copy a holding rank has; the reduction spans every copy.
     auto add_reduce = [&](double bytes, const std::function<std::vector<int>(int)>& group_of,
                           const std::vector<int>& members, const std::string& what) {
       std::vector<int> group;
@@ -290,8 +290,8 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
       n.category = "dp";
       n.rank = copies.front().rank;
       n.chunk = copies.front().chunk;
-      n.name = "dp stage " + std::to_string(stage) + (copies.size() > 1 ? " (" + std::to_string(copies.size()) + " copies)" : "") +
-               " " + what;
+      const std::string copies_text = copies.size() > 1 ? " (" + std::to_string(copies.size()) + " copies)" : "";
+      n.name = "dp stage " + std::to_string(stage) + copies_text + " " + what;
       TaskId id = add_node(g, n);
       for (const Holder& h : copies)
         for (int d : members)

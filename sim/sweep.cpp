@@ -99,13 +99,13 @@ const SweepPoint& point_of(const SweepConfig& c, int n) {
   return *std::find_if(c.points.begin(), c.points.end(), [&](const SweepPoint& p) { return p.n == n; });
 }
 
+}  // namespace
+
 std::string settings_label(const SweepConfig& c) {
   std::string s;
   for (const auto& v : c.settings) s += (s.empty() ? "" : " ") + v;
   return s.empty() ? std::string("the scenario as given") : s;
 }
-
-}  // namespace
 
 void recommend(const SweepRequest& req, SweepResult& r) {
   r.best_config.reset();
@@ -136,7 +136,11 @@ SweepResult run_sweep(const SweepRequest& req, const std::function<void(size_t, 
   // combination of varied settings the scenario rejects (say, a pipeline depth that does not divide
   // the layers) is reported as such; if every combination is rejected, the first error is the answer.
   SweepResult result;
-  std::vector<std::pair<size_t, Scenario>> work;  // (configuration, scenario of one n)
+  struct Work {
+    size_t config, slot;  // the point's place: configuration, index into n_values
+    Scenario scenario;
+  };
+  std::vector<Work> work;
   std::exception_ptr first_rejection;
   for (const auto& settings : sweep_grid(req.vary)) {
     SweepConfig c;
@@ -156,7 +160,7 @@ SweepResult run_sweep(const SweepRequest& req, const std::function<void(size_t, 
       c.invalid = e.what();
       scenarios.clear();
     }
-    for (auto& s : scenarios) work.emplace_back(result.configs.size(), std::move(s));
+    for (size_t k = 0; k < scenarios.size(); ++k) work.push_back({result.configs.size(), k, std::move(scenarios[k])});
     c.points.resize(scenarios.size());
     result.configs.push_back(std::move(c));
   }
@@ -169,14 +173,13 @@ SweepResult run_sweep(const SweepRequest& req, const std::function<void(size_t, 
   auto worker = [&] {
     for (size_t i = next++; i < work.size(); i = next++) {
       try {
-        const auto& [config, s] = work[i];
+        const Work& w = work[i];
+        const Scenario& s = w.scenario;
         std::string out = run_in_child([&] { return report_json(run_scenario(s, RunOptions{})).dump(); },
                                        "sweep point n = " + std::to_string(s.mhc.n));
         auto point = sweep_point_from_report(s.mhc.n, nlohmann::json::parse(out));
-        const size_t slot = static_cast<size_t>(
-            std::find(req.n_values.begin(), req.n_values.end(), s.mhc.n) - req.n_values.begin());
         std::lock_guard<std::mutex> lock(mutex);
-        result.configs[config].points[slot] = point;
+        result.configs[w.config].points[w.slot] = point;
         if (progress) progress(++done, work.size(), s.mhc.n);
       } catch (...) {
         std::lock_guard<std::mutex> lock(mutex);

@@ -57,6 +57,8 @@ struct SweepResult {
 SweepAxis parse_sweep_axis(const std::string& text, const std::string& flag);
 // Every combination of the axes' values, as "/pointer=value" lists (one empty list for no axes).
 std::vector<std::vector<std::string>> sweep_grid(const std::vector<SweepAxis>& axes);
+// "/a=1 /b=x", or "the scenario as given" when nothing is varied.
+std::string settings_label(const SweepConfig& config);
 
 // `progress(done, total, n)` is called as points finish (from worker threads, serialised).
 SweepResult run_sweep(const SweepRequest& request, const std::function<void(size_t, size_t, int)>& progress);

@@ -100,9 +100,7 @@ std::string sweep_text(const SweepRequest& req, const SweepResult& r) {
   os << "recommendation per configuration:\n";
   for (const auto& c : r.configs) {
     if (!c.invalid.empty()) continue;
-    std::string label;
-    for (const auto& s : c.settings) label += (label.empty() ? "" : " ") + s;
-    os << "  " << label << ": " << (c.recommended_n ? "n = " + std::to_string(*c.recommended_n) : std::string("none"))
+    os << "  " << settings_label(c) << ": " << (c.recommended_n ? "n = " + std::to_string(*c.recommended_n) : std::string("none"))
        << " (" << c.reason << ")\n";
   }
   os << "fastest: " << r.best_reason << "\n";
