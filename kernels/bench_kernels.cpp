@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "cli_args.h"
+#include "cli/cli_args.h"
+#include "core/json_input.h"
 #include "cuda_check.h"
-#include "json_input.h"
 #include "kernel_catalog.h"
 #include "mhc_api.h"
 

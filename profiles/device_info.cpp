@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "command_stamp.h"
+#include "cli/command_stamp.h"
 
 #include <cudnn.h>
 #include <cupti.h>

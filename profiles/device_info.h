@@ -1,7 +1,7 @@
 // The provenance mhc-profile records about the machine it runs on.
 #pragma once
 
-#include "profile.h"
+#include "profile/profile.h"
 
 namespace mhc::profiler {
 

@@ -11,7 +11,7 @@
 #include <cuda_runtime.h>
 
 #include "cupti_timer.h"
-#include "model_ops.h"
+#include "model/model_ops.h"
 
 namespace mhc::profiler {
 

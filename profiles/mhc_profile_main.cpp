@@ -11,13 +11,13 @@
 #include <set>
 #include <sstream>
 
-#include "cli_args.h"
+#include "cli/cli_args.h"
+#include "core/json_input.h"
 #include "cuda_check.h"
+#include "device_info.h"
 #include "gemm_lt.h"
-#include "json_input.h"
 #include "layer_kernels.h"
 #include "measure.h"
-#include "device_info.h"
 #include "sweep_shapes.h"
 
 namespace mhc::profiler {

@@ -4,7 +4,7 @@
 #include <regex>
 #include <stdexcept>
 
-#include "command_stamp.h"
+#include "cli/command_stamp.h"
 
 namespace mhc::profiler {
 

@@ -5,7 +5,7 @@
 #include <sstream>
 #include <tuple>
 
-#include "json_input.h"
+#include "core/json_input.h"
 
 namespace mhc::profiler {
 

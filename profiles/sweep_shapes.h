@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "model_ops.h"
+#include "model/model_ops.h"
 
 namespace mhc::profiler {
 

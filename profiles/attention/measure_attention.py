@@ -4,7 +4,7 @@ measured mhcsim profile (profiles/SCHEMA.md) to merge with mhc-profile's (`mhcsi
 
     python3 profiles/attention/measure_attention.py --out FILE [--models scenarios/models/*.json] [--runs N]
 
-The shapes are the attention ops sim/model_layer.cpp builds for the given model files (query heads per
+The shapes are the attention ops sim/model/model_layer.cpp builds for the given model files (query heads per
 GPU, head dims, seq; MLA: head_dim_qk = head_dim + rope_dim), at 1, 2 and 4 whole sequences. Times are
 the sums of the GPU kernel durations of one call, from torch.profiler's CUPTI activity records.
 
@@ -52,7 +52,7 @@ def field(doc, pointer, path, minimum=None, choices=None):
 
 
 def attention_shape(model, tp=1, path="model"):
-    """The attention op of one model file as sim/model_layer.cpp builds it, with the K/V heads a GQA
+    """The attention op of one model file as sim/model/model_layer.cpp builds it, with the K/V heads a GQA
     kernel really reads (the profile shape carries query heads only, as the simulator does)."""
     kind = field(model, "/attention/kind", path, choices=("mha", "gqa", "mla"))
     heads = field(model, "/attention/heads", path, minimum=1)
@@ -91,7 +91,7 @@ def shapes_from_models(paths, tp=1):
 
 
 def model_counts(kernel, shape, tokens):
-    """`model` of an entry: the simulator's bytes and FLOPs for the op (sim/model_layer.cpp), so a
+    """`model` of an entry: the simulator's bytes and FLOPs for the op (sim/model/model_layer.cpp), so a
     measured efficiency carries to other shapes. Causal: a token attends to (seq + 1) / 2 keys."""
     h, dqk, dv = shape["heads"], shape["head_dim_qk"], shape["head_dim_v"]
     forward_flops = 2.0 * h * (shape["seq"] + 1.0) / 2.0 * (dqk + dv)

@@ -66,7 +66,7 @@ class Shapes(unittest.TestCase):
 
 
 class ModelCounts(unittest.TestCase):
-    # By hand from sim/model_layer.cpp for DeepSeek-V3 (128 heads, 192/128, seq 4096), per token:
+    # By hand from sim/model/model_layer.cpp for DeepSeek-V3 (128 heads, 192/128, seq 4096), per token:
     # forward 2 * 128 * 2048.5 keys * (192 + 128) FLOPs; q, k, v in, o out, bf16.
     def test_forward_matches_the_simulator_op(self):
         shape = ma.attention_shape(json.load(open(model_path("deepseek-v3"))))

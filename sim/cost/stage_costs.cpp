@@ -1,0 +1,123 @@
+#include "cost/stage_costs.h"
+
+#include <numeric>
+#include <set>
+
+namespace mhc {
+
+namespace {
+
+const char* class_of(const Op& op) {
+  return op.kind == OpKind::mhc || op.kind == OpKind::residual ? "mhc" : "layer";
+}
+
+// The FFN's post kernels (fused post-res, or the unfused apply_post/apply_res/merge) are what the
+// paper moves to a high-priority stream (4.3.3).
+bool is_ffn_post(const Op& op) { return op.sublayer == "ffn" && op.kind == OpKind::mhc && runs_after_sublayer(op); }
+
+struct Pricer {
+  const CostModel& cost;
+  double tokens;
+  std::vector<PricedOpRecord>& records;
+  std::set<std::string> seen;
+
+  double price(const Op& op, const std::string& tag) {
+    PricedOp p = cost.price(op, tokens * op.token_share);
+    std::string key = tag + " " + op.name + " " + to_string(op.pass);
+    if (seen.insert(key).second)
+      records.push_back({key, op.kernel, to_string(op.pass), p.seconds, to_string(p.method), p.source});
+    return p.seconds;
+  }
+
+  void add_plan(const OpPlan& plan, const std::string& tag, StageCost& sc) {
+    for (const auto& op : plan.forward) {
+      double t = price(op, tag);
+      sc.F.add(class_of(op), t);
+      if (is_ffn_post(op)) sc.F.high_priority_seconds += t;
+    }
+    for (const auto& op : plan.backward_input) {
+      double t = price(op, tag);
+      sc.B.add(class_of(op), t);
+      if (is_ffn_post(op)) sc.B.high_priority_seconds += t;
+    }
+    // Recomputation exists only because of mHC (paper 4.3.2), the re-run sublayer norm included.
+    for (const auto& op : plan.recompute) sc.B.add("mhc_recompute", price(op, tag));
+    for (const auto& op : plan.backward_weight) sc.W.add(class_of(op), price(op, tag));
+  }
+};
+
+}  // namespace
+
+PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
+  PipelineCostTable table;
+  const auto& m = s.model;
+  const auto& p = s.parallel;
+  table.tokens_per_microbatch = double(p.micro_batch * m.seq_len);
+  const double T = table.tokens_per_microbatch;
+  // mHC carries n streams across stage boundaries (paper 4.3.3), bf16, T/tp tokens per GPU.
+  table.pp_bytes_per_microbatch = T * double(s.mhc.n) * double(m.hidden) * 2.0 / double(p.tp);
+  const double T_local = T / double(p.tp);  // tokens per GPU outside the TP regions
+  if (p.tp > 1) table.tp_bytes_per_collective = T * double(m.hidden) * 2.0;
+  // One TP-split sublayer: forward all-gather + reduce-scatter, backward the same pair on gradients.
+  auto tp_sublayer = [](StageCost& sc) {
+    for (auto* v : {&sc.tp_forward, &sc.tp_backward}) {
+      v->push_back(CollectiveOp::all_gather);
+      v->push_back(CollectiveOp::reduce_scatter);
+    }
+    ++sc.tp_backward_regathers;
+  };
+
+  Pricer pricer{cost, T, table.priced, {}};
+  const OpPlan dense = layer_plan(s, LayerKind::dense_ffn);
+  const OpPlan moe = m.ffn.kind == FfnSpec::Kind::moe ? layer_plan(s, LayerKind::moe_ffn) : OpPlan{};
+  for (int st = 0; st < s.model_stages(); ++st) {
+    StageCost sc;
+    sc.stage = st;
+    sc.layers = p.stage_layers[st];
+    const int64_t first = p.first_layer(st);
+    for (int64_t l = first; l < first + sc.layers; ++l) {
+      bool is_moe = layer_kind(m, l) == LayerKind::moe_ffn;
+      sc.moe_layers += is_moe ? 1 : 0;
+      pricer.add_plan(is_moe ? moe : dense, is_moe ? "moe layer" : "dense layer", sc);
+      if (p.tp > 1) {
+        tp_sublayer(sc);                // attention
+        if (!is_moe) tp_sublayer(sc);  // dense FFN (MoE FFNs are not TP-split)
+      }
+      auto params = layer_params_per_gpu(s, layer_kind(m, l));
+      sc.grad_bytes_replicated += 2.0 * params.replicated;
+      sc.grad_bytes_experts += 2.0 * params.experts;
+    }
+    const double table_params = double(m.vocab) * double(m.hidden) / p.tp;
+    if (st == 0) {
+      pricer.add_plan(embedding_plan(s), "embedding", sc);
+      sc.grad_bytes_replicated += 2.0 * table_params;
+      if (p.tp > 1) {
+        sc.tp_forward.insert(sc.tp_forward.begin(), CollectiveOp::reduce_scatter);
+        sc.tp_backward.push_back(CollectiveOp::all_gather);
+      }
+    }
+    if (st == s.model_stages() - 1) {
+      pricer.add_plan(head_plan(s), "head", sc);
+      sc.grad_bytes_replicated += 2.0 * table_params;
+      if (p.tp > 1) {
+        sc.tp_forward.push_back(CollectiveOp::all_gather);
+        sc.tp_backward.insert(sc.tp_backward.begin(), CollectiveOp::reduce_scatter);
+        ++sc.tp_backward_regathers;
+      }
+    }
+    if (sc.moe_layers > 0) {
+      // Dispatch sends top_k copies of each token's hidden state in the GEMM dtype (DeepSeek-V3
+      // dispatches in FP8), combine returns them in bf16; backward sends the gradients both ways.
+      const double per_token = double(m.ffn.top_k) * double(m.hidden);
+      // Each GPU dispatches its own T/tp tokens (sequence parallelism).
+      const double dispatch = T_local * per_token * dtype_bytes(m.gemm_dtype), combine = T_local * per_token * 2.0;
+      sc.a2a_bytes_forward = double(sc.moe_layers) * (dispatch + combine);
+      sc.a2a_bytes_backward = double(sc.moe_layers) * 2.0 * (T_local * per_token * 2.0);
+      sc.a2a_count_forward = static_cast<int>(2 * sc.moe_layers);
+    }
+    table.stages.push_back(sc);
+  }
+  return table;
+}
+
+}  // namespace mhc

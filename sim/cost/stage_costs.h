@@ -1,0 +1,79 @@
+// The cost stage applied to a pipeline: every op of every model stage priced for one micro-batch,
+// summed per phase (F, B, W) with a breakdown by class, plus the bytes the stage's communication
+// moves (EP all-to-all per micro-batch, gradients per step). Every priced op is kept with how it was
+// priced, so any time the report prints can be traced to a profile entry or a formula.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/collective_op.h"
+#include "cost/cost.h"
+#include "model/model.h"
+#include "scenario/scenario.h"
+
+namespace mhc {
+
+// Seconds of one phase of one micro-batch on one stage, and where they go.
+struct PhaseCost {
+  double seconds = 0;
+  // "mhc" (mHC/HC/residual-stream kernels), "mhc_recompute" (their re-run in backward), "layer"
+  // (everything else: GEMMs, attention, norms, elementwise).
+  std::map<std::string, double> by_class;
+  double high_priority_seconds = 0;  // FFN post-res kernels, which may run on the high-priority stream
+  void add(const std::string& cls, double s) {
+    seconds += s;
+    by_class[cls] += s;
+  }
+};
+
+struct StageCost {
+  int stage = 0;
+  int64_t layers = 0;
+  int64_t moe_layers = 0;
+  PhaseCost F, B, W;  // B = input gradient (incl. recomputation), W = weight gradient
+  // EP all-to-all per micro-batch, per GPU send buffer (NCCL's count): dispatch and combine for each
+  // MoE layer, forward; their gradients backward.
+  double a2a_bytes_forward = 0;
+  double a2a_bytes_backward = 0;
+  int a2a_count_forward = 0;  // collectives the bytes are spread over
+  // Tensor-parallel collectives of one micro-batch over the stage's TP group (sequence parallelism),
+  // in the order they block the compute. Forward, per TP-split sublayer (attention; dense FFN, not
+  // MoE): all-gather of the C-wide input before the column-parallel GEMM, reduce-scatter after the
+  // row-parallel one; the first stage adds the vocab-parallel embedding's reduce-scatter, the last the
+  // LM head's all-gather. Backward (B) the mirror on the gradients; W has none.
+  std::vector<CollectiveOp> tp_forward, tp_backward;
+  // All-gathers that overlap the weight-gradient compute (W, or the whole backward): each
+  // column-parallel GEMM (and the LM head) kept only its T/tp input shard and re-gathers it for its
+  // weight gradient (Megatron's sequence parallelism overlaps this with the input-gradient GEMM).
+  int tp_backward_regathers = 0;
+  double grad_bytes_replicated = 0;  // gradients reduced over the data-parallel group per step
+  double grad_bytes_experts = 0;     // expert gradients, reduced over the expert data-parallel group
+};
+
+// One distinct priced op (same op on every layer of a kind is priced once).
+struct PricedOpRecord {
+  std::string op;      // "L3 attn.q_proj (moe layer)"
+  std::string kernel;
+  std::string pass;
+  double seconds = 0;  // per micro-batch, one launch
+  std::string method;
+  std::string source;
+};
+
+struct PipelineCostTable {
+  double tokens_per_microbatch = 0;
+  // Activation (or its gradient) between stages, per GPU: n x C per token on T/tp tokens (sequence
+  // parallelism: each TP rank sends its own shard of the n-stream residual).
+  double pp_bytes_per_microbatch = 0;
+  // Each TP collective's buffer as NCCL counts it (the gathered T x C bf16): independent of n, since
+  // the n-stream residual never crosses the TP group.
+  double tp_bytes_per_collective = 0;
+  std::vector<StageCost> stages;
+  std::vector<PricedOpRecord> priced;  // distinct ops, for the report's traceability section
+};
+
+PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost);
+
+}  // namespace mhc

@@ -1,0 +1,95 @@
+#include "engine/child_process.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+
+#include "core/json_input.h"
+
+namespace mhc {
+
+namespace {
+
+void write_all(int fd, const std::string& data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    done += static_cast<size_t>(n);
+  }
+}
+
+// Length-prefixed strings: the message parts may contain any byte.
+std::string field(const std::string& s) { return std::to_string(s.size()) + ":" + s; }
+
+std::string take_field(const std::string& data, size_t& pos) {
+  size_t colon = data.find(':', pos);
+  if (colon == std::string::npos) throw std::runtime_error("child process: malformed answer");
+  size_t len = std::stoul(data.substr(pos, colon - pos));
+  std::string s = data.substr(colon + 1, len);
+  pos = colon + 1 + len;
+  return s;
+}
+
+}  // namespace
+
+std::string run_in_child(const std::function<std::string()>& work, const std::string& what) {
+  int fds[2];
+  if (::pipe(fds) != 0) throw std::runtime_error(what + ": pipe: " + std::strerror(errno));
+  std::fflush(stdout);
+  std::fflush(stderr);
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    throw std::runtime_error(what + ": fork: " + std::strerror(errno));
+  }
+  if (pid == 0) {
+    ::close(fds[0]);
+    std::string out;
+    try {
+      out = "R" + work();
+    } catch (const InputError& e) {
+      out = "I" + field(e.file()) + field(e.path()) + field(e.message());
+    } catch (const std::exception& e) {
+      out = "E" + field(e.what());
+    } catch (...) {
+      out = "E" + field("unknown error");
+    }
+    write_all(fds[1], out);
+    ::close(fds[1]);
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  std::string data;
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fds[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    data.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fds[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (data.empty()) {
+    std::string why = WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
+                                          : "exit status " + std::to_string(WEXITSTATUS(status));
+    throw std::runtime_error(what + ": the worker process died (" + why + ")");
+  }
+  size_t pos = 1;
+  if (data[0] == 'I') {
+    std::string file = take_field(data, pos), path = take_field(data, pos), message = take_field(data, pos);
+    throw InputError(file, path, message);
+  }
+  if (data[0] == 'E') throw std::runtime_error(what + ": " + take_field(data, pos));
+  return data.substr(1);
+}
+
+}  // namespace mhc

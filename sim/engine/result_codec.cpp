@@ -1,0 +1,95 @@
+#include "engine/result_codec.h"
+
+#include <cstdint>
+#include <cstring>
+#include <stdexcept>
+
+namespace mhc {
+namespace {
+
+class Writer {
+ public:
+  void u64(uint64_t v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); }
+  void f64(double v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); }
+  void str(const std::string& s) {
+    u64(s.size());
+    out += s;
+  }
+  void map(const std::map<std::string, double>& m) {
+    u64(m.size());
+    for (const auto& [k, v] : m) str(k), f64(v);
+  }
+  std::string out;
+};
+
+class Reader {
+ public:
+  explicit Reader(const std::string& s) : s_(s) {}
+  uint64_t u64() { return take<uint64_t>(); }
+  double f64() { return take<double>(); }
+  std::string str() {
+    uint64_t n = u64();
+    need(n);
+    std::string r = s_.substr(pos_, n);
+    pos_ += n;
+    return r;
+  }
+  std::map<std::string, double> map() {
+    std::map<std::string, double> m;
+    for (uint64_t i = 0, n = u64(); i < n; ++i) {
+      std::string k = str();
+      m[k] = f64();
+    }
+    return m;
+  }
+  bool at_end() const { return pos_ == s_.size(); }
+
+ private:
+  template <class T>
+  T take() {
+    need(sizeof(T));
+    T v;
+    std::memcpy(&v, s_.data() + pos_, sizeof(T));
+    pos_ += sizeof(T);
+    return v;
+  }
+  void need(uint64_t n) const {
+    if (pos_ + n > s_.size()) throw std::runtime_error("engine: truncated result from the simulation process");
+  }
+  const std::string& s_;
+  size_t pos_ = 0;
+};
+
+}  // namespace
+
+std::string serialize_result(const EngineResult& r) {
+  Writer w;
+  w.u64(r.timings.size());
+  for (const TaskTiming& t : r.timings) w.f64(t.start), w.f64(t.end);
+  w.f64(r.makespan_s);
+  w.map(r.bytes_by_category);
+  w.map(r.bytes_by_link_class);
+  w.map(r.exposed_comm_s_by_category);
+  w.f64(r.wall_seconds);
+  w.u64(static_cast<uint64_t>(r.activities));
+  w.u64(static_cast<uint64_t>(r.simulated_gpus));
+  return w.out;
+}
+
+EngineResult deserialize_result(const std::string& bytes) {
+  Reader rd(bytes);
+  EngineResult r;
+  r.timings.resize(rd.u64());
+  for (TaskTiming& t : r.timings) t.start = rd.f64(), t.end = rd.f64();
+  r.makespan_s = rd.f64();
+  r.bytes_by_category = rd.map();
+  r.bytes_by_link_class = rd.map();
+  r.exposed_comm_s_by_category = rd.map();
+  r.wall_seconds = rd.f64();
+  r.activities = static_cast<long>(rd.u64());
+  r.simulated_gpus = static_cast<int>(rd.u64());
+  if (!rd.at_end()) throw std::runtime_error("engine: malformed result from the simulation process");
+  return r;
+}
+
+}  // namespace mhc

@@ -1,0 +1,454 @@
+// The simulation itself (runs in simulate()'s child process): one SimGrid actor per GPU, each an
+// event loop over its own activities (exec for compute, mailbox puts for flows into mailboxes with
+// a permanent receiver, so a flow starts when posted and its sender sees it end; an exec on a
+// many-core timer host for NCCL latency terms) with Activity::wait_any, the pattern SIMGRID-NOTES
+// measured fastest. Dependencies are tracked here, outside SimGrid: when a task's last predecessor
+// ends, the actor that saw it queues the task's work on the actors that must start it and wakes
+// them with a zero-byte message on their control mailbox (instant: see platform.cpp).
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <stdexcept>
+
+#include <simgrid/s4u.hpp>
+#include <xbt/log.h>
+
+#include "engine/engine.h"
+#include "engine/exposed_comm.h"
+#include "engine/fold.h"
+#include "engine/platform.h"
+
+namespace mhc {
+namespace {
+
+namespace sg4 = simgrid::s4u;
+
+enum class Role : uint8_t { compute, send, timer, instant, control };
+
+struct Work {
+  TaskId task;
+  Role role;
+  int flow;  // collective flow index; -1 for a transfer
+};
+
+struct GpuState {
+  std::vector<Work> queue;
+  bool wake_pending = false;
+  int comm_active = 0;
+  sg4::Mailbox* control = nullptr;
+  // Incoming flows, by their rate cap (0: none). SimGrid takes a comm's rate from the receiving
+  // side, so a capped flow must meet a get that carries the same cap: one mailbox per cap.
+  std::map<double, sg4::Mailbox*> data;
+  sg4::Host* host = nullptr;
+};
+
+// What a SimGrid activity in an actor's wait set stands for.
+struct Waiting {
+  Role role;
+  TaskId task;
+  std::unique_ptr<void*> slot;  // where the control get stores its payload
+  int flow = -1;
+};
+
+// A flow's payload names its task (never null: SimGrid takes a null payload for "not a sender").
+uintptr_t encode(TaskId task, int flow) {
+  return (static_cast<uintptr_t>(task + 1) << 32) | static_cast<uint32_t>(flow + 1);
+}
+
+class Runner {
+ public:
+  // `weight[v]`: how many identical tasks v stands for (folding), for the byte totals.
+  Runner(const ClusterSpec& cluster, const TaskGraph& graph, const EngineOptions& options,
+         std::vector<double> weight)
+      : graph_(graph), topology_(cluster), options_(options), weight_(std::move(weight)) {}
+
+  EngineResult run();
+
+ private:
+  void plan();
+  void gpu_loop(int gpu);
+  void start(int gpu, const Work& w, std::vector<sg4::ActivityPtr>& acts, std::vector<Waiting>& info);
+  void finish(TaskId t);
+  void make_ready(TaskId t);
+  void start_flows(TaskId t);
+  void drain(int gpu);
+  void push(int gpu, Work w);
+  void comm_acquire(int gpu);
+  void comm_release(int gpu);
+  int owner(TaskId t) const;
+  void account(int src, int dst, double bytes, const std::string& category, double weight);
+  sg4::Mailbox* data_mailbox(int gpu, double cap);
+
+  const TaskGraph& graph_;
+  Topology topology_;
+  EngineOptions options_;
+  std::vector<double> weight_;
+  SimPlatform platform_;
+  std::vector<GpuState> gpus_;
+  std::vector<int> remaining_;
+  std::vector<int> outstanding_;
+  std::vector<std::unique_ptr<CollectivePlan>> plans_;
+  std::vector<TaskTiming> timings_;
+  std::vector<TaskId> worklist_;
+  std::vector<int> gpus_used_;
+  std::vector<bool> links_used_;
+  size_t done_ = 0;
+  long activities_ = 0;
+  bool running_ = false;
+  std::vector<int> gpu_of_pid_;
+  int current_gpu() const {
+    auto pid = static_cast<size_t>(sg4::this_actor::get_pid());
+    return pid < gpu_of_pid_.size() ? gpu_of_pid_[pid] : -1;
+  }
+  sg4::SemaphorePtr all_done_;
+  EngineResult result_;
+  int dummy_ = 0;
+};
+
+void Runner::account(int src, int dst, double bytes, const std::string& category, double weight) {
+  bytes *= weight;
+  std::vector<int> links;
+  double lat;
+  topology_.route(src, dst, links, lat);
+  bool cls[3] = {false, false, false};
+  for (int i : links) {
+    links_used_[i] = true;
+    cls[static_cast<int>(topology_.links()[i].cls)] = true;
+  }
+  result_.bytes_by_category[category] += bytes;
+  for (int c = 0; c < 3; ++c)
+    if (cls[c]) result_.bytes_by_link_class[to_string(static_cast<LinkClass>(c))] += bytes;
+}
+
+// Validates the graph, plans every collective and collects the GPUs and links the run needs.
+void Runner::plan() {
+  const size_t n = boost::num_vertices(graph_);
+  const int G = topology_.gpus();
+  remaining_.assign(n, 0);
+  outstanding_.assign(n, 0);
+  plans_.resize(n);
+  timings_.assign(n, TaskTiming{});
+  links_used_.assign(topology_.links().size(), false);
+  std::vector<char> used(G, 0);
+  auto use = [&](int g, const TaskNode& t) {
+    if (g < 0 || g >= G)
+      throw std::invalid_argument("task '" + t.name + "' uses GPU " + std::to_string(g) + " outside the cluster of " +
+                                  std::to_string(G));
+    used[g] = 1;
+  };
+  for (TaskId v = 0; v < n; ++v) {
+    const TaskNode& t = graph_[v];
+    remaining_[v] = static_cast<int>(boost::in_degree(v, graph_));
+    switch (t.kind) {
+      case NodeKind::compute:
+        use(t.gpu, t);
+        if (!(t.seconds >= 0)) throw std::invalid_argument("task '" + t.name + "' has negative seconds");
+        break;
+      case NodeKind::transfer:
+        use(t.src_gpu, t);
+        use(t.dst_gpu, t);
+        if (!(t.bytes >= 0)) throw std::invalid_argument("task '" + t.name + "' has negative bytes");
+        if (t.src_gpu != t.dst_gpu && t.bytes > 0) account(t.src_gpu, t.dst_gpu, t.bytes, t.category, weight_[v]);
+        break;
+      case NodeKind::collective: {
+        for (int g : t.group) use(g, t);
+        if (!(t.bytes >= 0)) throw std::invalid_argument("task '" + t.name + "' has negative bytes");
+        try {
+          plans_[v] = std::make_unique<CollectivePlan>(
+              plan_collective(topology_, t.op, t.group, t.bytes, options_.collective));
+        } catch (const std::invalid_argument& e) {
+          throw std::invalid_argument("task '" + t.name + "': " + e.what());
+        }
+        for (const Flow& f : plans_[v]->flows) account(f.src, f.dst, f.data_bytes, t.category, weight_[v]);
+        break;
+      }
+    }
+  }
+  // A cycle would leave tasks waiting forever: reject it here with a name.
+  std::vector<int> indeg(remaining_);
+  std::vector<TaskId> order;
+  order.reserve(n);
+  for (TaskId v = 0; v < n; ++v)
+    if (indeg[v] == 0) order.push_back(v);
+  for (size_t i = 0; i < order.size(); ++i)
+    for (auto [e, end] = boost::out_edges(order[i], graph_); e != end; ++e)
+      if (--indeg[boost::target(*e, graph_)] == 0) order.push_back(boost::target(*e, graph_));
+  if (order.size() != n)
+    for (TaskId v = 0; v < n; ++v)
+      if (indeg[v] > 0) throw std::invalid_argument("task graph has a cycle through '" + graph_[v].name + "'");
+  for (int g = 0; g < G; ++g)
+    if (used[g]) gpus_used_.push_back(g);
+}
+
+int Runner::owner(TaskId t) const {
+  const TaskNode& n = graph_[t];
+  if (n.kind == NodeKind::compute) return n.gpu;
+  if (n.kind == NodeKind::transfer) return n.src_gpu;
+  int m = n.group.front();
+  for (int g : n.group) m = std::min(m, g);
+  return m;
+}
+
+// Mailboxes are all created before the actors run: creating one is a simcall, during which another
+// actor could find a half-made entry.
+sg4::Mailbox* Runner::data_mailbox(int gpu, double cap) {
+  auto [it, fresh] = gpus_[gpu].data.emplace(cap, nullptr);
+  if (fresh) {
+    if (running_) throw std::logic_error("data mailbox created while the simulation runs");
+    char name[64];
+    std::snprintf(name, sizeof name, "d%d/%.17g", gpu, cap);
+    it->second = sg4::Mailbox::by_name(name);
+  }
+  return it->second;
+}
+
+void Runner::push(int gpu, Work w) {
+  GpuState& s = gpus_[gpu];
+  s.queue.push_back(w);
+  // Before the actors run, and for an actor's own queue, no wake-up is needed: the owner drains its
+  // queue before it blocks. (Any simcall may let other actors run, so ask SimGrid who is running.)
+  if (!running_ || s.wake_pending || gpu == current_gpu()) return;
+  s.wake_pending = true;
+  s.control->put_init(&dummy_, 0)->detach();
+  ++activities_;
+}
+
+void Runner::comm_acquire(int gpu) {
+  GpuState& s = gpus_[gpu];
+  if (s.comm_active++ == 0 && s.host->get_pstate_count() > 1) s.host->set_pstate(1);
+}
+
+void Runner::comm_release(int gpu) {
+  GpuState& s = gpus_[gpu];
+  if (--s.comm_active == 0 && s.host->get_pstate_count() > 1) s.host->set_pstate(0);
+}
+
+void Runner::make_ready(TaskId t) {
+  const TaskNode& n = graph_[t];
+  timings_[t].start = sg4::Engine::get_clock();
+  switch (n.kind) {
+    case NodeKind::compute: push(n.gpu, {t, Role::compute, -1}); break;
+    case NodeKind::transfer:
+      if (n.src_gpu == n.dst_gpu || n.bytes <= 0) {
+        push(owner(t), {t, Role::instant, -1});
+      } else {
+        comm_acquire(n.src_gpu);
+        comm_acquire(n.dst_gpu);
+        push(n.src_gpu, {t, Role::send, -1});
+      }
+      break;
+    case NodeKind::collective: {
+      const CollectivePlan& p = *plans_[t];
+      if (p.flows.empty() && p.latency_s <= 0) {
+        push(owner(t), {t, Role::instant, -1});
+        break;
+      }
+      for (int g : n.group) comm_acquire(g);
+      outstanding_[t] = static_cast<int>(p.flows.size());
+      if (p.latency_s > 0)
+        push(owner(t), {t, Role::timer, -1});
+      else
+        start_flows(t);
+      break;
+    }
+  }
+}
+
+void Runner::start_flows(TaskId t) {
+  const CollectivePlan& p = *plans_[t];
+  if (p.flows.empty()) {
+    finish(t);
+    return;
+  }
+  for (size_t f = 0; f < p.flows.size(); ++f) {
+    push(p.flows[f].src, {t, Role::send, static_cast<int>(f)});
+  }
+}
+
+void Runner::finish(TaskId first) {
+  worklist_.push_back(first);
+  while (!worklist_.empty()) {
+    TaskId t = worklist_.back();
+    worklist_.pop_back();
+    const TaskNode& n = graph_[t];
+    timings_[t].end = sg4::Engine::get_clock();
+    if (n.kind == NodeKind::transfer && n.src_gpu != n.dst_gpu && n.bytes > 0) {
+      comm_release(n.src_gpu);
+      comm_release(n.dst_gpu);
+    } else if (n.kind == NodeKind::collective && !(plans_[t]->flows.empty() && plans_[t]->latency_s <= 0)) {
+      for (int g : n.group) comm_release(g);
+    }
+    if (++done_ == timings_.size()) all_done_->release();
+    for (auto [e, end] = boost::out_edges(t, graph_); e != end; ++e) {
+      TaskId s = boost::target(*e, graph_);
+      if (--remaining_[s] == 0) make_ready(s);
+    }
+  }
+}
+
+void Runner::start(int /*gpu*/, const Work& w, std::vector<sg4::ActivityPtr>& acts, std::vector<Waiting>& info) {
+  const TaskNode& n = graph_[w.task];
+  switch (w.role) {
+    case Role::compute: {
+      sg4::ExecPtr e = sg4::this_actor::exec_init(n.seconds);
+      if (n.stream == Stream::high_priority) e->set_priority(options_.high_priority_weight);
+      e->start();
+      acts.push_back(e);
+      info.push_back({Role::compute, w.task, nullptr});
+      break;
+    }
+    case Role::timer: {
+      sg4::ExecPtr e = sg4::this_actor::exec_init(plans_[w.task]->latency_s);
+      e->set_host(platform_.timer_host);
+      e->start();
+      acts.push_back(e);
+      info.push_back({Role::timer, w.task, nullptr});
+      break;
+    }
+    case Role::send: {
+      double bytes = n.bytes, cap = 0.0;
+      int dst = n.dst_gpu;
+      if (w.flow >= 0) {
+        const Flow& f = plans_[w.task]->flows[w.flow];
+        bytes = f.wire_bytes, cap = f.rate_cap_Bps, dst = f.dst;
+      }
+      auto payload = reinterpret_cast<void*>(encode(w.task, w.flow));
+      sg4::CommPtr c = data_mailbox(dst, cap)->put_init(payload, static_cast<uint64_t>(std::llround(bytes)));
+      if (cap > 0) c->set_rate(cap);
+      c->start();
+      acts.push_back(c);
+      info.push_back({Role::send, w.task, nullptr, w.flow});
+      break;
+    }
+    case Role::instant: finish(w.task); return;
+    case Role::control: return;
+  }
+  ++activities_;
+}
+
+// Arrived flows wait in their receiver's mailboxes until taken; take the finished ones in order.
+void Runner::drain(int gpu) {
+  for (auto& [cap, mb] : gpus_[gpu].data)
+    while (mb->ready()) mb->get<void>();
+}
+
+void Runner::gpu_loop(int gpu) {
+  GpuState& s = gpus_[gpu];
+  std::vector<sg4::ActivityPtr> acts;
+  std::vector<Waiting> info;
+  auto post_control = [&] {
+    auto slot = std::make_unique<void*>(nullptr);
+    sg4::CommPtr c = s.control->get_init()->set_dst_data(slot.get(), sizeof(void*));
+    c->start();
+    acts.push_back(c);
+    info.push_back({Role::control, 0, std::move(slot)});
+  };
+  post_control();
+  for (;;) {
+    s.wake_pending = false;
+    while (!s.queue.empty()) {
+      std::vector<Work> items;
+      items.swap(s.queue);
+      for (const Work& w : items) start(gpu, w, acts, info);
+    }
+    ssize_t i = sg4::Activity::wait_any(acts);
+    Waiting w = std::move(info[i]);
+    acts[i] = acts.back();
+    acts.pop_back();
+    info[i] = std::move(info.back());
+    info.pop_back();
+    switch (w.role) {
+      case Role::compute: finish(w.task); break;
+      case Role::timer: start_flows(w.task); break;
+      case Role::send: {  // the flow has arrived (receivers are permanent: see run())
+        TaskId t = w.task;
+        if (graph_[t].kind == NodeKind::transfer || --outstanding_[t] == 0) finish(t);
+        break;
+      }
+      case Role::control: post_control(); break;
+      default: break;
+    }
+    drain(gpu);
+  }
+}
+
+EngineResult Runner::run() {
+  plan();
+  const size_t n = boost::num_vertices(graph_);
+  result_.simulated_gpus = static_cast<int>(gpus_used_.size());
+  if (n == 0) return result_;
+
+  // SimGrid's configuration (see engine.h); the console stays quiet unless something is fatal.
+  std::vector<std::string> args = {"mhcsim",
+                                   "--log=root.thres:critical",
+                                   "--cfg=network/model:CM02",
+                                   "--cfg=network/crosstraffic:0",
+                                   // TCP-gamma caps a flow at gamma / (2 x latency). 0 disables the cap but also
+                                   // drops Comm::set_rate (LL's bandwidth cap); 1e9 B puts the cap at
+                                   // >= 1e13 B/s on any route here, far above every link.
+                                   "--cfg=network/TCP-gamma:1e9",
+                                   "--cfg=contexts/factory:raw",
+                                   "--cfg=contexts/stack-size:256"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  int argc = static_cast<int>(argv.size());
+  sg4::Engine engine(&argc, argv.data());
+  platform_ = build_simgrid_platform(topology_, gpus_used_, links_used_);
+
+  gpus_.resize(topology_.gpus());
+  for (int g : gpus_used_) {
+    GpuState& s = gpus_[g];
+    s.host = platform_.gpu_hosts[g];
+    s.control = sg4::Mailbox::by_name("c" + std::to_string(g));
+  }
+  for (int g : gpus_used_) data_mailbox(g, 0.0);
+  for (TaskId v = 0; v < n; ++v)
+    if (plans_[v])
+      for (const Flow& f : plans_[v]->flows) data_mailbox(f.dst, f.rate_cap_Bps);
+  all_done_ = sg4::Semaphore::create(0);
+  for (TaskId v = 0; v < n; ++v)  // before the actors run: queued work needs no wake-up
+    if (remaining_[v] == 0) make_ready(v);
+  running_ = true;
+  for (int g : gpus_used_) {
+    sg4::ActorPtr a = sg4::Actor::create("g" + std::to_string(g), gpus_[g].host, [this, g] { gpu_loop(g); });
+    a->daemonize();
+    auto pid = static_cast<size_t>(a->get_pid());
+    if (gpu_of_pid_.size() <= pid) gpu_of_pid_.resize(pid + 1, -1);
+    gpu_of_pid_[pid] = g;
+    // Permanent receivers: a flow starts the moment its sender posts it and the sender sees it end,
+    // so the receiving GPU needs no activity and no wake-up per flow.
+    for (auto& [cap, mb] : gpus_[g].data) mb->set_receiver(a);
+  }
+  sg4::Actor::create("main", platform_.timer_host, [this] { all_done_->acquire(); });
+  engine.run();
+  if (done_ != n) throw std::runtime_error("simulation ended with " + std::to_string(n - done_) + " tasks not run");
+
+  result_.timings = timings_;
+  for (const TaskTiming& t : timings_) result_.makespan_s = std::max(result_.makespan_s, t.end);
+  result_.activities = activities_;
+  return result_;
+}
+
+}  // namespace
+
+EngineResult simulate_here(const ClusterSpec& cluster, const TaskGraph& graph, const EngineOptions& options) {
+  auto t0 = std::chrono::steady_clock::now();
+  EngineResult r;
+  FoldedGraph f;
+  if (options.fold_replicas) f = fold_replicas(cluster, graph);
+  if (options.fold_replicas && !f.identity) {
+    Runner runner(cluster, f.graph, options, f.multiplicity);
+    EngineResult folded = runner.run();
+    r = unfold_result(graph, f, folded);
+  } else {
+    Runner runner(cluster, graph, options, std::vector<double>(boost::num_vertices(graph), 1.0));
+    r = runner.run();
+  }
+  compute_exposed_comm(graph, r);
+  r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+}  // namespace mhc

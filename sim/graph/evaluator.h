@@ -1,0 +1,41 @@
+// Prices a task graph without a platform: list scheduling in dependency order where every task starts
+// as soon as all its predecessors have ended (stream order is an edge too, see task_graph.h), compute
+// tasks take their `seconds`, transfers and collectives take 0. Per-rank statistics work on any
+// timings (this evaluator's or the engine's).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "graph/task_graph.h"
+
+namespace mhc {
+
+// Throws DeadlockError (dag.h) if the graph has a cycle.
+std::vector<TaskTiming> evaluate_zero_cost(const TaskGraph& graph);
+
+struct RankStats {
+  int rank = 0;
+  double busy = 0.0;      // sum of the rank's compute task durations (end - start), all streams
+  double idle = 0.0;      // makespan minus the time at least one of its compute tasks runs
+  double bubble = 0.0;    // makespan - busy
+  double makespan = 0.0;  // of the whole graph (latest end; time starts at 0)
+  int peak_activations = 0;  // most forward chunks whose backward (B, BW or FB half) has not ended
+};
+
+// Compute nodes count for node.rank (nodes with rank < 0 or >= ranks are ignored). Activations: +1 at
+// the start of an F (or FB's forward half), -1 at the end of a B, BW (or FB's backward half); at equal
+// times releases come first.
+std::vector<RankStats> rank_stats(const TaskGraph& graph, const std::vector<TaskTiming>& timings, int ranks);
+
+// The chain of tasks that ends last, each one preceded by the predecessor that ended latest.
+std::vector<TaskId> critical_path(const TaskGraph& graph, const std::vector<TaskTiming>& timings);
+
+// First edge u -> v with v starting before u ended (beyond a relative tolerance), or "" if none.
+std::string dependency_violation(const TaskGraph& graph, const std::vector<TaskTiming>& timings);
+
+// First pair of compute tasks on the same GPU and stream that overlap in time, or "" if none (a
+// stream runs one task at a time; the graph must order them by edges).
+std::string stream_overlap(const TaskGraph& graph, const std::vector<TaskTiming>& timings);
+
+}  // namespace mhc

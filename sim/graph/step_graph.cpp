@@ -1,0 +1,314 @@
+#include "graph/step_graph.h"
+
+#include <functional>
+#include <map>
+#include <numeric>
+#include <optional>
+#include <tuple>
+#include <utility>
+
+namespace mhc {
+
+namespace {
+
+const StageCost& at(const PipelineCostTable& c, int stage) { return c.stages.at(static_cast<size_t>(stage)); }
+
+double a2a_bytes(const PipelineCostTable& c, const ScheduledTask& t) {
+  switch (t.phase) {
+    case Phase::F: return at(c, t.stage).a2a_bytes_forward;
+    case Phase::B:
+    case Phase::BW: return at(c, t.stage).a2a_bytes_backward;
+    case Phase::FB: return at(c, t.stage).a2a_bytes_forward + at(c, t.stage2).a2a_bytes_backward;
+    default: return 0.0;
+  }
+}
+
+// The TP collectives a schedule task's compute waits on, in order.
+std::vector<CollectiveOp> tp_collectives(const PipelineCostTable& c, const ScheduledTask& t) {
+  std::vector<CollectiveOp> ops;
+  auto append = [&ops](const std::vector<CollectiveOp>& v) { ops.insert(ops.end(), v.begin(), v.end()); };
+  switch (t.phase) {
+    case Phase::F: append(at(c, t.stage).tp_forward); break;
+    case Phase::B:
+    case Phase::BW: append(at(c, t.stage).tp_backward); break;
+    case Phase::FB:
+      append(at(c, t.stage).tp_forward);
+      append(at(c, t.stage2).tp_backward);
+      break;
+    default: break;
+  }
+  return ops;
+}
+
+// The input re-gathers that overlap a task's compute: those of the weight gradients it computes.
+int tp_regathers(const PipelineCostTable& c, const ScheduledTask& t) {
+  switch (t.phase) {
+    case Phase::W:
+    case Phase::BW: return at(c, t.stage).tp_backward_regathers;
+    case Phase::FB: return at(c, t.stage2).tp_backward_regathers;
+    default: return 0;
+  }
+}
+
+double high_priority_seconds(const PipelineCostTable& c, const ScheduledTask& t) {
+  return t.phase == Phase::FB ? at(c, t.stage).F.high_priority_seconds + at(c, t.stage2).B.high_priority_seconds : 0.0;
+}
+
+// Where a new graph's edges attach for one node of the pipeline graph.
+struct Ends {
+  std::vector<TaskId> entries, exits;
+};
+
+TaskId add_node(TaskGraph& g, TaskNode node) { return boost::add_vertex(std::move(node), g); }
+
+}  // namespace
+
+double task_compute_seconds(const PipelineCostTable& c, const ScheduledTask& t) {
+  switch (t.phase) {
+    case Phase::F: return at(c, t.stage).F.seconds;
+    case Phase::B: return at(c, t.stage).B.seconds;
+    case Phase::W: return at(c, t.stage).W.seconds;
+    case Phase::BW: return at(c, t.stage).B.seconds + at(c, t.stage).W.seconds;
+    case Phase::FB: return at(c, t.stage).F.seconds + at(c, t.stage2).B.seconds + at(c, t.stage2).W.seconds;
+    default: return 0.0;
+  }
+}
+
+StepLayout step_layout(const Scenario& s, const Schedule& schedule) {
+  StepLayout l;
+  const int dp = s.parallel.dp, tp = s.parallel.tp;
+  for (int r = 0; r < schedule.ranks; ++r) {
+    const int base = r * dp * tp;
+    l.gpu_of_rank.push_back(base);
+    std::vector<int> dpg;
+    for (int d = 0; d < dp; ++d) dpg.push_back(base + d * tp);
+    l.dp_group.push_back(dpg);
+  }
+  return l;
+}
+
+StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const PipelineCostTable& costs,
+                           const StepGraphOptions& options) {
+  StepGraph out;
+  out.layout = step_layout(s, schedule);
+  out.ranks = schedule.ranks;
+  const bool hp_stream = s.mhc.high_priority_stream;
+  const bool moe = options.with_collectives && s.model.ffn.kind == FfnSpec::Kind::moe && s.parallel.ep > 1;
+  const int tp = s.parallel.tp, ep = s.parallel.ep;
+  const int replicas = options.all_replicas ? s.parallel.dp : 1;
+  const bool tp_comm = options.with_collectives && tp > 1;
+
+  PipelineCosts pc;
+  pc.seconds = [&](int, const ScheduledTask& t) { return task_compute_seconds(costs, t); };
+  pc.transfer_bytes = [&](int, int, const ScheduledTask&) { return costs.pp_bytes_per_microbatch; };
+
+  // GPUs of replica d's EP group, and of the replicas that hold the same experts as d.
+  auto ep_group = [&](int r, int d) {
+    std::vector<int> g;
+    for (int e = 0; e < ep; ++e) g.push_back(out.layout.gpu_of_rank[r] + ((d / ep) * ep + e) * tp);
+    return g;
+  };
+  auto expert_dp_group = [&](int r, int d) {
+    std::vector<int> g;
+    for (int k = 0; k < s.parallel.dp / ep; ++k) g.push_back(out.layout.gpu_of_rank[r] + (d % ep + k * ep) * tp);
+    return g;
+  };
+
+  // The TP group of rank r in replica d: its tp consecutive GPUs (inside one node, checked on load).
+  auto tp_group = [&](int r, int d) {
+    std::vector<int> g(tp);
+    std::iota(g.begin(), g.end(), out.layout.gpu_of_rank[r] + d * tp);
+    return g;
+  };
+
+  TaskGraph& g = out.graph;
+  std::vector<PipelineGraph> pipes;
+  std::vector<std::vector<Ends>> ends(replicas);
+  // The all-to-all of (EP group, rank, task index), shared by the group's replicas.
+  std::map<std::tuple<int, int, int>, TaskId> a2a_of;
+  for (int d = 0; d < replicas; ++d) {
+    std::vector<int> gpus;
+    for (int r = 0; r < schedule.ranks; ++r) gpus.push_back(out.layout.gpu_of_rank[r] + d * tp);
+    pipes.push_back(build_pipeline_graph(schedule, pc, gpus));
+    const PipelineGraph& pipe = pipes.back();
+    const std::string prefix = d == 0 ? "" : "d" + std::to_string(d) + " ";
+
+    // Which schedule task each pipeline-graph vertex is.
+    const size_t nv = boost::num_vertices(pipe.graph);
+    std::vector<std::pair<int, int>> task_of(nv, {-1, -1});
+    for (int r = 0; r < schedule.ranks; ++r)
+      for (size_t i = 0; i < pipe.task_vertex[r].size(); ++i) task_of[pipe.task_vertex[r][i]] = {r, static_cast<int>(i)};
+
+    ends[d].resize(nv);
+    for (TaskId v = 0; v < nv; ++v) {
+      TaskNode node = pipe.graph[v];
+      node.name = prefix + node.name;
+      auto [r, i] = task_of[v];
+      if (r < 0) {  // a pipeline transfer: copied as it is
+        TaskId id = add_node(g, node);
+        ends[d][v] = {{id}, {id}};
+        continue;
+      }
+      if (d > 0) node.rank = -1;  // replica 0 stands for the pipeline in per-rank statistics
+      const ScheduledTask& t = schedule.per_rank[r][i];
+      const double bytes = moe ? a2a_bytes(costs, t) : 0.0;
+      std::optional<TaskId> a;
+      if (bytes > 0) {
+        auto key = std::make_tuple(d / ep, r, i);
+        auto it = a2a_of.find(key);
+        if (it == a2a_of.end()) {
+          TaskNode a2a;
+          a2a.kind = NodeKind::collective;
+          a2a.op = CollectiveOp::all_to_all;
+          a2a.group = ep_group(r, d);
+          a2a.bytes = bytes;
+          a2a.stream = Stream::comm;
+          a2a.gpu = node.gpu;
+          a2a.category = "ep";
+          a2a.name = node.name + " a2a";
+          a2a.rank = d == 0 ? r : -1;
+          it = a2a_of.emplace(key, add_node(g, a2a)).first;
+        }
+        a = it->second;
+      }
+      if (t.phase == Phase::FB) {
+        // Overlapped pair: compute, all-to-all and (optionally) the high-priority kernels side by side.
+        const double hp = hp_stream ? high_priority_seconds(costs, t) : 0.0;
+        node.seconds -= hp;
+        Ends e;
+        TaskId c = add_node(g, node);
+        e.entries.push_back(c);
+        e.exits.push_back(c);
+        if (a) {
+          e.entries.push_back(*a);
+          e.exits.push_back(*a);
+        }
+        if (hp > 0) {
+          TaskNode h = node;
+          h.name += " post-res";
+          h.stream = Stream::high_priority;
+          h.seconds = hp;
+          h.category = "mhc";
+          h.phase = Phase::none;  // the FB node itself carries the schedule identity
+          TaskId hid = add_node(g, h);
+          e.entries.push_back(hid);
+          e.exits.push_back(hid);
+        }
+        ends[d][v] = e;
+      } else if (a) {
+        TaskId c = add_node(g, node);
+        boost::add_edge(c, *a, g);
+        // Successors wait for both; the edge from c keeps the stream order visible as a compute
+        // predecessor, so waiting on the all-to-all is charged to it and not to time zero.
+        ends[d][v] = {{c}, {c, *a}};
+      } else {
+        TaskId c = add_node(g, node);
+        ends[d][v] = {{c}, {c}};
+      }
+      // Tensor parallelism with sequence parallelism: the task's all-gathers and reduce-scatters, one
+      // after another after its compute. In a real step each blocks the GEMM that follows it, and
+      // Megatron's default schedule does not overlap them, so they are modelled as blocking: the
+      // chain adds its full time to the task (the order inside the task does not change its length).
+      if (tp_comm) {
+        auto tp_node = [&](CollectiveOp op, const std::string& what) {
+          TaskNode c;
+          c.kind = NodeKind::collective;
+          c.op = op;
+          c.group = tp_group(r, d);
+          c.bytes = costs.tp_bytes_per_collective;
+          c.stream = Stream::comm;
+          c.gpu = node.gpu;
+          c.category = "tp";
+          c.name = node.name + " tp " + what;
+          c.rank = d == 0 ? r : -1;
+          return add_node(g, c);
+        };
+        TaskId prev = ends[d][v].entries.front();  // the task's compute node
+        int k = 0;
+        for (CollectiveOp op : tp_collectives(costs, t)) {
+          TaskId id = tp_node(op, std::to_string(k++) + (op == CollectiveOp::all_gather ? " ag" : " rs"));
+          boost::add_edge(prev, id, g);
+          prev = id;
+        }
+        if (k > 0) ends[d][v].exits.push_back(prev);
+        // The weight-gradient input re-gathers start with the task's compute and run beside it (one
+        // after another on the communication stream); successors wait for them too.
+        const int regathers = tp_regathers(costs, t);
+        for (int i = 0; i < regathers; ++i) {
+          TaskId id = tp_node(CollectiveOp::all_gather, "regather " + std::to_string(i));
+          if (i == 0)
+            ends[d][v].entries.push_back(id);
+          else
+            boost::add_edge(prev, id, g);
+          prev = id;
+        }
+        if (regathers > 0) ends[d][v].exits.push_back(prev);
+      }
+    }
+    for (auto [e, end] = boost::edges(pipe.graph); e != end; ++e) {
+      TaskId u = boost::source(*e, pipe.graph), v = boost::target(*e, pipe.graph);
+      for (TaskId x : ends[d][u].exits)
+        for (TaskId y : ends[d][v].entries) boost::add_edge(x, y, g);
+    }
+  }
+  if (!options.with_collectives) return out;
+
+  // Data-parallel gradient reduction of each model stage once its last weight gradient is done on every
+  // GPU holding a copy of it (ZeRO-1/2: reduce-scatter then all-gather, the volume of one all-reduce).
+  // DualPipe places every stage on two ranks (r and P-1-r): both copies' gradients join one reduction,
+  // which is how the two parameter copies stay identical.
+  struct Holder {
+    int rank, chunk, last_task;
+  };
+  std::map<int, std::vector<Holder>> holders;  // by stage, in rank order
+  for (int r = 0; r < schedule.ranks; ++r)
+    for (int c = 0; c < schedule.chunks_per_rank; ++c) {
+      int last = -1;
+      for (int i = 0; i < static_cast<int>(schedule.per_rank[r].size()); ++i) {
+        const auto& t = schedule.per_rank[r][i];
+        if (((t.phase == Phase::W || t.phase == Phase::BW) && t.chunk == c) || (t.phase == Phase::FB && t.chunk2 == c))
+          last = i;
+      }
+      if (last >= 0) holders[schedule.stage_of_chunk[r][c]].push_back({r, c, last});
+    }
+  for (const auto& [stage, copies] : holders) {
+    const StageCost& sc = at(costs, stage);
+    // `group_of(rank)` gives the GPUs of the copy a holding rank has; the reduction spans every copy.
+    auto add_reduce = [&](double bytes, const std::function<std::vector<int>(int)>& group_of,
+                          const std::vector<int>& members, const std::string& what) {
+      std::vector<int> group;
+      for (const Holder& h : copies)
+        for (int gpu : group_of(h.rank)) group.push_back(gpu);
+      if (bytes <= 0 || group.size() < 2) return;
+      TaskNode n;
+      n.kind = NodeKind::collective;
+      n.op = CollectiveOp::all_reduce;
+      n.group = group;
+      n.bytes = bytes;
+      n.stream = Stream::comm;
+      n.gpu = group.front();
+      n.category = "dp";
+      n.rank = copies.front().rank;
+      n.chunk = copies.front().chunk;
+      const std::string copies_text = copies.size() > 1 ? " (" + std::to_string(copies.size()) + " copies)" : "";
+      n.name = "dp stage " + std::to_string(stage) + copies_text + " " + what;
+      TaskId id = add_node(g, n);
+      for (const Holder& h : copies)
+        for (int d : members)
+          for (TaskId x : ends[d][pipes[d].task_vertex[h.rank][h.last_task]].exits) boost::add_edge(x, id, g);
+    };
+    std::vector<int> all(replicas);
+    std::iota(all.begin(), all.end(), 0);
+    add_reduce(sc.grad_bytes_replicated, [&](int r) { return out.layout.dp_group[r]; }, all, "grads");
+    // One expert reduction per set of replicas holding the same experts (replicas d, d+ep, ...).
+    for (int j = 0; j < std::min(ep, replicas); ++j) {
+      std::vector<int> members;
+      for (int d = j; d < replicas; d += ep) members.push_back(d);
+      add_reduce(sc.grad_bytes_experts, [&](int r) { return expert_dp_group(r, j); }, members,
+                 "expert grads" + (j == 0 ? std::string() : " " + std::to_string(j)));
+    }
+  }
+  return out;
+}
+
+}  // namespace mhc

@@ -1,0 +1,58 @@
+// The task graph of one training step: the schedule's pipeline tasks priced from the stage costs,
+// each expanded with its communication (TP all-gathers / reduce-scatters and EP all-to-all per
+// micro-batch chunk, DP gradient reduction per rank and chunk), on the GPUs of one pipeline replica.
+//
+// Placement: pipeline rank r of data-parallel replica d runs on GPU r * dp * tp + d * tp (a stage's
+// replicas are consecutive GPUs, so an EP group of ep replicas shares nodes); its TP group is GPUs
+// gpu .. gpu + tp - 1 (one node). The graph holds TP rank 0 of each replica: the other TP ranks run
+// the same tasks in lockstep on their own GPUs and NICs (pipeline sends of their own T/tp shard, EP
+// all-to-all among the TP ranks with the same index), like the other replicas. Only replica 0's
+// compute is in the graph; its collectives span their whole groups (the other replicas' GPUs move
+// in lockstep with it, so one collective node stands for the group's operation). Other replicas'
+// pipeline transfers use their own GPUs' NICs and are not simulated: exact while the fabric is not
+// oversubscribed (a leaf's uplinks then never limit a flow).
+//
+// Overlap: a DualPipe FB pair runs its compute and its all-to-all side by side (the schedule's
+// purpose: one micro-batch's communication hides behind the other's compute), and with the
+// high-priority stream on, its FFN post-res kernels run on that stream beside the compute. Every
+// other task runs its all-to-all after its compute, exposed. TP collectives are blocking (they hold
+// up the GEMM that follows them): a chain after the task's compute, before its successors; only the
+// weight gradients' input re-gathers run beside the compute (Megatron overlaps them).
+#pragma once
+
+#include <vector>
+
+#include "cost/stage_costs.h"
+#include "graph/dag.h"
+#include "scenario/scenario.h"
+#include "schedule/schedule.h"
+
+namespace mhc {
+
+struct StepLayout {
+  std::vector<int> gpu_of_rank;                  // replica 0
+  std::vector<std::vector<int>> dp_group;        // per rank: GPUs holding the same stage(s)
+};
+StepLayout step_layout(const Scenario& s, const Schedule& schedule);
+
+struct StepGraph {
+  TaskGraph graph;
+  StepLayout layout;
+  int ranks = 0;
+};
+
+struct StepGraphOptions {
+  bool with_collectives = true;  // false: pipeline only (compute + transfers), for checks
+  // true: every data-parallel replica's pipeline on its own GPUs, each collective joined across its
+  // members (the unfolded graph that proves the folded one exact on small cases).
+  bool all_replicas = false;
+};
+
+StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const PipelineCostTable& costs,
+                           const StepGraphOptions& options = {});
+
+// Seconds of a schedule task's compute from the stage costs (FB: forward of one stage + full backward
+// of another), without any communication.
+double task_compute_seconds(const PipelineCostTable& costs, const ScheduledTask& t);
+
+}  // namespace mhc

@@ -1,0 +1,68 @@
+// The task graph every later stage shares: the dag stage builds and checks it, the engine runs it.
+// Vertices are tasks; an edge u -> v means v may start only after u has finished. Order within one
+// GPU stream is expressed by edges too, so the graph alone fixes what may run when.
+// The graph knows nothing of transformers: compute tasks have seconds, transfers have bytes.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <boost/graph/adjacency_list.hpp>
+
+#include "core/collective_op.h"
+#include "schedule/phase.h"
+
+namespace mhc {
+
+enum class Stream { compute, comm, high_priority };
+enum class NodeKind { compute, transfer, collective };
+
+struct TaskNode {
+  std::string name;  // readable, unique: "r3 F mb7 c0", "pp r3->r4 mb7 c0 fwd"
+  NodeKind kind = NodeKind::compute;
+
+  // compute: runs on `gpu`'s `stream` for `seconds` when alone on the GPU.
+  int gpu = -1;
+  Stream stream = Stream::compute;
+  double seconds = 0.0;
+
+  // transfer: `bytes` from src_gpu to dst_gpu (pipeline send/recv).
+  int src_gpu = -1;
+  int dst_gpu = -1;
+  double bytes = 0.0;
+
+  // collective: `op` over `group` (GPU ids); `bytes` is the per-GPU buffer size as NCCL counts it.
+  CollectiveOp op = CollectiveOp::all_reduce;
+  std::vector<int> group;
+
+  // Report class: "compute", "mhc", "pp", "dp", "ep", "tp", ... (free-form, used for breakdowns).
+  std::string category = "compute";
+
+  // Schedule identity; -1 where not applicable. For FB pairs, micro/chunk are the forward half and
+  // micro2/chunk2 the backward half.
+  Phase phase = Phase::none;
+  int rank = -1;
+  int micro = -1;
+  int chunk = -1;
+  int micro2 = -1;
+  int chunk2 = -1;
+};
+
+using TaskGraph = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS, TaskNode>;
+using TaskId = TaskGraph::vertex_descriptor;
+
+// Start and end of every task (indexed by TaskId) from an evaluator or the engine.
+struct TaskTiming {
+  double start = 0.0;
+  double end = 0.0;
+};
+
+inline const char* to_string(Stream s) {
+  switch (s) {
+    case Stream::compute: return "compute";
+    case Stream::comm: return "comm";
+    default: return "high_priority";
+  }
+}
+
+}  // namespace mhc

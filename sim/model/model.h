@@ -1,0 +1,72 @@
+// The model stage: the op list of one transformer layer (attention and FFN/MoE sublayers, each wrapped
+// by the chosen residual variant), forward and backward, per token, on one GPU of the parallel layout.
+// Everything downstream (the I/O table, memory, time) derives from these lists.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/model_ops.h"
+#include "scenario/scenario.h"
+
+namespace mhc {
+
+// The residual-stream maintenance ops of one sublayer: what paper Table 2 counts (F's own I/O
+// excluded). residual: the merge x + F(x). hc: the unfused HC sequence (compute H's, apply H_pre,
+// apply H_post, apply H_res, merge). mhc unfused: the same with a Sinkhorn kernel after compute H's.
+// mhc fused: the paper's kernels (norm-projection, mix, Sinkhorn, pre-apply, post-res).
+// `pass` forward or backward_input (the backward kernels of the same sequence).
+std::vector<Op> residual_stream_ops(ResidualVariant variant, bool fused, int n, int64_t C, int sinkhorn_iters,
+                                    Pass pass, const std::string& sublayer);
+
+// Whether a residual-stream op runs after its sublayer F (post-res, apply_post/apply_res, merge) rather
+// than before it (coefficients, Sinkhorn, pre-apply).
+bool runs_after_sublayer(const Op& op);
+
+enum class LayerKind { dense_ffn, moe_ffn };
+
+// The ops of one layer or pipeline-stage extra, split by when they run.
+struct OpPlan {
+  std::vector<Op> forward;
+  std::vector<Op> backward_input;   // B: gradients w.r.t. activations (incl. mHC backward kernels)
+  std::vector<Op> backward_weight;  // W: gradients w.r.t. weights
+  std::vector<Op> recompute;        // forward ops re-run during backward (mHC recomputation)
+};
+
+// One transformer layer on one GPU (TP shards GEMMs and heads; EP spreads experts). Recompute ops are
+// the layer's mHC forward kernels (and the sublayer RMSNorms they feed) when the scenario recomputes.
+OpPlan layer_plan(const Scenario& s, LayerKind kind);
+// The first model stage's embedding (and mHC's expansion of x_0 to n streams), the last stage's
+// stream collapse, final norm, LM head and loss.
+OpPlan embedding_plan(const Scenario& s);
+OpPlan head_plan(const Scenario& s);
+
+LayerKind layer_kind(const ModelSpec& m, int64_t layer_index);
+
+// Parameter counts of the whole model (not per GPU), for memory and for checks against Table 5.
+struct ParamCount {
+  double attention = 0;   // all layers
+  double dense_ffn = 0;   // dense FFN layers
+  double routed_experts = 0;
+  double shared_experts = 0;
+  double routers = 0;
+  double norms = 0;
+  double embeddings = 0;  // input embedding + LM head (once when tied)
+  double mhc = 0;         // phi, gating factors and biases of every sublayer
+  double total() const { return attention + dense_ffn + routed_experts + shared_experts + routers + norms + embeddings + mhc; }
+  double active = 0;      // per token: routed experts counted top_k times, one embedding matrix
+};
+ParamCount count_params(const ModelSpec& m, const MhcSpec& mhc);
+
+// Per-layer parameters split into what every GPU of a stage holds and what EP spreads.
+struct LayerParams {
+  double replicated = 0;  // attention, norms, router, shared experts, mHC (divided by TP where sharded)
+  double experts = 0;     // routed experts on this GPU (routed / EP)
+};
+LayerParams layer_params_per_gpu(const Scenario& s, LayerKind kind);
+
+double sum_flops(const std::vector<Op>& ops);
+double sum_bytes(const std::vector<Op>& ops);
+
+}  // namespace mhc

@@ -1,0 +1,91 @@
+// An op of one transformer layer as the model stage emits it: what it reads and writes per token,
+// its FLOPs, and the shape the cost stage needs to price it. The I/O table, the memory model and
+// the time all derive from lists of these (one source of truth).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/dtype.h"
+
+namespace mhc {
+
+enum class OpKind { gemm, attention, mhc, norm, elementwise, residual };
+enum class Pass { forward, backward_input, backward_weight };
+
+inline const char* to_string(OpKind k) {
+  switch (k) {
+    case OpKind::gemm: return "gemm";
+    case OpKind::attention: return "attention";
+    case OpKind::mhc: return "mhc";
+    case OpKind::norm: return "norm";
+    case OpKind::elementwise: return "elementwise";
+    default: return "residual";
+  }
+}
+inline const char* to_string(Pass p) {
+  switch (p) {
+    case Pass::forward: return "forward";
+    case Pass::backward_input: return "backward_input";
+    default: return "backward_weight";
+  }
+}
+
+// A GEMM of (m_per_token * tokens) x n x k per group; MoE experts are `groups` GEMMs side by side
+// (grouped GEMM), each seeing m_per_token * tokens rows on average.
+struct GemmShape {
+  double m_per_token = 1.0;
+  int64_t n = 0;
+  int64_t k = 0;
+  int64_t groups = 1;
+  DType dtype = DType::bf16;
+};
+
+// Fused causal attention over `seq` tokens per sequence.
+struct AttentionShape {
+  int64_t heads = 0;
+  int64_t head_dim_qk = 0;
+  int64_t head_dim_v = 0;
+  int64_t seq = 0;
+  bool causal = true;
+};
+
+struct Op {
+  std::string name;    // unique within a layer: "attn.q_proj", "mhc.post_res"
+  std::string kernel;  // the profile's kernel id: "gemm", "attention_fwd", "mhc_fused.post_res_fwd", ...
+  OpKind kind = OpKind::elementwise;
+  Pass pass = Pass::forward;
+  std::string sublayer;  // "attn", "ffn", "embed", "head"
+
+  // Per token. Stream elements are activation-width values (bf16 unless stated), coefficient
+  // elements are the mHC mapping values (fp32); bytes already account for each one's dtype.
+  double stream_read_elems = 0.0;
+  double stream_write_elems = 0.0;
+  double coef_read_elems = 0.0;
+  double coef_write_elems = 0.0;
+  double read_bytes = 0.0;
+  double write_bytes = 0.0;
+  double flops = 0.0;
+
+  GemmShape gemm;            // kind == gemm
+  AttentionShape attention;  // kind == attention
+  int n = 0;                 // kind == mhc: expansion rate
+  int64_t C = 0;             // hidden width
+  int sinkhorn_iters = 0;    // kind == mhc, Sinkhorn kernels
+  // Reads the same tensor as an earlier op of the list (e.g. MLA's kv_down reads the normed input
+  // q_proj read): saved once for backward.
+  bool input_shared = false;
+  // Share of the micro-batch's tokens this GPU runs the op on. Under tensor parallelism with sequence
+  // parallelism the TP regions (column/row-parallel GEMMs, attention) see all T tokens at 1/tp of the
+  // width, while everything outside them (norms, mHC kernels, residual merges, MoE) runs on T/tp.
+  double token_share = 1.0;
+  // Share of those tokens whose input the op keeps for backward: the first GEMM after an all-gather
+  // keeps only this GPU's T/tp shard (Megatron's sequence parallelism re-gathers it for the weight
+  // gradient, overlapped with the input-gradient GEMM: see StageCost::tp_backward_regathers).
+  double saved_token_share = 1.0;
+
+  double read_elems() const { return stream_read_elems + coef_read_elems; }
+  double write_elems() const { return stream_write_elems + coef_write_elems; }
+};
+
+}  // namespace mhc

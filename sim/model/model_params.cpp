@@ -1,0 +1,84 @@
+// Parameter counts: whole model (checked against the paper's Table 5) and per GPU (for memory).
+#include "model/model.h"
+
+namespace mhc {
+
+namespace {
+
+double attention_params(const ModelSpec& m) {
+  const auto& a = m.attention;
+  const double C = double(m.hidden), h = double(a.heads), d = double(a.head_dim);
+  if (a.kind == AttentionSpec::Kind::mla) {
+    const double dqk = d + double(a.rope_dim);
+    double q = a.q_rank > 0 ? C * double(a.q_rank) + double(a.q_rank) + double(a.q_rank) * h * dqk : C * h * dqk;
+    double kv = C * double(a.kv_rank + a.rope_dim) + double(a.kv_rank) + double(a.kv_rank) * h * 2.0 * d;
+    return q + kv + h * d * C;
+  }
+  return C * (h + 2.0 * double(a.kv_heads)) * d + h * d * C;
+}
+
+// MLA's shared low-rank down-projections and their norms: replicated on every TP rank.
+double attention_params_not_split_by_tp(const ModelSpec& m) {
+  const auto& a = m.attention;
+  if (a.kind != AttentionSpec::Kind::mla) return 0;
+  const double C = double(m.hidden);
+  const double q = a.q_rank > 0 ? C * double(a.q_rank) + double(a.q_rank) : 0.0;
+  return q + C * double(a.kv_rank + a.rope_dim) + double(a.kv_rank);
+}
+
+double ffn_matrix_params(int64_t C, int64_t width, FfnSpec::Activation act) {
+  return double(act == FfnSpec::Activation::swiglu ? 3 : 2) * double(C) * double(width);
+}
+
+// Per sublayer: phi (nC x (n^2+2n)), three gating factors and the n^2+2n biases (paper Eq. 7-8).
+double mhc_sublayer_params(const MhcSpec& mhc, int64_t C) {
+  if (mhc.variant == ResidualVariant::residual) return 0;
+  const double n = mhc.n, mapping = n * n + 2 * n;
+  return n * double(C) * mapping + 3 + mapping;
+}
+
+}  // namespace
+
+ParamCount count_params(const ModelSpec& m, const MhcSpec& mhc) {
+  ParamCount p;
+  const auto& f = m.ffn;
+  const double L = double(m.layers), C = double(m.hidden);
+  p.attention = L * attention_params(m);
+  p.norms = L * 2 * C + C;  // two pre-sublayer RMSNorms per layer and the final one
+  double dense_layers = f.kind == FfnSpec::Kind::dense ? L : double(f.dense_layers);
+  p.dense_ffn = dense_layers * ffn_matrix_params(m.hidden, f.dense_dim, f.activation);
+  double moe_layers = L - dense_layers;
+  double expert = f.kind == FfnSpec::Kind::moe ? ffn_matrix_params(m.hidden, f.expert_dim, f.activation) : 0.0;
+  p.routed_experts = moe_layers * double(f.routed_experts) * expert;
+  p.shared_experts = moe_layers * double(f.shared_experts) * expert;
+  p.routers = moe_layers * double(f.routed_experts) * C;
+  const double table = double(m.vocab) * C;
+  p.embeddings = m.tied_embeddings ? table : 2 * table;
+  p.mhc = L * 2 * mhc_sublayer_params(mhc, m.hidden);
+  // Active per token: routed experts top_k times; one embedding matrix (the LM head's), as MoE
+  // papers count (the input lookup does no FLOPs).
+  p.active = p.total() - p.routed_experts + moe_layers * double(f.top_k) * expert - (m.tied_embeddings ? 0 : table);
+  return p;
+}
+
+LayerParams layer_params_per_gpu(const Scenario& s, LayerKind kind) {
+  const auto& m = s.model;
+  const auto& f = m.ffn;
+  const double tp = s.parallel.tp, C = double(m.hidden);
+  LayerParams p;
+  // TP splits the attention and dense-FFN matrices except MLA's shared down-projections (written so
+  // that tp = 1 adds exactly 0); norms and mHC's phi are replicated.
+  p.replicated = attention_params(m) / tp + attention_params_not_split_by_tp(m) * (1.0 - 1.0 / tp) + 2 * C +
+                 2 * mhc_sublayer_params(s.mhc, m.hidden);
+  if (kind == LayerKind::dense_ffn) {
+    p.replicated += ffn_matrix_params(m.hidden, f.dense_dim, f.activation) / tp;
+    return p;
+  }
+  double expert = ffn_matrix_params(m.hidden, f.expert_dim, f.activation);
+  // MoE is not TP-split (model_layer.cpp): shared experts and the router are whole on every GPU.
+  p.replicated += double(f.shared_experts) * expert + double(f.routed_experts) * C;
+  p.experts = double(f.routed_experts / s.parallel.ep) * expert;
+  return p;
+}
+
+}  // namespace mhc

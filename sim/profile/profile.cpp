@@ -1,0 +1,365 @@
+#include "profile/profile.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "core/json_input.h"
+
+namespace mhc {
+
+const char* to_string(ProfileKind k) { return k == ProfileKind::measured ? "measured" : "reference"; }
+
+const char* to_string(KernelFamily f) {
+  switch (f) {
+    case KernelFamily::mhc: return "mhc";
+    case KernelFamily::residual: return "residual";
+    case KernelFamily::norm: return "norm";
+    case KernelFamily::elementwise: return "elementwise";
+    case KernelFamily::gemm: return "gemm";
+    default: return "attention";
+  }
+}
+
+namespace {
+
+std::vector<std::pair<std::string, KernelFamily>> build_known_kernels() {
+  std::vector<std::pair<std::string, KernelFamily>> out;
+  auto both = [&](const std::string& base, KernelFamily f) {
+    out.emplace_back(base + "_fwd", f);
+    out.emplace_back(base + "_bwd", f);
+  };
+  // kernels/kernel_catalog.h: the fused kernels of paper 4.3.1 and the unfused sequence of Table 2.
+  for (const char* k : {"norm_proj", "mix", "sinkhorn", "pre_apply", "post_res"})
+    both(std::string("mhc_fused.") + k, KernelFamily::mhc);
+  for (const char* k : {"compute_h", "apply_pre", "apply_post", "apply_res", "merge"})
+    both(std::string("mhc_unfused.") + k, KernelFamily::mhc);
+  both("residual.merge", KernelFamily::residual);
+  // The rest of a transformer layer, measured by mhc-profile's own kernels and libraries.
+  both("rmsnorm", KernelFamily::norm);
+  both("swiglu", KernelFamily::elementwise);
+  both("rope", KernelFamily::elementwise);
+  both("add", KernelFamily::elementwise);
+  out.emplace_back("gemm", KernelFamily::gemm);
+  both("attention", KernelFamily::attention);
+  return out;
+}
+
+const std::vector<std::pair<std::string, KernelFamily>>& known_kernels() {
+  static const auto table = build_known_kernels();
+  return table;
+}
+
+}  // namespace
+
+std::optional<KernelFamily> kernel_family(const std::string& kernel_id) {
+  for (const auto& [id, family] : known_kernels())
+    if (id == kernel_id) return family;
+  return std::nullopt;
+}
+
+const std::vector<std::string>& known_kernel_ids() {
+  static const auto ids = [] {
+    std::vector<std::string> out;
+    for (const auto& kv : known_kernels()) out.push_back(kv.first);
+    return out;
+  }();
+  return ids;
+}
+
+bool is_sinkhorn_kernel(const std::string& kernel_id) {
+  return kernel_id.rfind("mhc_fused.sinkhorn_", 0) == 0;
+}
+
+std::vector<ProfileShape::Axis> ProfileShape::scaling_axes(KernelFamily family) {
+  if (family == KernelFamily::gemm) return {Axis::m, Axis::k};
+  return {Axis::tokens};
+}
+
+const char* ProfileShape::axis_name(Axis axis) {
+  switch (axis) {
+    case Axis::m: return "rows m";
+    case Axis::k: return "reduction k";
+    default: return "tokens";
+  }
+}
+
+double ProfileShape::coordinate(Axis axis) const {
+  switch (axis) {
+    case Axis::m: return static_cast<double>(m);
+    case Axis::k: return static_cast<double>(k);
+    default: return static_cast<double>(tokens);
+  }
+}
+
+bool ProfileShape::same_except(const ProfileShape& other, Axis axis) const {
+  ProfileShape a = *this, b = other;
+  switch (axis) {
+    case Axis::m: a.m = b.m = 0; break;
+    case Axis::k: a.k = b.k = 0; break;
+    default: a.tokens = b.tokens = 0; break;
+  }
+  return a == b;
+}
+
+std::string ProfileShape::describe(KernelFamily family) const {
+  std::ostringstream s;
+  switch (family) {
+    case KernelFamily::mhc:
+      s << "n=" << n << " C=" << C << " tokens=" << tokens;
+      if (sinkhorn_iters) s << " iters=" << sinkhorn_iters;
+      break;
+    case KernelFamily::residual:
+    case KernelFamily::norm:
+    case KernelFamily::elementwise: s << "C=" << C << " tokens=" << tokens; break;
+    case KernelFamily::gemm:
+      s << "m=" << m << " n=" << gemm_n << " k=" << k << " groups=" << groups << " " << to_string(dtype);
+      break;
+    case KernelFamily::attention:
+      s << "tokens=" << tokens << " seq=" << seq << " heads=" << heads << " d_qk=" << head_dim_qk
+        << " d_v=" << head_dim_v << (causal ? " causal" : " full");
+      break;
+  }
+  return s.str();
+}
+
+std::string ProfileEntry::label() const { return kernel + "{" + shape.describe(family) + "}"; }
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+namespace {
+
+DType dtype_from_name(const std::string& s) {
+  if (s == "bf16") return DType::bf16;
+  if (s == "fp8") return DType::fp8;
+  if (s == "tf32") return DType::tf32;
+  return DType::fp32;
+}
+
+DType parse_dtype(const JsonValue& v) { return dtype_from_name(v.one_of({"bf16", "fp8", "tf32", "fp32"})); }
+
+SourcedValue parse_sourced(const JsonValue& v) {
+  JsonObject o = v.object();
+  SourcedValue out;
+  out.value = o.required("value").positive();
+  out.source = o.required("source").string();
+  if (out.source.empty()) o.required("source").fail("must say where the value comes from");
+  o.finish();
+  return out;
+}
+
+std::map<DType, SourcedValue> parse_peaks(const JsonValue& v, bool require_bf16) {
+  JsonObject o = v.object();
+  std::map<DType, SourcedValue> out;
+  for (const char* name : {"bf16", "fp8", "tf32", "fp32"}) {
+    auto item = o.optional(name);
+    if (item) out[dtype_from_name(name)] = parse_sourced(*item);
+  }
+  o.finish();
+  if (require_bf16 && !out.count(DType::bf16)) o.required("bf16");  // throws "missing required key"
+  return out;
+}
+
+std::string non_empty_string(JsonObject& o, const std::string& key) {
+  JsonValue v = o.required(key);
+  std::string s = v.string();
+  if (s.empty()) v.fail("must not be empty");
+  return s;
+}
+
+std::string optional_string(JsonObject& o, const std::string& key) {
+  auto v = o.optional(key);
+  return v ? v->string() : std::string();
+}
+
+ProfileProvenance parse_provenance(const JsonValue& v, ProfileKind kind) {
+  JsonObject o = v.object();
+  ProfileProvenance p;
+  p.gpu = non_empty_string(o, "gpu");
+  p.date = non_empty_string(o, "date");
+  p.notes = optional_string(o, "notes");
+  if (kind == ProfileKind::reference) {
+    p.compiled_from = non_empty_string(o, "compiled_from");
+  } else {
+    p.command = non_empty_string(o, "command");
+    p.sm_count = static_cast<int>(o.required("sm_count").integer_at_least(1));
+    p.sm_clock_mhz = o.required("sm_clock_mhz").positive();
+    p.memory_clock_mhz = o.required("memory_clock_mhz").positive();
+    p.memory_bytes = o.required("memory_bytes").positive();
+    p.driver = non_empty_string(o, "driver");
+    p.cuda_runtime = non_empty_string(o, "cuda_runtime");
+    p.cupti = non_empty_string(o, "cupti");
+    p.cublaslt = optional_string(o, "cublaslt");
+    p.cudnn = optional_string(o, "cudnn");
+    p.host = optional_string(o, "host");
+  }
+  o.finish();
+  return p;
+}
+
+ProfileCeilings parse_ceilings(const JsonValue& v) {
+  JsonObject o = v.object();
+  ProfileCeilings c;
+  c.copy_bandwidth_Bps = parse_sourced(o.required("copy_bandwidth_Bps"));
+  c.peak_flops = parse_peaks(o.required("peak_flops"), true);
+  if (auto l = o.optional("launch_overhead_s")) c.launch_overhead_s = parse_sourced(*l);
+  o.finish();
+  return c;
+}
+
+ProfileDatasheet parse_datasheet(const JsonValue& v) {
+  JsonObject o = v.object();
+  ProfileDatasheet d;
+  if (auto x = o.optional("sm_count")) d.sm_count = parse_sourced(*x);
+  if (auto x = o.optional("memory_bytes")) d.memory_bytes = parse_sourced(*x);
+  if (auto x = o.optional("dram_bandwidth_Bps")) d.dram_bandwidth_Bps = parse_sourced(*x);
+  if (auto x = o.optional("peak_flops")) d.peak_flops = parse_peaks(*x, false);
+  o.finish();
+  return d;
+}
+
+ProfileShape parse_shape(const JsonValue& v, const std::string& kernel, KernelFamily family) {
+  JsonObject o = v.object();
+  ProfileShape s;
+  switch (family) {
+    case KernelFamily::mhc:
+      s.n = static_cast<int>(o.required("n").integer_at_least(1));
+      [[fallthrough]];
+    case KernelFamily::residual:
+    case KernelFamily::norm:
+    case KernelFamily::elementwise:
+      s.C = o.required("C").integer_at_least(1);
+      s.tokens = o.required("tokens").integer_at_least(1);
+      if (is_sinkhorn_kernel(kernel)) s.sinkhorn_iters = static_cast<int>(o.required("sinkhorn_iters").integer_at_least(1));
+      break;
+    case KernelFamily::gemm:
+      s.m = o.required("m").integer_at_least(1);
+      s.gemm_n = o.required("n").integer_at_least(1);
+      s.k = o.required("k").integer_at_least(1);
+      s.groups = o.required("groups").integer_at_least(1);
+      s.dtype = parse_dtype(o.required("dtype"));
+      break;
+    case KernelFamily::attention:
+      s.tokens = o.required("tokens").integer_at_least(1);
+      s.seq = o.required("seq").integer_at_least(1);
+      s.heads = o.required("heads").integer_at_least(1);
+      s.head_dim_qk = o.required("head_dim_qk").integer_at_least(1);
+      s.head_dim_v = o.required("head_dim_v").integer_at_least(1);
+      s.causal = o.required("causal").boolean();
+      if (s.tokens % s.seq != 0) o.required("tokens").fail("must be a whole number of sequences of length seq");
+      break;
+  }
+  o.finish();
+  return s;
+}
+
+// A merged profile's runs: each a full measured provenance of the same GPU as the file's.
+std::vector<ProfilePart> parse_parts(const JsonValue& v, const ProfileProvenance& top) {
+  std::vector<ProfilePart> parts;
+  for (const JsonValue& item : v.non_empty_array()) {
+    JsonObject o = item.object();
+    ProfilePart part;
+    part.file = non_empty_string(o, "file");
+    JsonValue prov = o.required("provenance");
+    part.provenance = parse_provenance(prov, ProfileKind::measured);
+    JsonObject p = prov.object();
+    if (part.provenance.gpu != top.gpu)
+      p.required("gpu").fail("\"" + part.provenance.gpu + "\" differs from /provenance/gpu \"" + top.gpu +
+                             "\" (the parts of a profile measure one GPU)");
+    if (part.provenance.sm_count != top.sm_count)
+      p.required("sm_count").fail(std::to_string(part.provenance.sm_count) + " differs from /provenance/sm_count " +
+                                  std::to_string(top.sm_count) + " (the parts of a profile measure one GPU)");
+    o.finish();
+    parts.push_back(part);
+  }
+  return parts;
+}
+
+// `part_count`: how many parts the profile has; an entry of a merged profile names its part.
+ProfileEntry parse_entry(const JsonValue& v, size_t part_count) {
+  JsonObject o = v.object();
+  ProfileEntry e;
+  e.pointer = v.pointer();
+  JsonValue kernel = o.required("kernel");
+  e.kernel = kernel.string();
+  auto family = kernel_family(e.kernel);
+  if (!family) kernel.fail("unknown kernel \"" + e.kernel + "\" (not in the kernel catalog nor a layer op)");
+  e.family = *family;
+  e.shape = parse_shape(o.required("shape"), e.kernel, e.family);
+
+  JsonObject time = o.required("time_s").object();
+  e.seconds = time.required("median").positive();
+  e.seconds_min = time.required("min").positive();
+  e.seconds_max = time.required("max").positive();
+  e.runs = static_cast<int>(time.required("runs").integer_at_least(1));
+  e.warmup = static_cast<int>(time.required("warmup").integer_at_least(0));
+  e.input_sets = static_cast<int>(time.required("input_sets").integer_at_least(1));
+  if (!(e.seconds_min <= e.seconds && e.seconds <= e.seconds_max))
+    time.required("median").fail("must lie between min and max");
+  time.finish();
+
+  if (auto dram = o.optional("dram_bytes")) {
+    JsonObject d = dram->object();
+    e.dram_read_bytes = d.required("read").non_negative();
+    e.dram_write_bytes = d.required("write").non_negative();
+    d.finish();
+  }
+  JsonObject model = o.required("model").object();
+  e.model_read_bytes = model.required("read_bytes").non_negative();
+  e.model_write_bytes = model.required("write_bytes").non_negative();
+  e.model_flops = model.required("flops").non_negative();
+  model.finish();
+  e.implementation = non_empty_string(o, "implementation");
+  if (part_count > 0) {
+    JsonValue part = o.required("part");
+    e.part = static_cast<int>(part.integer_at_least(0));
+    if (static_cast<size_t>(e.part) >= part_count)
+      part.fail("must index /parts (0 to " + std::to_string(part_count - 1) + "), got " + std::to_string(e.part));
+  }
+  o.finish();
+  return e;
+}
+
+}  // namespace
+
+Profile parse_profile(const JsonValue& root) {
+  JsonObject o = root.object();
+  Profile p;
+  p.file = root.file();
+  JsonValue schema = o.required("schema");
+  if (schema.string() != kProfileSchemaName)
+    schema.fail(std::string("expected \"") + kProfileSchemaName + "\" (not an mhcsim profile)");
+  JsonValue version = o.required("schema_version");
+  const int64_t schema_version = version.integer();
+  if (schema_version < kProfileSchemaOldestVersion || schema_version > kProfileSchemaVersion)
+    version.fail("unsupported schema version " + version.raw().dump() + " (this mhcsim reads versions " +
+                 std::to_string(kProfileSchemaOldestVersion) + " to " + std::to_string(kProfileSchemaVersion) + ")");
+  p.kind = o.required("kind").one_of({"measured", "reference"}) == "measured" ? ProfileKind::measured
+                                                                             : ProfileKind::reference;
+  p.provenance = parse_provenance(o.required("provenance"), p.kind);
+  // Version 2: a measured profile merged from several runs lists them (version 1 knows no `parts`, so
+  // the key stays unread there and finish() rejects it as unknown).
+  if (schema_version >= 2) {
+    if (auto parts = o.optional("parts")) {
+      if (p.kind == ProfileKind::reference) parts->fail("a reference profile is compiled, not merged from runs: no parts");
+      p.parts = parse_parts(*parts, p.provenance);
+    }
+  }
+  p.ceilings = parse_ceilings(o.required("ceilings"));
+  if (auto d = o.optional("datasheet")) p.datasheet = parse_datasheet(*d);
+  JsonValue kernels = o.required("kernels");
+  for (const JsonValue& item : kernels.array()) p.entries.push_back(parse_entry(item, p.parts.size()));
+  if (p.kind == ProfileKind::reference && !p.entries.empty())
+    kernels.fail("a reference profile holds device ceilings only, no kernel entries");
+  for (size_t i = 0; i < p.entries.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (p.entries[i].kernel == p.entries[j].kernel && p.entries[i].shape == p.entries[j].shape)
+        throw InputError(p.file, p.entries[i].pointer,
+                         "duplicate entry: same kernel and shape as " + p.entries[j].pointer);
+  o.finish();
+  return p;
+}
+
+Profile load_profile(const std::string& path) { return parse_profile(load_json_file(path)); }
+
+}  // namespace mhc

@@ -1,0 +1,157 @@
+// A GPU profile: what one kind of GPU was measured to do, stored as data with provenance
+// (profiles/SCHEMA.md). The cost stage prices every op from it, so every time the simulator reports
+// can be traced back to a measurement (a kernel entry) or to a measured ceiling (roofline).
+//
+// Two kinds of profile:
+//  - "measured": written by mhc-profile on a real GPU: provenance of the run, measured ceilings,
+//    one entry per (kernel, shape) with the median duration and the DRAM bytes it moved.
+//  - "reference": written by hand from published/measured device ceilings only (no kernel entries);
+//    every value carries a "source" string saying where it comes from.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "model/model_ops.h"
+
+namespace mhc {
+
+class JsonValue;
+
+// Version 2 adds `parts` (a profile merged from several runs, mhcsim profile-merge). The reader takes
+// 1 and 2; the writer writes 1 unless the profile has parts, so a single run's file stays version 1.
+inline constexpr int kProfileSchemaVersion = 2;
+inline constexpr int kProfileSchemaOldestVersion = 1;
+inline constexpr const char* kProfileSchemaName = "mhcsim-profile";
+
+enum class ProfileKind { measured, reference };
+const char* to_string(ProfileKind);
+
+// Which shape keys a kernel's entries carry and how its cost scales.
+enum class KernelFamily {
+  mhc,          // mhc_fused.* / mhc_unfused.*: n, C, tokens (+ sinkhorn_iters for Sinkhorn)
+  residual,     // residual.merge_*: C, tokens
+  norm,         // rmsnorm_*: C, tokens
+  elementwise,  // swiglu_*, rope_*, add_*: C (row width), tokens
+  gemm,         // gemm: m, n, k, groups, dtype
+  attention,    // attention_fwd / attention_bwd: tokens, seq, heads, head dims, causal
+};
+const char* to_string(KernelFamily);
+
+// The kernel ids a profile may contain (the mHC ids are those of kernels/kernel_catalog.h).
+// Returns nullopt for an id nobody measures.
+std::optional<KernelFamily> kernel_family(const std::string& kernel_id);
+const std::vector<std::string>& known_kernel_ids();
+bool is_sinkhorn_kernel(const std::string& kernel_id);
+
+// A value read from somewhere else, with a quote of where.
+struct SourcedValue {
+  double value = 0.0;
+  std::string source;
+};
+
+struct ProfileProvenance {
+  std::string gpu;   // device name as the driver reports it ("NVIDIA H100 80GB HBM3")
+  std::string date;  // ISO 8601 UTC
+  // measured only:
+  std::string command;  // the exact command line of the run
+  int sm_count = 0;
+  double sm_clock_mhz = 0.0;
+  double memory_clock_mhz = 0.0;
+  double memory_bytes = 0.0;
+  std::string driver;        // "580.159"
+  std::string cuda_runtime;  // "13.0"
+  std::string cupti;         // CUPTI API version
+  std::string cublaslt;      // optional
+  std::string cudnn;         // optional
+  std::string host;          // optional
+  // reference only: how the file was compiled ("hand-written from /work/shared/REFERENCES.md").
+  std::string compiled_from;
+  std::string notes;  // optional, free text
+};
+
+// One run of a merged profile: the file it was read from and that run's provenance.
+struct ProfilePart {
+  std::string file;
+  ProfileProvenance provenance;
+};
+
+// What the device can do at best, measured (or, in a reference profile, sourced).
+struct ProfileCeilings {
+  SourcedValue copy_bandwidth_Bps;           // device-to-device copy, read + write bytes per second
+  std::map<DType, SourcedValue> peak_flops;  // dense GEMM rate per dtype
+  std::optional<SourcedValue> launch_overhead_s;  // only when measured
+};
+
+// Datasheet facts (for reports and sanity checks; never used to price an op).
+struct ProfileDatasheet {
+  std::optional<SourcedValue> sm_count, memory_bytes, dram_bandwidth_Bps;
+  std::map<DType, SourcedValue> peak_flops;
+};
+
+// The shape of one measured kernel launch. Which fields are meaningful depends on the family.
+struct ProfileShape {
+  int n = 0;                // mhc
+  int64_t C = 0;            // mhc, residual, norm, elementwise
+  int64_t tokens = 0;       // everything but gemm
+  int sinkhorn_iters = 0;   // Sinkhorn kernels
+  int64_t m = 0, gemm_n = 0, k = 0, groups = 1;  // gemm (per group)
+  DType dtype = DType::bf16;                     // gemm (attention is bf16)
+  int64_t seq = 0, heads = 0, head_dim_qk = 0, head_dim_v = 0;  // attention
+  bool causal = true;
+
+  // The coordinates along which entries of one kernel are interpolated: tokens, or for a GEMM its
+  // rows m (forward, input gradient) and its reduction k (weight gradient: k = tokens).
+  enum class Axis { tokens, m, k };
+  static std::vector<Axis> scaling_axes(KernelFamily family);
+  static const char* axis_name(Axis axis);
+  double coordinate(Axis axis) const;
+  // Same shape apart from the coordinate on `axis`.
+  bool same_except(const ProfileShape& other, Axis axis) const;
+  bool operator==(const ProfileShape&) const = default;
+  std::string describe(KernelFamily family) const;  // "n=4 C=2560 tokens=16384"
+};
+
+struct ProfileEntry {
+  std::string kernel;
+  KernelFamily family = KernelFamily::mhc;
+  ProfileShape shape;
+  double seconds = 0.0;  // median over `runs` timed launches (CUPTI activity records)
+  double seconds_min = 0.0, seconds_max = 0.0;
+  int runs = 0, warmup = 0, input_sets = 0;
+  std::optional<double> dram_read_bytes, dram_write_bytes;  // CUPTI range profiler, per launch
+  double model_read_bytes = 0.0, model_write_bytes = 0.0;   // what the I/O model says must move
+  double model_flops = 0.0;
+  std::string implementation;  // "mhc kernels", "cublasLt", "cudnn fused attention", ...
+  int part = -1;               // index into Profile::parts (merged profiles); -1 in a single run's profile
+  std::string pointer;         // JSON pointer inside the profile ("/kernels/12")
+
+  std::string label() const;  // "mhc_fused.post_res_fwd{n=4 C=2560 tokens=16384}"
+};
+
+struct Profile {
+  std::string file;  // where it was read from ("" if built in memory)
+  ProfileKind kind = ProfileKind::measured;
+  ProfileProvenance provenance;  // a merged profile: the merge's command and date, device facts of part 0
+  std::vector<ProfilePart> parts;  // the runs a merged profile was put together from; empty otherwise
+  ProfileCeilings ceilings;
+  ProfileDatasheet datasheet;
+  std::vector<ProfileEntry> entries;
+};
+
+// Reads and validates a whole profile; every problem is an InputError naming the file and the JSON
+// path (missing provenance, negative time, unknown kernel, wrong schema version, unknown key, ...).
+Profile load_profile(const std::string& path);
+Profile parse_profile(const JsonValue& root);
+
+// Writes a profile in the schema load_profile reads (what mhc-profile emits). Validates the
+// in-memory profile first by the same rules (throws InputError naming `Profile::file` or "profile").
+nlohmann::json profile_to_json(const Profile& profile);
+void write_profile(const Profile& profile, const std::string& path);
+
+}  // namespace mhc

@@ -1,0 +1,167 @@
+#include "report/report.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "model/io_table.h"
+#include "model/model.h"
+#include "profile/profile.h"
+
+namespace mhc {
+
+namespace {
+
+using nlohmann::json;
+
+void add_phase(std::map<std::string, double>& out, const PhaseCost& p, const std::string& pass) {
+  for (const auto& [cls, s] : p.by_class) {
+    if (cls == "mhc") out["mhc_" + pass] += s;
+    else out[cls] += s;
+  }
+}
+
+json variant_json(const VariantRun& v) {
+  json ranks = json::array();
+  double bubble_sum = 0;
+  for (const auto& r : v.ranks) {
+    ranks.push_back({{"rank", r.rank},
+                     {"busy_s", r.busy},
+                     {"bubble_s", r.bubble},
+                     {"bubble_fraction", v.step_time_s > 0 ? r.bubble / v.step_time_s : 0.0},
+                     {"peak_activations", r.peak_activations}});
+    bubble_sum += r.bubble;
+  }
+  const double mean_bubble = v.ranks.empty() ? 0.0 : bubble_sum / double(v.ranks.size());
+  json memory = json::array();
+  for (const auto& m : v.memory) {
+    json items = json::array();
+    for (const auto& it : m.items) items.push_back({{"name", it.name}, {"bytes", it.bytes}, {"formula", it.formula}});
+    memory.push_back({{"rank", m.rank}, {"items", items}, {"total_bytes", m.total_bytes}, {"fits", m.fits},
+                      {"mhc_residual_stream_without_recompute_bytes", m.residual_stream_without_recompute},
+                      {"mhc_residual_stream_with_recompute_bytes", m.residual_stream_with_recompute}});
+  }
+  return {{"step_time_s", v.step_time_s},
+          {"ranks", ranks},
+          {"mean_bubble_s", mean_bubble},
+          {"mean_bubble_fraction", v.step_time_s > 0 ? mean_bubble / v.step_time_s : 0.0},
+          {"exposed_comm_s", v.exposed_comm_s_by_category},
+          {"compute_slowdown_by_comm_sms_s", v.compute_slowdown_s},
+          {"memory", memory},
+          {"network_bytes", {{"by_category", v.network_bytes_by_category}, {"by_link_class", v.network_bytes_by_link_class}}},
+          {"engine", {{"wall_s", v.engine_wall_s}, {"activities", v.engine_activities}}}};
+}
+
+double peak_memory(const VariantRun& v) {
+  double m = 0;
+  for (const auto& r : v.memory) m = std::max(m, r.total_bytes);
+  return m;
+}
+
+}  // namespace
+
+std::map<std::string, double> rank_compute_by_class(const VariantRun& v, int rank) {
+  std::map<std::string, double> out;
+  const auto& st = v.costs.stages;
+  for (const auto& t : v.schedule.per_rank.at(rank)) {
+    switch (t.phase) {
+      case Phase::F: add_phase(out, st[t.stage].F, "forward"); break;
+      case Phase::B: add_phase(out, st[t.stage].B, "backward"); break;
+      case Phase::W: add_phase(out, st[t.stage].W, "backward"); break;
+      case Phase::BW:
+        add_phase(out, st[t.stage].B, "backward");
+        add_phase(out, st[t.stage].W, "backward");
+        break;
+      case Phase::FB:
+        add_phase(out, st[t.stage].F, "forward");
+        add_phase(out, st[t.stage2].B, "backward");
+        add_phase(out, st[t.stage2].W, "backward");
+        break;
+      default: break;
+    }
+  }
+  return out;
+}
+
+int bottleneck_rank(const VariantRun& v) {
+  int best = 0;
+  for (const auto& r : v.ranks)
+    if (r.busy > v.ranks[best].busy) best = r.rank;
+  return best;
+}
+
+json report_json(const RunResult& r) {
+  const VariantRun &m = r.mhc, &b = r.baseline;
+  const Scenario& s = m.scenario;
+  json j;
+  j["scenario"] = {{"name", s.name},
+                   {"file", s.file},
+                   {"variant", to_string(s.mhc.variant)},
+                   {"n", s.mhc.n},
+                   {"fused", s.mhc.fused},
+                   {"recompute", s.mhc.recompute},
+                   {"high_priority_stream", s.mhc.high_priority_stream},
+                   {"schedule", s.schedule.kind},
+                   {"layout", {{"tp", s.parallel.tp}, {"pp", s.parallel.pp}, {"ep", s.parallel.ep}, {"dp", s.parallel.dp},
+                               {"zero_stage", s.parallel.zero_stage}, {"micro_batches", s.parallel.micro_batches()},
+                               {"tokens_per_micro_batch", m.costs.tokens_per_microbatch}}},
+                   {"cluster", {{"name", s.cluster.name}, {"gpus", s.cluster.total_gpus()}, {"gpu", s.cluster.gpu}}}};
+  j["profile"] = {{"file", s.profile}, {"kind", to_string(r.profile.kind)}, {"note", s.cluster.profile_note}};
+  j["what_if"] = json::array();
+  if (r.pricing.mhc_at_floor)
+    j["what_if"].push_back("mhc_at_floor: mHC kernels priced at their roofline floor on the profile's ceilings, "
+                           "not at their measured times (what perfect kernels would cost)");
+  j["step_time_s"] = m.step_time_s;
+  j["baseline_step_time_s"] = b.step_time_s;
+  j["overhead_pct"] = 100.0 * (m.step_time_s - b.step_time_s) / b.step_time_s;
+
+  // Where the extra time goes, on the busiest rank: step = busy + bubble there, so the parts add up.
+  const int R = bottleneck_rank(m);
+  auto mc = rank_compute_by_class(m, R), bc = rank_compute_by_class(b, R);
+  const double d_busy = m.ranks[R].busy - b.ranks[R].busy;
+  const double mhc_kernels = mc["mhc_forward"] + mc["mhc_backward"] + mc["mhc_recompute"] -
+                             (bc["mhc_forward"] + bc["mhc_backward"]);
+  const double d_layer = mc["layer"] - bc["layer"];
+  j["overhead_breakdown"] = {
+      {"rank", R},
+      {"delta_step_s", m.step_time_s - b.step_time_s},
+      {"mhc_kernels_s",
+       {{"forward", mc["mhc_forward"] - bc["mhc_forward"]},
+        {"backward", mc["mhc_backward"] - bc["mhc_backward"]},
+        {"recompute", mc["mhc_recompute"]},
+        {"total", mhc_kernels}}},
+      {"other_compute_s", d_layer},
+      {"compute_slowdown_by_comm_sms_s", d_busy - mhc_kernels - d_layer},
+      {"bubble_s", m.ranks[R].bubble - b.ranks[R].bubble},
+      {"pp_bytes_per_micro_batch", {{"mhc", m.costs.pp_bytes_per_microbatch}, {"baseline", b.costs.pp_bytes_per_microbatch}}},
+      {"exposed_comm_s_mean_per_gpu", {{"mhc", m.exposed_comm_s_by_category}, {"baseline", b.exposed_comm_s_by_category}}},
+      {"note", "rank R's step = busy + bubble; delta_step = mhc kernels + other compute + slowdown + bubble change"}};
+  j["mhc"] = variant_json(m);
+  j["baseline"] = variant_json(b);
+  j["bubble"] = {{"mhc", j["mhc"]["ranks"]}, {"baseline", j["baseline"]["ranks"]},
+                 {"mhc_mean_fraction", j["mhc"]["mean_bubble_fraction"]},
+                 {"baseline_mean_fraction", j["baseline"]["mean_bubble_fraction"]}};
+  j["memory"] = {{"capacity_bytes", s.cluster.gpu_memory_bytes},
+                 {"peak_bytes", peak_memory(m)},
+                 {"baseline_peak_bytes", peak_memory(b)},
+                 {"fits", peak_memory(m) <= s.cluster.gpu_memory_bytes},
+                 {"per_rank", j["mhc"]["memory"]}};
+  j["io_per_token"] = to_json(io_table(s.mhc.n, s.model.hidden, s.mhc.sinkhorn_iters, Pass::forward));
+  j["network_bytes"] = {{"mhc", j["mhc"]["network_bytes"]}, {"baseline", j["baseline"]["network_bytes"]}};
+  const CostModel cost(r.profile);
+  const double peak = cost.peak_flops(DType::bf16), gpus = s.cluster.total_gpus();
+  j["mfu"] = {{"mhc", m.model_flops_per_step / (gpus * peak * m.step_time_s)},
+              {"baseline", b.model_flops_per_step / (gpus * peak * b.step_time_s)},
+              {"model_flops_per_step", m.model_flops_per_step},
+              {"peak_flops_per_gpu", peak},
+              {"convention",
+               "model FLOPs = 3 x forward FLOPs (2 per multiply-add) of the plain-residual model's GEMMs, attention, "
+               "norms and elementwise ops x global tokens; mHC kernels and recomputation excluded; peak = the "
+               "profile's dense bf16 ceiling"}};
+  json priced = json::array();
+  for (const auto& p : m.costs.priced)
+    priced.push_back({{"op", p.op}, {"kernel", p.kernel}, {"seconds", p.seconds}, {"method", p.method}, {"source", p.source}});
+  j["priced_ops"] = priced;
+  return j;
+}
+
+}  // namespace mhc

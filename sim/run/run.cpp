@@ -1,0 +1,117 @@
+#include "run/run.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "core/json_input.h"
+#include "model/model.h"
+#include "profile/profile.h"
+#include "schedule/scenario_schedule.h"
+
+namespace mhc {
+
+Scenario baseline_scenario(const Scenario& s) {
+  Scenario b = s;
+  b.mhc.variant = ResidualVariant::residual;
+  b.mhc.n = 1;
+  b.mhc.recompute = false;
+  b.mhc.high_priority_stream = false;
+  b.name = s.name + " (plain-residual baseline)";
+  return b;
+}
+
+double model_flops_per_step(const Scenario& s) {
+  // Model FLOPs do not depend on the layout: count the whole model's ops as one GPU (tp = 1) would
+  // run them, so TP's replicated parts (MLA's down-projections) are counted once.
+  Scenario b = baseline_scenario(s);
+  b.parallel.tp = 1;
+  // Per token of the micro-batch on one GPU: each op's FLOPs times the share of tokens it runs on.
+  auto forward_flops = [](const OpPlan& plan) {
+    double f = 0;
+    for (const auto& op : plan.forward)
+      if (op.kind != OpKind::mhc && op.kind != OpKind::residual) f += op.flops * op.token_share;
+    return f;
+  };
+  const double dense = forward_flops(layer_plan(b, LayerKind::dense_ffn));
+  const double moe = b.model.ffn.kind == FfnSpec::Kind::moe ? forward_flops(layer_plan(b, LayerKind::moe_ffn)) : 0.0;
+  double per_token = forward_flops(embedding_plan(b)) + forward_flops(head_plan(b));
+  for (int64_t l = 0; l < b.model.layers; ++l) per_token += layer_kind(b.model, l) == LayerKind::moe_ffn ? moe : dense;
+  const double tokens = double(b.parallel.global_batch) * double(b.model.seq_len);
+  return 3.0 * per_token * tokens;
+}
+
+namespace {
+
+// The step graph holds TP rank 0 of every pipeline replica (step_graph.h); the other tp - 1 ranks
+// send the same pipeline, EP and DP bytes on their own GPUs. TP collectives already span the whole
+// group and stay on NVLink inside one node, so only the other categories are multiplied.
+void add_other_tp_ranks_bytes(int tp, VariantRun& v) {
+  const double tp_bytes = v.network_bytes_by_category.count("tp") ? v.network_bytes_by_category.at("tp") : 0.0;
+  for (auto& [cat, bytes] : v.network_bytes_by_category)
+    if (cat != "tp") bytes *= tp;
+  for (auto& [cls, bytes] : v.network_bytes_by_link_class)
+    bytes = cls == "nvlink" ? tp * (bytes - tp_bytes) + tp_bytes : tp * bytes;
+}
+
+}  // namespace
+
+VariantRun run_variant(const Scenario& s, const CostModel& cost, const RunOptions& options) {
+  // EP groups are laid out over data-parallel replicas (step_graph.h): one that would also span the
+  // TP ranks of a replica is not simulated.
+  if (s.parallel.tp > 1 && s.model.ffn.kind == FfnSpec::Kind::moe && s.parallel.dp % s.parallel.ep != 0)
+    throw InputError(s.file, "/parallelism/ep",
+                     "with tp > 1 mhcsim run needs ep to divide dp (" + std::to_string(s.parallel.dp) +
+                         "): EP groups spanning TP ranks are not simulated yet, got ep " +
+                         std::to_string(s.parallel.ep));
+  VariantRun v;
+  v.scenario = s;
+  v.costs = price_pipeline(s, cost);
+  v.schedule = scenario_schedule(s);
+  v.step = build_step_graph(s, v.schedule, v.costs);
+  const int ranks = v.schedule.ranks;
+
+  if (options.network) {
+    EngineOptions engine = options.engine;
+    if (s.parallel.ep_all_to_all == "rail") engine.collective.all_to_all_algo = NcclAlgo::rail;
+    EngineResult r = simulate(s.cluster, v.step.graph, engine);
+    v.timings = std::move(r.timings);
+    v.step_time_s = r.makespan_s;
+    v.network_bytes_by_category = r.bytes_by_category;
+    v.network_bytes_by_link_class = r.bytes_by_link_class;
+    if (s.parallel.tp > 1) add_other_tp_ranks_bytes(s.parallel.tp, v);
+    for (const auto& [cat, gpu_s] : r.exposed_comm_s_by_category) v.exposed_comm_s_by_category[cat] = gpu_s / ranks;
+    v.engine_wall_s = r.wall_seconds;
+    v.engine_activities = r.activities;
+  } else {
+    v.timings = evaluate_zero_cost(v.step.graph);
+    for (const auto& t : v.timings) v.step_time_s = std::max(v.step_time_s, t.end);
+  }
+  v.ranks = rank_stats(v.step.graph, v.timings, ranks);
+
+  // Compute stretched by communication kernels: busy time beyond the tasks' own seconds.
+  double own = 0, ran = 0;
+  for (TaskId id = 0; id < boost::num_vertices(v.step.graph); ++id) {
+    const auto& n = v.step.graph[id];
+    if (n.kind != NodeKind::compute || n.rank < 0) continue;
+    own += n.seconds;
+    ran += v.timings[id].end - v.timings[id].start;
+  }
+  v.compute_slowdown_s = std::max(0.0, ran - own) / ranks;
+
+  for (int r = 0; r < ranks; ++r)
+    v.memory.push_back(rank_memory(s, r, v.schedule.stage_of_chunk[r], v.ranks[r].peak_activations));
+  v.model_flops_per_step = model_flops_per_step(s);
+  return v;
+}
+
+RunResult run_scenario(const Scenario& s, const RunOptions& options) {
+  RunResult r;
+  r.profile = load_profile(s.profile);
+  r.pricing = options.pricing;
+  const CostModel cost(r.profile, options.pricing);
+  r.mhc = run_variant(s, cost, options);
+  r.baseline = run_variant(baseline_scenario(s), cost, options);
+  return r;
+}
+
+}  // namespace mhc

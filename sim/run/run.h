@@ -1,0 +1,67 @@
+// The main job: scenario -> model ops -> cost (the profile) -> schedule -> step graph -> engine
+// (SimGrid) -> results, for the scenario and for its plain-residual baseline in the same invocation.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cost/cost.h"
+#include "cost/memory.h"
+#include "cost/stage_costs.h"
+#include "engine/engine.h"
+#include "graph/evaluator.h"
+#include "graph/step_graph.h"
+#include "scenario/scenario.h"
+#include "schedule/schedule.h"
+
+namespace mhc {
+
+struct RunOptions {
+  // false: zero-cost network (the schedule evaluator on the same graph, communication takes no time).
+  bool network = true;
+  EngineOptions engine;
+  PricingPolicy pricing;  // what-ifs (`mhcsim run --mhc-at-floor`); the report says when one is on
+};
+
+struct VariantRun {
+  Scenario scenario;
+  PipelineCostTable costs;
+  Schedule schedule;
+  StepGraph step;
+  std::vector<TaskTiming> timings;
+  double step_time_s = 0;
+  std::vector<RankStats> ranks;
+  std::vector<RankMemory> memory;  // per pipeline rank
+  // Per step, what the step graph holds (step_graph.h): DP reductions over their whole groups;
+  // pipeline transfers, EP all-to-alls and TP collectives of pipeline replica 0 (and its EP group),
+  // with all of its TP ranks. Not the whole cluster for pp, ep and tp.
+  std::map<std::string, double> network_bytes_by_category;
+  std::map<std::string, double> network_bytes_by_link_class;
+  std::map<std::string, double> exposed_comm_s_by_category;  // mean per pipeline GPU
+  double compute_slowdown_s = 0;  // mean per pipeline GPU: compute time lost to communication SMs
+  double model_flops_per_step = 0;
+  double engine_wall_s = 0;
+  long engine_activities = 0;
+};
+
+// The same scenario with a plain residual: n = 1, no mHC kernels, no recomputation, no
+// high-priority stream; everything else (model, layout, schedule, cluster, profile) unchanged.
+Scenario baseline_scenario(const Scenario& s);
+
+VariantRun run_variant(const Scenario& s, const CostModel& cost, const RunOptions& options);
+
+struct RunResult {
+  Profile profile;  // what priced both variants
+  PricingPolicy pricing;
+  VariantRun mhc;
+  VariantRun baseline;
+};
+RunResult run_scenario(const Scenario& s, const RunOptions& options);
+
+// Model FLOPs of one step: 3 x the forward FLOPs of the plain-residual model's layer, embedding and
+// head ops (GEMMs, attention, norms, elementwise) per token x the global batch's tokens. mHC kernels
+// and recomputation are not model FLOPs (they are the overhead being measured).
+double model_flops_per_step(const Scenario& s);
+
+}  // namespace mhc

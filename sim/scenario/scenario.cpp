@@ -1,0 +1,319 @@
+#include "scenario/scenario.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <numeric>
+
+#include "core/json_input.h"
+
+namespace mhc {
+
+namespace fs = std::filesystem;
+
+const char* to_string(ResidualVariant v) {
+  switch (v) {
+    case ResidualVariant::residual: return "residual";
+    case ResidualVariant::hc: return "hc";
+    default: return "mhc";
+  }
+}
+
+int ScheduleSpec::chunks_per_rank() const {
+  if (kind == "dualpipe" || kind == "dualpipev") return 2;
+  if (kind == "interleaved") return virtual_stages;
+  return 1;
+}
+
+int64_t ParallelSpec::first_layer(int stage) const {
+  return std::accumulate(stage_layers.begin(), stage_layers.begin() + stage, int64_t{0});
+}
+
+int ScheduleSpec::model_stages(int pp) const { return kind == "dualpipe" ? pp : pp * chunks_per_rank(); }
+
+namespace {
+
+std::string dir_of(const std::string& file) { return fs::path(file).parent_path().string(); }
+
+
+AttentionSpec parse_attention(JsonObject obj) {
+  AttentionSpec a;
+  std::string kind = obj.required("kind").one_of({"mha", "gqa", "mla"});
+  a.heads = obj.required("heads").integer_at_least(1);
+  a.head_dim = obj.required("head_dim").integer_at_least(1);
+  if (kind == "mla") {
+    a.kind = AttentionSpec::Kind::mla;
+    a.rope_dim = obj.required("rope_dim").integer_at_least(0);
+    a.kv_rank = obj.required("kv_rank").integer_at_least(1);
+    a.q_rank = obj.required("q_rank").integer_at_least(0);
+    a.kv_heads = a.heads;
+  } else {
+    a.kind = kind == "mha" ? AttentionSpec::Kind::mha : AttentionSpec::Kind::gqa;
+    if (kind == "gqa") {
+      auto kv = obj.required("kv_heads");
+      a.kv_heads = kv.integer_at_least(1);
+      if (a.heads % a.kv_heads != 0)
+        kv.fail("must divide heads (" + std::to_string(a.heads) + "), got " + std::to_string(a.kv_heads));
+    } else {
+      a.kv_heads = a.heads;
+    }
+  }
+  obj.finish();
+  return a;
+}
+
+FfnSpec parse_ffn(JsonObject obj, int64_t layers) {
+  FfnSpec f;
+  std::string kind = obj.required("kind").one_of({"dense", "moe"});
+  f.activation = obj.required("activation").one_of({"swiglu", "gelu"}) == "swiglu" ? FfnSpec::Activation::swiglu
+                                                                                    : FfnSpec::Activation::gelu;
+  if (kind == "dense") {
+    f.kind = FfnSpec::Kind::dense;
+    f.dense_dim = obj.required("dense_dim").integer_at_least(1);
+  } else {
+    f.kind = FfnSpec::Kind::moe;
+    f.expert_dim = obj.required("expert_dim").integer_at_least(1);
+    f.routed_experts = obj.required("routed_experts").integer_at_least(1);
+    auto top_k = obj.required("top_k");
+    f.top_k = top_k.integer_at_least(1);
+    if (f.top_k > f.routed_experts)
+      top_k.fail("must be <= routed_experts (" + std::to_string(f.routed_experts) + "), got " + std::to_string(f.top_k));
+    f.shared_experts = obj.required("shared_experts").integer_at_least(0);
+    auto dense_layers = obj.required("dense_layers");
+    f.dense_layers = dense_layers.integer_at_least(0);
+    if (f.dense_layers >= layers)
+      dense_layers.fail("must be < layers (" + std::to_string(layers) + "), got " + std::to_string(f.dense_layers));
+    if (f.dense_layers > 0) f.dense_dim = obj.required("dense_dim").integer_at_least(1);
+  }
+  obj.finish();
+  return f;
+}
+
+// Replaces a string reference ("model": "models/x.json") by the referenced document when an override
+// reaches into it, so that "/model/layers=12" works on scenarios that reference shared files.
+void inline_reference_for(nlohmann::json& doc, const std::string& key, const std::string& base_dir) {
+  if (!doc.is_object() || !doc.contains(key) || !doc[key].is_string()) return;
+  std::string file = resolve_relative(base_dir, doc[key].get<std::string>());
+  JsonValue referenced = load_json_file(file);
+  nlohmann::json copy = referenced.raw();
+  // A cluster's relative profile path is relative to the cluster file: make it absolute.
+  if (key == "cluster" && copy.contains("gpu") && copy["gpu"].is_object() && copy["gpu"].contains("profile") &&
+      copy["gpu"]["profile"].is_string())
+    copy["gpu"]["profile"] = resolve_relative(dir_of(file), copy["gpu"]["profile"].get<std::string>());
+  doc[key] = copy;
+}
+
+void apply_override(nlohmann::json& doc, const std::string& item, const std::string& file,
+                    const std::string& base_dir) {
+  auto eq = item.find('=');
+  if (eq == std::string::npos || eq == 0 || item[0] != '/')
+    throw InputError("--set", item, "expected /JSON/POINTER=VALUE, e.g. /mhc/n=8");
+  std::string pointer = item.substr(0, eq), text = item.substr(eq + 1);
+  nlohmann::json value;
+  try {
+    value = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error&) {
+    value = text;  // a bare word is a string
+  }
+  for (const char* key : {"model", "cluster"})
+    if (pointer.rfind(std::string("/") + key + "/", 0) == 0) inline_reference_for(doc, key, base_dir);
+  nlohmann::json::json_pointer ptr;
+  try {
+    ptr = nlohmann::json::json_pointer(pointer);
+  } catch (const nlohmann::json::exception&) {
+    throw InputError("--set", pointer, "not a valid JSON pointer");
+  }
+  if (!doc.contains(ptr.parent_pointer()) || !doc[ptr.parent_pointer()].is_object())
+    throw InputError(file, pointer, "--set: no such object in the scenario to set a key in");
+  doc[ptr] = value;
+}
+
+ParallelSpec parse_parallel(JsonObject obj) {
+  ParallelSpec p;
+  p.tp = static_cast<int>(obj.required("tp").integer_at_least(1));
+  p.pp = static_cast<int>(obj.required("pp").integer_at_least(1));
+  p.ep = static_cast<int>(obj.required("ep").integer_at_least(1));
+  p.dp = static_cast<int>(obj.required("dp").integer_at_least(1));
+  auto zero = obj.required("zero_stage");
+  p.zero_stage = static_cast<int>(zero.integer_at_least(0));
+  if (p.zero_stage > 3) zero.fail("must be 0, 1, 2 or 3, got " + std::to_string(p.zero_stage));
+  p.micro_batch = obj.required("micro_batch").integer_at_least(1);
+  p.global_batch = obj.required("global_batch").integer_at_least(1);
+  if (auto a2a = obj.optional("ep_all_to_all")) p.ep_all_to_all = a2a->one_of({"direct", "rail"});
+  if (auto sl = obj.optional("stage_layers"))
+    for (const auto& v : sl->non_empty_array()) p.stage_layers.push_back(v.integer_at_least(1));
+  return p;
+}
+
+}  // namespace
+
+ModelSpec parse_model(JsonObject obj) {
+  ModelSpec m;
+  m.file = obj.value().file();
+  m.name = obj.required("name").string();
+  if (auto notes = obj.optional("notes")) notes->string();
+  m.layers = obj.required("layers").integer_at_least(1);
+  m.hidden = obj.required("hidden").integer_at_least(1);
+  m.vocab = obj.required("vocab").integer_at_least(1);
+  m.seq_len = obj.required("seq_len").integer_at_least(1);
+  m.tied_embeddings = obj.required("tied_embeddings").boolean();
+  m.attention = parse_attention(obj.required("attention").object());
+  m.ffn = parse_ffn(obj.required("ffn").object(), m.layers);
+  std::string dt = obj.required("gemm_dtype").one_of({"bf16", "fp8"});
+  m.gemm_dtype = dt == "fp8" ? DType::fp8 : DType::bf16;
+  obj.finish();
+  return m;
+}
+
+ModelSpec load_model_file(const std::string& path) { return parse_model(load_json_file(path).object()); }
+
+int optimal_recompute_block(int n, int64_t C, int64_t sublayers) {
+  int best = 1;
+  double best_cost = std::numeric_limits<double>::infinity();
+  for (int64_t lr = 1; lr <= sublayers; ++lr) {
+    double blocks = std::ceil(static_cast<double>(sublayers) / static_cast<double>(lr));
+    double cost = double(n) * double(C) * blocks + double(n + 2) * double(C) * double(lr);
+    if (cost < best_cost) {
+      best_cost = cost;
+      best = static_cast<int>(lr);
+    }
+  }
+  return best;
+}
+
+int recompute_block_for(const MhcSpec& mhc, int64_t C, int64_t layers_in_stage) {
+  const int64_t sublayers = 2 * layers_in_stage;
+  if (!mhc.recompute_block_auto) return static_cast<int>(std::min<int64_t>(mhc.recompute_block, sublayers));
+  return optimal_recompute_block(mhc.n, C, sublayers);
+}
+
+Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides) {
+  JsonValue doc = load_json_file(path);
+  const std::string base = dir_of(path);
+  if (!overrides.empty()) {
+    if (!doc.is_object()) doc.fail("expected an object");
+    nlohmann::json edited = doc.raw();
+    for (const auto& o : overrides) apply_override(edited, o, path, base);
+    doc = parse_json_text(edited.dump(), path);
+  }
+  JsonObject obj = doc.object();
+  Scenario s;
+  s.file = path;
+  s.name = obj.required("name").string();
+  if (auto notes = obj.optional("notes")) notes->string();
+
+  // model and cluster: a file reference (relative to the scenario) or an inline object.
+  auto model = obj.required("model");
+  s.model = model.is_string() ? load_model_file(resolve_relative(base, model.string())) : parse_model(model.object());
+  auto cluster = obj.required("cluster");
+  s.cluster = cluster.is_string() ? load_cluster_file(resolve_relative(base, cluster.string()))
+                                  : parse_cluster(cluster.object(), base);
+  s.profile = s.cluster.profile;
+  if (auto profile = obj.optional("profile")) {
+    s.profile = resolve_relative(base, profile->string());
+    if (!fs::is_regular_file(s.profile)) profile->fail("profile file not found: " + s.profile);
+  }
+
+  // mHC settings.
+  auto mobj = obj.required("mhc").object();
+  std::string variant = mobj.required("variant").one_of({"residual", "hc", "mhc"});
+  s.mhc.variant = variant == "residual" ? ResidualVariant::residual
+                  : variant == "hc"     ? ResidualVariant::hc
+                                        : ResidualVariant::mhc;
+  auto n = mobj.required("n");
+  s.mhc.n = static_cast<int>(n.integer_at_least(1));
+  if (s.mhc.n > 64) n.fail("must be <= 64, got " + std::to_string(s.mhc.n));
+  if (s.mhc.variant == ResidualVariant::residual && s.mhc.n != 1)
+    n.fail("a plain residual has one stream: n must be 1, got " + std::to_string(s.mhc.n));
+  s.mhc.sinkhorn_iters = static_cast<int>(mobj.required("sinkhorn_iters").integer_at_least(1));
+  s.mhc.fused = mobj.required("fused").boolean();
+  s.mhc.recompute = mobj.required("recompute").boolean();
+  auto block = mobj.required("recompute_block");
+  if (block.is_string()) {
+    block.one_of({"auto"});
+    s.mhc.recompute_block_auto = true;
+  } else {
+    s.mhc.recompute_block_auto = false;
+    s.mhc.recompute_block = static_cast<int>(block.integer_at_least(1));
+  }
+  s.mhc.high_priority_stream = mobj.required("high_priority_stream").boolean();
+  mobj.finish();
+
+  // Schedule.
+  auto sobj = obj.required("schedule").object();
+  s.schedule.kind =
+      sobj.required("kind").one_of({"gpipe", "1f1b", "interleaved", "zb1p", "zbh2", "dualpipe", "dualpipev"});
+  if (auto v = sobj.optional("virtual_stages")) {
+    s.schedule.virtual_stages = static_cast<int>(v->integer_at_least(1));
+    if (s.schedule.kind != "interleaved" && s.schedule.virtual_stages != 1)
+      v->fail("only the \"interleaved\" schedule takes virtual_stages > 1");
+  } else if (s.schedule.kind == "interleaved") {
+    sobj.required("virtual_stages");
+  }
+  sobj.finish();
+
+  // Parallelism and its cross-checks against the model, schedule and cluster.
+  auto pobj = obj.required("parallelism").object();
+  s.parallel = parse_parallel(pobj);
+  const auto& m = s.model;
+  auto& p = s.parallel;
+  const int stages = s.model_stages();
+  if (p.stage_layers.empty()) {
+    if (m.layers % stages != 0)
+      pobj.required("pp").fail("the schedule's model stages (" + std::to_string(stages) + ") must divide model.layers (" +
+                               std::to_string(m.layers) + "), got pp " + std::to_string(p.pp) +
+                               "; give parallelism.stage_layers for an uneven split");
+    p.stage_layers.assign(stages, m.layers / stages);
+  } else {
+    auto sl = pobj.required("stage_layers");
+    if (static_cast<int>(p.stage_layers.size()) != stages)
+      sl.fail("must list the schedule's " + std::to_string(stages) + " model stages, got " +
+              std::to_string(p.stage_layers.size()));
+    int64_t sum = 0;
+    for (auto l : p.stage_layers) sum += l;
+    if (sum != m.layers)
+      sl.fail("must add up to model.layers (" + std::to_string(m.layers) + "), got " + std::to_string(sum));
+  }
+  // Megatron-style TP runs its collectives on every sublayer: the group must sit in one NVLink domain.
+  if (s.cluster.gpus_per_node % p.tp != 0)
+    pobj.required("tp").fail("must divide the GPUs of one node (" + std::to_string(s.cluster.gpus_per_node) +
+                             ", the NVLink domain a tensor-parallel group must fit in), got " + std::to_string(p.tp));
+  if (m.attention.heads % p.tp != 0)
+    pobj.required("tp").fail("must divide model.attention.heads (" + std::to_string(m.attention.heads) + "), got " +
+                             std::to_string(p.tp));
+  if ((p.micro_batch * m.seq_len) % p.tp != 0)
+    pobj.required("tp").fail("must divide the tokens of a micro-batch (micro_batch x seq_len = " +
+                             std::to_string(p.micro_batch * m.seq_len) +
+                             ") for sequence parallelism, got " + std::to_string(p.tp));
+  const int64_t gpus = int64_t(p.tp) * p.pp * p.dp;
+  if (gpus != s.cluster.total_gpus())
+    pobj.required("dp").fail("tp x pp x dp (" + std::to_string(gpus) + ") must equal the cluster's GPUs (" +
+                             std::to_string(s.cluster.total_gpus()) + ")");
+  auto ep = pobj.required("ep");
+  if (m.ffn.kind == FfnSpec::Kind::dense && p.ep != 1)
+    ep.fail("a dense model has no experts: ep must be 1, got " + std::to_string(p.ep));
+  if (m.ffn.kind == FfnSpec::Kind::moe) {
+    if ((int64_t(p.dp) * p.tp) % p.ep != 0)
+      ep.fail("must divide dp x tp (" + std::to_string(int64_t(p.dp) * p.tp) + "), got " + std::to_string(p.ep));
+    if (m.ffn.routed_experts % p.ep != 0)
+      ep.fail("must divide model.ffn.routed_experts (" + std::to_string(m.ffn.routed_experts) + "), got " +
+              std::to_string(p.ep));
+  }
+  auto gb = pobj.required("global_batch");
+  if (p.global_batch % (int64_t(p.dp) * p.micro_batch) != 0)
+    gb.fail("must be a multiple of dp x micro_batch (" + std::to_string(int64_t(p.dp) * p.micro_batch) + "), got " +
+            std::to_string(p.global_batch));
+  if (!s.mhc.recompute_block_auto) {
+    int64_t min_sublayers = 2 * *std::min_element(p.stage_layers.begin(), p.stage_layers.end());
+    if (s.mhc.recompute_block > min_sublayers)
+      mobj.required("recompute_block")
+          .fail("blocks never cross pipeline stages: must be <= the smallest stage's sublayers (" +
+                std::to_string(min_sublayers) + "), got " + std::to_string(s.mhc.recompute_block));
+  }
+  pobj.finish();
+  obj.finish();
+  return s;
+}
+
+}  // namespace mhc

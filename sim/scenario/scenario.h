@@ -1,0 +1,118 @@
+// A scenario: the model, its residual variant (residual / HC / mHC and their settings), the parallel
+// layout, the pipeline schedule, the cluster and the profile that prices its GPU. Parsing validates
+// everything, including cross-field rules, and every error names file, JSON path and expectation.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/dtype.h"
+#include "scenario/cluster.h"
+
+namespace mhc {
+
+struct AttentionSpec {
+  enum class Kind { mha, gqa, mla } kind = Kind::mha;
+  int64_t heads = 0;
+  int64_t kv_heads = 0;   // mha/gqa
+  int64_t head_dim = 0;   // per head (mla: the non-RoPE part of q/k and v)
+  int64_t rope_dim = 0;   // mla: decoupled RoPE dimension
+  int64_t kv_rank = 0;    // mla: compressed KV dimension
+  int64_t q_rank = 0;     // mla: compressed Q dimension (0 = no Q compression)
+};
+
+struct FfnSpec {
+  enum class Kind { dense, moe } kind = Kind::dense;
+  enum class Activation { swiglu, gelu } activation = Activation::swiglu;
+  int64_t dense_dim = 0;       // dense FFN width (dense models, and MoE models' leading dense layers)
+  int64_t expert_dim = 0;      // moe
+  int64_t routed_experts = 0;  // moe
+  int64_t top_k = 0;           // moe: routed experts per token
+  int64_t shared_experts = 0;  // moe
+  int64_t dense_layers = 0;    // moe: leading layers with a dense FFN
+};
+
+struct ModelSpec {
+  std::string name;
+  std::string file;
+  int64_t layers = 0;
+  int64_t hidden = 0;  // C
+  int64_t vocab = 0;
+  int64_t seq_len = 0;
+  bool tied_embeddings = false;
+  AttentionSpec attention;
+  FfnSpec ffn;
+  DType gemm_dtype = DType::bf16;  // fp8 GEMMs as DeepSeek-V3 trains
+};
+
+enum class ResidualVariant { residual, hc, mhc };
+const char* to_string(ResidualVariant v);
+
+struct MhcSpec {
+  ResidualVariant variant = ResidualVariant::mhc;
+  int n = 1;                   // expansion rate (1 for a plain residual)
+  int sinkhorn_iters = 20;     // t_max
+  bool fused = true;           // the paper's fused kernels, or the unfused HC-style sequence
+  bool recompute = false;      // paper 4.3.2: keep x_{l0} per block of L_r layers, recompute inside
+  bool recompute_block_auto = true;
+  int recompute_block = 0;     // L_r when not auto, in sublayers (see optimal_recompute_block)
+  bool high_priority_stream = false;  // paper 4.3.3: MLP post-res kernel on a high-priority stream
+};
+
+struct ParallelSpec {
+  int tp = 1, pp = 1, ep = 1, dp = 1;
+  int zero_stage = 0;           // 0: none, 1: optimizer state, 2: + gradients, 3: + parameters
+  int64_t micro_batch = 1;      // sequences per micro-batch
+  int64_t global_batch = 1;     // sequences per step
+  std::vector<int64_t> stage_layers;  // layers per model stage (pp x chunks entries)
+  // How the MoE all-to-all moves: "direct" (NCCL's all-to-all, one flow per GPU pair; the default)
+  // or "rail" (DeepEP as DeepSeek-V3 uses it: across nodes to the same-position GPU, then NVLink).
+  std::string ep_all_to_all = "direct";
+
+  int64_t micro_batches() const { return global_batch / (dp * micro_batch); }
+  int64_t first_layer(int stage) const;  // index of the stage's first layer
+};
+
+struct ScheduleSpec {
+  std::string kind;      // "gpipe", "1f1b", "interleaved", "zb1p", "zbh2", "dualpipe", "dualpipev"
+  int virtual_stages = 1;  // chunks per rank for "interleaved"
+  // Model chunks each pipeline rank holds: v for interleaved; 2 for DualPipe (stages r and PP-1-r,
+  // a second parameter copy) and DualPipeV (stages r and 2PP-1-r); else 1.
+  int chunks_per_rank() const;
+  // Model stages the layers are split into: PP for DualPipe (each held twice), 2 PP for DualPipeV,
+  // PP x v for interleaved, PP otherwise.
+  int model_stages(int pp) const;
+};
+
+struct Scenario {
+  std::string name;
+  std::string file;
+  ModelSpec model;
+  MhcSpec mhc;
+  ParallelSpec parallel;
+  ScheduleSpec schedule;
+  ClusterSpec cluster;
+  std::string profile;  // profile path (the cluster's unless the scenario overrides it)
+
+  int model_stages() const { return schedule.model_stages(parallel.pp); }
+};
+
+ModelSpec parse_model(JsonObject obj);
+ModelSpec load_model_file(const std::string& path);
+
+// Loads and validates a scenario completely. Throws InputError. `overrides` are "POINTER=VALUE"
+// edits applied before validation (e.g. "/mhc/n=8", "/parallelism/pp=8"); VALUE is JSON, or a bare
+// string. A pointer into a referenced model or cluster file edits that document.
+Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides = {});
+
+// The paper's Eq. 20: L_r* = argmin_{L_r} [ nC ceil(L/L_r) + (n+2) C L_r ] over 1..L. The paper's
+// "layer" is one application of x_{l+1} = H_res x_l + H_post^T F(H_pre x_l), i.e. one sublayer
+// (attention or FFN): a transformer layer has two. L = sublayers in a pipeline stage (blocks never
+// cross stages). Ties go to the smaller block.
+int optimal_recompute_block(int n, int64_t C, int64_t sublayers);
+
+// The recompute block (in sublayers) the scenario uses in a stage of `layers_in_stage` layers.
+int recompute_block_for(const MhcSpec& mhc, int64_t C, int64_t layers_in_stage);
+
+}  // namespace mhc

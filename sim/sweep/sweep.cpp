@@ -1,0 +1,199 @@
+#include "sweep/sweep.h"
+
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "core/json_input.h"
+#include "engine/child_process.h"
+#include "report/report.h"
+#include "report/text_format.h"
+#include "run/run.h"
+#include "schedule/scenario_schedule.h"
+
+namespace mhc {
+
+SweepAxis parse_sweep_axis(const std::string& text, const std::string& flag) {
+  const size_t eq = text.find('=');
+  if (text.empty() || text[0] != '/' || eq == std::string::npos || eq == 1)
+    throw InputError("command line", flag, "expected /JSON/POINTER=VALUE,VALUE,..., got '" + text + "'");
+  SweepAxis axis{text.substr(0, eq), {}};
+  std::stringstream list(text.substr(eq + 1));
+  for (std::string v; std::getline(list, v, ',');) {
+    if (v.empty()) throw InputError("command line", flag, "an empty value in '" + text + "'");
+    axis.values.push_back(v);
+  }
+  if (axis.values.empty()) throw InputError("command line", flag, "no values in '" + text + "'");
+  return axis;
+}
+
+std::vector<std::vector<std::string>> sweep_grid(const std::vector<SweepAxis>& axes) {
+  std::vector<std::vector<std::string>> grid{{}};
+  for (const SweepAxis& axis : axes) {
+    std::vector<std::vector<std::string>> next;
+    for (const auto& partial : grid)
+      for (const std::string& v : axis.values) {
+        next.push_back(partial);
+        next.back().push_back(axis.pointer + "=" + v);
+      }
+    grid = std::move(next);
+  }
+  return grid;
+}
+
+SweepPoint sweep_point_from_report(int n, const nlohmann::json& j) {
+  SweepPoint p;
+  p.n = n;
+  p.step_time_s = j["step_time_s"];
+  p.baseline_step_time_s = j["baseline_step_time_s"];
+  p.overhead_pct = j["overhead_pct"];
+  p.peak_memory_bytes = j["memory"]["peak_bytes"];
+  p.capacity_bytes = j["memory"]["capacity_bytes"];
+  p.fits_memory = j["memory"]["fits"];
+  p.mfu = j["mfu"]["mhc"];
+  return p;
+}
+
+namespace {
+
+// The largest n of one configuration within the budgets, and why every larger n was rejected.
+void recommend_config(const SweepRequest& req, SweepConfig& c) {
+  std::ostringstream why;
+  const SweepPoint* best = nullptr;
+  for (const auto& p : c.points) {
+    const double mem_budget = req.max_memory_bytes.value_or(p.capacity_bytes);
+    const bool mem_ok = p.peak_memory_bytes <= mem_budget;
+    const bool time_ok = !req.max_overhead_pct || p.overhead_pct <= *req.max_overhead_pct;
+    if (mem_ok && time_ok && (!best || p.n > best->n)) best = &p;
+  }
+  const std::string mem_name = req.max_memory_bytes ? "the memory budget" : "the GPU's memory";
+  if (!best) {
+    c.recommended_n.reset();
+    why << "no n fits: ";
+  } else {
+    c.recommended_n = best->n;
+    why << "n = " << best->n << ": overhead " << fmt("%.2f%%", best->overhead_pct)
+        << (req.max_overhead_pct ? " <= " + fmt("%.2f%%", *req.max_overhead_pct) : std::string(" (no overhead budget given)"))
+        << ", peak memory " << fmt("%.1f GB", best->peak_memory_bytes / 1e9) << " <= " << mem_name << " ("
+        << fmt("%.1f GB", req.max_memory_bytes.value_or(best->capacity_bytes) / 1e9) << ")";
+  }
+  for (const auto& p : c.points) {
+    if (best && p.n <= best->n) continue;
+    const double mem_budget = req.max_memory_bytes.value_or(p.capacity_bytes);
+    std::vector<std::string> reasons;
+    if (req.max_overhead_pct && p.overhead_pct > *req.max_overhead_pct)
+      reasons.push_back("overhead " + fmt("%.2f%%", p.overhead_pct) + " > " + fmt("%.2f%%", *req.max_overhead_pct));
+    if (p.peak_memory_bytes > mem_budget)
+      reasons.push_back("memory " + fmt("%.1f GB", p.peak_memory_bytes / 1e9) + " > " + fmt("%.1f GB", mem_budget / 1e9));
+    if (reasons.empty()) continue;
+    why << (best ? "; n = " : "n = ") << p.n << " rejected: " << reasons[0] << (reasons.size() > 1 ? ", " + reasons[1] : "");
+    if (!best) why << ";";
+  }
+  c.reason = why.str();
+}
+
+const SweepPoint& point_of(const SweepConfig& c, int n) {
+  return *std::find_if(c.points.begin(), c.points.end(), [&](const SweepPoint& p) { return p.n == n; });
+}
+
+}  // namespace
+
+std::string settings_label(const SweepConfig& c) {
+  std::string s;
+  for (const auto& v : c.settings) s += (s.empty() ? "" : " ") + v;
+  return s.empty() ? std::string("the scenario as given") : s;
+}
+
+void recommend(const SweepRequest& req, SweepResult& r) {
+  r.best_config.reset();
+  size_t candidates = 0;
+  for (size_t i = 0; i < r.configs.size(); ++i) {
+    SweepConfig& c = r.configs[i];
+    if (!c.invalid.empty()) continue;
+    recommend_config(req, c);
+    if (!c.recommended_n) continue;
+    ++candidates;
+    const double step = point_of(c, *c.recommended_n).step_time_s;
+    if (!r.best_config || step < point_of(r.configs[*r.best_config], *r.configs[*r.best_config].recommended_n).step_time_s)
+      r.best_config = i;
+  }
+  if (!r.best_config) {
+    r.best_reason = "no configuration has an n within the budgets";
+    return;
+  }
+  const SweepConfig& best = r.configs[*r.best_config];
+  r.best_reason = settings_label(best) + " at n = " + std::to_string(*best.recommended_n) + ": step " +
+                  fmt("%.4f s", point_of(best, *best.recommended_n).step_time_s) + ", the fastest of " +
+                  std::to_string(candidates) + " configuration" + (candidates == 1 ? "" : "s") +
+                  " with an n within the budgets";
+}
+
+SweepResult run_sweep(const SweepRequest& req, const std::function<void(size_t, size_t, int)>& progress) {
+  // Every point is loaded and checked here first, so bad input fails before any work starts. A
+  // combination of varied settings the scenario rejects (say, a pipeline depth that does not divide
+  // the layers) is reported as such; if every combination is rejected, the first error is the answer.
+  SweepResult result;
+  struct Work {
+    size_t config, slot;  // the point's place: configuration, index into n_values
+    Scenario scenario;
+  };
+  std::vector<Work> work;
+  std::exception_ptr first_rejection;
+  for (const auto& settings : sweep_grid(req.vary)) {
+    SweepConfig c;
+    c.settings = settings;
+    std::vector<Scenario> scenarios;
+    try {
+      for (int n : req.n_values) {
+        auto overrides = req.overrides;
+        overrides.insert(overrides.end(), settings.begin(), settings.end());
+        overrides.push_back("/mhc/n=" + std::to_string(n));
+        scenarios.push_back(load_scenario(req.scenario, overrides));
+        check_scenario_schedule(scenarios.back());
+      }
+    } catch (const InputError& e) {
+      if (req.vary.empty()) throw;
+      if (!first_rejection) first_rejection = std::current_exception();
+      c.invalid = e.what();
+      scenarios.clear();
+    }
+    for (size_t k = 0; k < scenarios.size(); ++k) work.push_back({result.configs.size(), k, std::move(scenarios[k])});
+    c.points.resize(scenarios.size());
+    result.configs.push_back(std::move(c));
+  }
+  if (work.empty() && first_rejection) std::rethrow_exception(first_rejection);
+
+  std::atomic<size_t> next{0};
+  size_t done = 0;
+  std::mutex mutex;
+  std::exception_ptr error;
+  auto worker = [&] {
+    for (size_t i = next++; i < work.size(); i = next++) {
+      try {
+        const Work& w = work[i];
+        const Scenario& s = w.scenario;
+        std::string out = run_in_child([&] { return report_json(run_scenario(s, RunOptions{})).dump(); },
+                                       "sweep point n = " + std::to_string(s.mhc.n));
+        auto point = sweep_point_from_report(s.mhc.n, nlohmann::json::parse(out));
+        std::lock_guard<std::mutex> lock(mutex);
+        result.configs[w.config].points[w.slot] = point;
+        if (progress) progress(++done, work.size(), s.mhc.n);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (!error) error = std::current_exception();
+      }
+    }
+  };
+  const int jobs = std::max(1, std::min<int>(req.jobs, static_cast<int>(work.size())));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < jobs; ++t) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+  if (error) std::rethrow_exception(error);
+  recommend(req, result);
+  return result;
+}
+
+}  // namespace mhc

@@ -1,0 +1,40 @@
+// `mhcsim collective`: its table and its flag errors.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "cli/collective_command.h"
+#include "core/json_input.h"
+
+using namespace mhc;
+
+namespace {
+std::string run(const std::vector<std::string>& args) {
+  std::ostringstream out;
+  run_collective_command(args, out);
+  return out.str();
+}
+const std::string kCluster = std::string(MHC_SOURCE_DIR) + "/scenarios/clusters/small-2x4.json";
+}  // namespace
+
+TEST(CollectiveCommand, PrintsOneRowPerSizeWithBusBandwidth) {
+  std::string out = run({"--op", "all_reduce", "--cluster", kCluster, "--gpus", "8", "--min", "1M", "--max", "4M"});
+  EXPECT_NE(out.find("NCCL 2.23"), std::string::npos);
+  EXPECT_NE(out.find("     1048576       262144  float    sum"), std::string::npos) << out;
+  EXPECT_NE(out.find("     4194304      1048576  float    sum"), std::string::npos) << out;
+  EXPECT_EQ(out.find("8388608"), std::string::npos);
+  std::string a2a = run({"--op", "all_to_all", "--cluster", kCluster, "--gpus", "4", "--min", "64K", "--max", "64K"});
+  EXPECT_NE(a2a.find("direct"), std::string::npos) << a2a;
+}
+
+TEST(CollectiveCommand, BadFlagsAreInputErrors) {
+  EXPECT_THROW(run({"--op", "gather", "--cluster", kCluster, "--gpus", "8"}), InputError);
+  EXPECT_THROW(run({"--op", "all_reduce", "--cluster", kCluster, "--gpus", "9"}), InputError);
+  EXPECT_THROW(run({"--op", "all_reduce", "--cluster", kCluster, "--gpus", "6"}), InputError);  // not whole nodes
+  EXPECT_THROW(run({"--op", "all_reduce", "--cluster", kCluster, "--gpus", "8", "--min", "1X"}), InputError);
+  EXPECT_THROW(run({"--op", "all_reduce", "--cluster", kCluster, "--gpus", "8", "--algo", "nvls"}), InputError);
+  EXPECT_THROW(run({"--op", "all_gather", "--cluster", kCluster, "--gpus", "8", "--algo", "tree"}), InputError);
+  EXPECT_THROW(run({"--op", "all_reduce", "--cluster", "nope.json", "--gpus", "8"}), InputError);
+  EXPECT_DOUBLE_EQ(parse_size("2K", "--min"), 2048.0);
+  EXPECT_DOUBLE_EQ(parse_size("1G", "--max"), 1073741824.0);
+}

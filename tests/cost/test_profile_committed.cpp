@@ -1,0 +1,132 @@
+// Checks over every committed measured profile (profiles/*.json): leave-one-out interpolation
+// accuracy and measured DRAM bytes against the I/O model. They skip, saying so, while only
+// reference profiles are committed. The harness itself is tested on synthetic profiles so that it
+// is known to catch a bad profile.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "cost/profile_checks.h"
+#include "support/test_profile_support.h"
+
+namespace mhc {
+namespace {
+
+using nlohmann::json;
+
+std::vector<Profile> committed_measured_profiles() {
+  std::vector<Profile> out;
+  for (const auto& f : std::filesystem::directory_iterator(std::string(MHC_SOURCE_DIR) + "/profiles")) {
+    if (f.path().extension() != ".json") continue;
+    Profile p = load_profile(f.path().string());  // every committed profile must load
+    if (p.kind == ProfileKind::measured) out.push_back(std::move(p));
+  }
+  return out;
+}
+
+constexpr const char* kNoMeasured =
+    "only reference profiles are committed: profiles/h100-sxm.json (measured by mhc-profile on an H100 SXM) is "
+    "owed, so there is no measurement to check yet";
+
+TEST(CommittedProfiles, LeaveOneOutWithinFivePercentForMhcAndTenForGemms) {
+  auto profiles = committed_measured_profiles();
+  if (profiles.empty()) GTEST_SKIP() << kNoMeasured;
+  for (const Profile& p : profiles)
+    for (const auto& v : leave_one_out_violations(p)) ADD_FAILURE() << p.file << " " << v.describe();
+}
+
+TEST(CommittedProfiles, MeasuredBytesMatchTheIoModel) {
+  auto profiles = committed_measured_profiles();
+  if (profiles.empty()) GTEST_SKIP() << kNoMeasured;
+  for (const Profile& p : profiles) {
+    size_t checked = 0;
+    for (const ByteCheck& c : byte_checks(p, formula_expected_bytes())) checked += byte_check_required(c.entry->kernel);
+    EXPECT_GT(checked, 0u) << p.file << " has no DRAM byte counts for post_res or the unfused kernels";
+    for (const auto& v : byte_check_violations(p, formula_expected_bytes())) ADD_FAILURE() << v;
+  }
+}
+
+TEST(CommittedProfiles, PartialMeasuredProfileLoadsAndPricesItsGemmsByMeasurement) {
+  Profile p = load_profile(std::string(MHC_SOURCE_DIR) + "/profiles/measured/h100-sxm-gemm-layer.json");
+  ASSERT_EQ(p.kind, ProfileKind::measured);
+  ASSERT_FALSE(p.entries.empty());
+  size_t mhc_entries = 0;
+  for (const auto& e : p.entries) mhc_entries += e.family == KernelFamily::mhc;
+  EXPECT_EQ(mhc_entries, 0u) << "this file is documented as holding no mHC kernels";
+  CostModel model(p);
+  for (const auto& e : p.entries) {
+    PricedOp hit = model.price(query_for_entry(e));
+    ASSERT_EQ(hit.method, PriceMethod::measured) << e.label();
+    EXPECT_DOUBLE_EQ(hit.seconds, e.seconds);
+  }
+}
+
+// --- the harness on synthetic profiles ---
+
+json post_res_entry(int64_t tokens, double seconds, double read_per_token, double write_per_token) {
+  const int n = 4;
+  const int64_t C = 2560;
+  auto model = *io_model_bytes_per_token("mhc_fused.post_res_fwd", n, C);
+  json e = testing::mhc_entry("mhc_fused.post_res_fwd", n, C, tokens, seconds, model.read * tokens,
+                              model.write * tokens);
+  e["dram_bytes"] = {{"read", read_per_token * tokens}, {"write", write_per_token * tokens}};
+  return e;
+}
+
+TEST(ProfileChecks, IoModelFormulas) {
+  // Fused post_res: (n+1)C bf16 + n^2+n fp32 read, nC bf16 written.
+  auto pr = *io_model_bytes_per_token("mhc_fused.post_res_fwd", 4, 2560);
+  EXPECT_DOUBLE_EQ(pr.read, 2.0 * 5 * 2560 + 4.0 * 20);
+  EXPECT_DOUBLE_EQ(pr.write, 2.0 * 4 * 2560);
+  // Table 2 totals, n = 4: read (5n+1)C + n^2+2n, write (3n+1)C + n^2+2n (streams bf16, coefs fp32).
+  double read = 0, write = 0;
+  for (const char* k : {"compute_h", "apply_pre", "apply_post", "apply_res", "merge"}) {
+    auto b = *io_model_bytes_per_token(std::string("mhc_unfused.") + k + "_fwd", 4, 1000);
+    read += b.read;
+    write += b.write;
+  }
+  EXPECT_DOUBLE_EQ(read, 2.0 * 21 * 1000 + 4.0 * (16 + 8));
+  EXPECT_DOUBLE_EQ(write, 2.0 * 13 * 1000 + 4.0 * (16 + 8));
+  auto merge = *io_model_bytes_per_token("residual.merge_fwd", 1, 1000);
+  EXPECT_DOUBLE_EQ(merge.read, 4000);
+  EXPECT_DOUBLE_EQ(merge.write, 2000);
+  EXPECT_FALSE(io_model_bytes_per_token("mhc_fused.post_res_bwd", 4, 1000));
+}
+
+TEST(ProfileChecks, ByteCheckCatchesBytesOffTheModel) {
+  auto model = *io_model_bytes_per_token("mhc_fused.post_res_fwd", 4, 2560);
+  json doc = testing::measured_profile_json();
+  doc["kernels"].push_back(post_res_entry(4096, 1e-4, model.read * 1.03, model.write * 0.98));  // fine
+  doc["kernels"].push_back(post_res_entry(16384, 4e-4, model.read * 1.5, model.write));  // L2 spill, say
+  Profile p = testing::load_json_profile(doc, "bytes.json");
+  auto checks = byte_checks(p, formula_expected_bytes());
+  ASSERT_EQ(checks.size(), 2u);
+  EXPECT_NEAR(checks[0].read_ratio(), 1.03, 1e-12);
+  auto bad = byte_check_violations(p, formula_expected_bytes());
+  ASSERT_EQ(bad.size(), 1u);
+  EXPECT_NE(bad[0].find("/kernels/1"), std::string::npos) << bad[0];
+  EXPECT_NE(bad[0].find("read"), std::string::npos) << bad[0];
+}
+
+TEST(ProfileChecks, LeaveOneOutCatchesAnOutlier) {
+  json doc = testing::measured_profile_json();
+  for (int64_t t : {1024, 2048, 4096, 8192, 16384}) {
+    double s = 5e-6 + 4e-8 * t;
+    if (t == 4096) s *= 1.5;  // an outlier in the middle of the sweep
+    doc["kernels"].push_back(post_res_entry(t, s, 1, 1));
+  }
+  Profile p = testing::load_json_profile(doc, "outlier.json");
+  auto bad = leave_one_out_violations(p);
+  ASSERT_FALSE(bad.empty());
+  for (const auto& v : bad) EXPECT_TRUE(v.result.interior) << v.describe();
+  bool found = false;
+  for (const auto& v : bad) found |= v.result.entry->shape.tokens == 4096;
+  EXPECT_TRUE(found);
+  EXPECT_DOUBLE_EQ(bad[0].tolerance, 0.05);
+  // The ends of the sweep (1024 and 16384 tokens) test extrapolation: reported, never violations.
+  for (const auto& r : leave_one_out(p))
+    EXPECT_EQ(r.interior, r.entry->shape.tokens != 1024 && r.entry->shape.tokens != 16384) << r.entry->label();
+}
+
+}  // namespace
+}  // namespace mhc

@@ -1,0 +1,247 @@
+// End-to-end properties of `mhcsim run` on the small scenario.
+#include <algorithm>
+#include <numeric>
+
+#include <gtest/gtest.h>
+
+#include "core/json_input.h"
+#include "model/model.h"
+#include "profile/profile.h"
+#include "report/report.h"
+#include "run/run.h"
+#include "schedule/scenario_schedule.h"
+
+using namespace mhc;
+
+namespace {
+const std::string kSmall = std::string(MHC_SOURCE_DIR) + "/scenarios/small.json";
+
+Scenario small(std::vector<std::string> overrides = {}) { return load_scenario(kSmall, overrides); }
+
+RunOptions zero_network() {
+  RunOptions o;
+  o.network = false;
+  return o;
+}
+
+double busy(const VariantRun& v, int r) { return v.ranks.at(r).busy; }
+}  // namespace
+
+TEST(Run, NEqualsOneMhcIsTheBaselinePlusItsKernels) {
+  auto s = small({"/mhc/n=1", "/mhc/recompute=false"});
+  auto r = run_scenario(s, zero_network());
+  // Same pipeline traffic, and each rank's extra busy time is exactly its mHC kernels.
+  EXPECT_DOUBLE_EQ(r.mhc.costs.pp_bytes_per_microbatch, r.baseline.costs.pp_bytes_per_microbatch);
+  double total_kernels = 0;
+  for (int rank = 0; rank < r.mhc.schedule.ranks; ++rank) {
+    auto m = rank_compute_by_class(r.mhc, rank), b = rank_compute_by_class(r.baseline, rank);
+    const double kernels = m["mhc_forward"] + m["mhc_backward"] - b["mhc_forward"] - b["mhc_backward"];
+    EXPECT_GT(kernels, 0);
+    EXPECT_NEAR(busy(r.mhc, rank) - busy(r.baseline, rank), kernels, 1e-12);
+    EXPECT_NEAR(m["layer"], b["layer"], 1e-12);
+    total_kernels += kernels;
+  }
+  // A longer task can lengthen the longest path by at most the work added.
+  const double delta = r.mhc.step_time_s - r.baseline.step_time_s;
+  EXPECT_GT(delta, 0);
+  EXPECT_LE(delta, total_kernels + 1e-12);
+}
+
+TEST(Run, OverheadGrowsWithN) {
+  double last = -1;
+  for (int n : {1, 2, 4, 8}) {
+    auto r = run_scenario(small({"/mhc/n=" + std::to_string(n)}), RunOptions{});
+    const double overhead = r.mhc.step_time_s / r.baseline.step_time_s - 1;
+    EXPECT_GT(overhead, last) << "n = " << n;
+    last = overhead;
+  }
+}
+
+TEST(Run, UnfusedCostsMoreByExactlyTheKernelTimeDifference) {
+  auto fused = run_scenario(small({"/mhc/recompute=false"}), zero_network());
+  auto unfused = run_scenario(small({"/mhc/recompute=false", "/mhc/fused=false"}), zero_network());
+  EXPECT_GT(unfused.mhc.step_time_s, fused.mhc.step_time_s);
+  EXPECT_DOUBLE_EQ(unfused.baseline.step_time_s, fused.baseline.step_time_s);
+
+  // Independently: price each variant's residual-stream kernels of one sublayer with the profile.
+  const Scenario s = small();
+  const CostModel cost(load_profile(s.profile));
+  const double T = double(s.parallel.micro_batch * s.model.seq_len);
+  auto sublayer_seconds = [&](bool is_fused, Pass pass) {
+    double t = 0;
+    for (const auto& op : residual_stream_ops(ResidualVariant::mhc, is_fused, s.mhc.n, s.model.hidden,
+                                              s.mhc.sinkhorn_iters, pass, "x"))
+      t += cost.price(op, T).seconds;
+    return t;
+  };
+  const double per_sublayer_fwd = sublayer_seconds(false, Pass::forward) - sublayer_seconds(true, Pass::forward);
+  const double per_sublayer_bwd =
+      sublayer_seconds(false, Pass::backward_input) - sublayer_seconds(true, Pass::backward_input);
+  ASSERT_GT(per_sublayer_fwd, 0);
+  for (int rank = 0; rank < fused.mhc.schedule.ranks; ++rank) {
+    // Every rank runs M forward and M backward chunks of its stage's 2 x layers sublayers.
+    const double sublayers = 2.0 * double(s.parallel.stage_layers[rank]) * double(s.parallel.micro_batches());
+    EXPECT_NEAR(busy(unfused.mhc, rank) - busy(fused.mhc, rank), sublayers * (per_sublayer_fwd + per_sublayer_bwd),
+                1e-9 * busy(fused.mhc, rank));
+  }
+}
+
+TEST(Run, ZeroCostNetworkEngineEqualsTheScheduleEvaluator) {
+  // The pipeline alone (compute and transfers) on a network with no latency and unbounded bandwidth.
+  auto s = small({"/cluster/nvlink/bandwidth_GBps=1e15", "/cluster/nvlink/latency_us=0",
+                  "/cluster/nics/bandwidth_GBps=1e15", "/cluster/nics/latency_us=0", "/cluster/gpu/comm_sms=0"});
+  const CostModel cost(load_profile(s.profile));
+  auto costs = price_pipeline(s, cost);
+  auto schedule = scenario_schedule(s);
+  StepGraphOptions pipeline_only;
+  pipeline_only.with_collectives = false;
+  auto step = build_step_graph(s, schedule, costs, pipeline_only);
+  auto engine = simulate(s.cluster, step.graph, EngineOptions{});
+  auto eval = evaluate_zero_cost(step.graph);
+  ASSERT_EQ(engine.timings.size(), eval.size());
+  double makespan = 0;
+  for (const auto& t : eval) makespan = std::max(makespan, t.end);
+  // The engine gives every route the same tiny raw latency so that SimGrid shares links fairly
+  // (SIMGRID-NOTES); on a zero-latency network that leaves about 1e-10 s per transfer. A real
+  // error (a task priced or ordered differently) would be a microsecond or more.
+  const double tol = 1e-6 * makespan;
+  EXPECT_NEAR(engine.makespan_s, makespan, tol);
+  for (size_t i = 0; i < eval.size(); ++i) {
+    EXPECT_NEAR(engine.timings[i].start, eval[i].start, tol) << step.graph[i].name;
+    EXPECT_NEAR(engine.timings[i].end, eval[i].end, tol) << step.graph[i].name;
+  }
+}
+
+TEST(Run, ReportHasEveryKeyAndConsistentBreakdown) {
+  auto r = run_scenario(small(), RunOptions{});
+  auto j = report_json(r);
+  for (auto key : {"step_time_s", "baseline_step_time_s", "overhead_pct", "bubble", "memory", "io_per_token",
+                   "network_bytes", "mfu", "overhead_breakdown", "priced_ops"})
+    EXPECT_TRUE(j.contains(key)) << key;
+  const auto& b = j["overhead_breakdown"];
+  const double parts = b["mhc_kernels_s"]["total"].get<double>() + b["other_compute_s"].get<double>() +
+                       b["compute_slowdown_by_comm_sms_s"].get<double>() + b["bubble_s"].get<double>();
+  EXPECT_NEAR(parts, b["delta_step_s"].get<double>(), 1e-9);
+  EXPECT_NEAR(j["overhead_pct"].get<double>(),
+              100 * (j["step_time_s"].get<double>() / j["baseline_step_time_s"].get<double>() - 1), 1e-9);
+  // MFU = model FLOPs / (GPUs x peak x step).
+  const double gpus = r.mhc.scenario.cluster.total_gpus();
+  EXPECT_NEAR(j["mfu"]["mhc"].get<double>(),
+              r.mhc.model_flops_per_step / (gpus * j["mfu"]["peak_flops_per_gpu"].get<double>() * r.mhc.step_time_s), 1e-12);
+  // Pipeline bytes: n x C per token for mHC, C for the baseline, bf16.
+  EXPECT_DOUBLE_EQ(r.mhc.costs.pp_bytes_per_microbatch, 2048.0 * 4 * 1024 * 2);
+  EXPECT_DOUBLE_EQ(r.baseline.costs.pp_bytes_per_microbatch, 2048.0 * 1024 * 2);
+  // Every priced op says how and from what.
+  for (const auto& p : j["priced_ops"]) EXPECT_FALSE(p["source"].get<std::string>().empty()) << p["op"];
+}
+
+TEST(Run, EpGroupsSpanningTensorParallelRanksAreRefusedClearly) {
+  // Valid (ep divides dp x tp) but not simulated: EP over the TP ranks of a replica.
+  auto s = small({"/parallelism/tp=2", "/parallelism/dp=1", "/parallelism/ep=2", "/parallelism/global_batch=8"});
+  try {
+    run_scenario(s, RunOptions{});
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.file(), kSmall);
+    EXPECT_EQ(e.path(), "/parallelism/ep");
+  }
+}
+
+TEST(Run, FoldedStepGraphEqualsEveryReplicaSimulated) {
+  // One pipeline replica with collectives over whole groups (what `run` simulates) against every
+  // data-parallel replica on its own GPUs with each collective joined across its members.
+  // The last case adds TP (groups on NVLink pairs) under EP and DP: TP2 PP2 DP2 EP2.
+  const std::vector<std::vector<std::string>> cases = {
+      {"/schedule/kind=1f1b"},
+      {"/schedule/kind=zb1p"},
+      {"/schedule/kind=dualpipe"},
+      {"/schedule/kind=1f1b", "/parallelism/tp=2", "/parallelism/pp=2", "/parallelism/dp=2"}};
+  for (const auto& overrides : cases) {
+    const std::string schedule = overrides.size() > 1 ? "tp2 1f1b" : overrides[0];
+    auto s = small(overrides);
+    const CostModel cost(load_profile(s.profile));
+    auto costs = price_pipeline(s, cost);
+    auto sched = scenario_schedule(s);
+    StepGraphOptions unfolded;
+    unfolded.all_replicas = true;
+    auto folded_graph = build_step_graph(s, sched, costs);
+    auto full_graph = build_step_graph(s, sched, costs, unfolded);
+    ASSERT_GT(boost::num_vertices(full_graph.graph), boost::num_vertices(folded_graph.graph));
+    EngineOptions no_engine_fold;
+    no_engine_fold.fold_replicas = false;
+    auto folded = simulate(s.cluster, folded_graph.graph, no_engine_fold);
+    auto full = simulate(s.cluster, full_graph.graph, no_engine_fold);
+    EXPECT_NEAR(folded.makespan_s, full.makespan_s, 1e-9 * full.makespan_s) << schedule;
+    // Replica 0's tasks start and end at the same times in both (the folded graph's vertices are
+    // replica 0's, built first in the same order).
+    for (TaskId v = 0; v < boost::num_vertices(folded_graph.graph); ++v) {
+      if (folded_graph.graph[v].kind != NodeKind::compute) continue;
+      ASSERT_EQ(folded_graph.graph[v].name, full_graph.graph[v].name);
+      EXPECT_NEAR(folded.timings[v].end, full.timings[v].end, 1e-9 * full.makespan_s) << folded_graph.graph[v].name;
+    }
+  }
+}
+
+TEST(Run, DualPipeReducesEachStageOnceOverBothOfItsCopies) {
+  // DualPipe holds stage s on ranks s and P-1-s: one gradient reduction per stage spans both copies'
+  // data-parallel groups and waits for the last weight gradient of each copy. 1F1B holds each stage once.
+  for (const char* schedule : {"dualpipe", "1f1b"}) {
+    auto s = small({std::string("/schedule/kind=") + schedule});
+    const CostModel cost(load_profile(s.profile));
+    auto sched = scenario_schedule(s);
+    auto graph = build_step_graph(s, sched, price_pipeline(s, cost));
+    const TaskGraph& g = graph.graph;
+    const int P = s.parallel.pp, dp = s.parallel.dp;
+    const bool two_copies = std::string(schedule) == "dualpipe";
+    int reductions = 0;
+    for (TaskId v = 0; v < boost::num_vertices(g); ++v) {
+      const TaskNode& n = g[v];
+      if (n.kind != NodeKind::collective || n.category != "dp" || n.name.find("expert") != std::string::npos) continue;
+      ++reductions;
+      std::vector<int> expected = graph.layout.dp_group[n.rank];
+      std::vector<int> ranks_waited;
+      for (auto [e, end] = boost::in_edges(v, g); e != end; ++e) ranks_waited.push_back(g[boost::source(*e, g)].rank);
+      std::sort(ranks_waited.begin(), ranks_waited.end());
+      ranks_waited.erase(std::unique(ranks_waited.begin(), ranks_waited.end()), ranks_waited.end());
+      if (two_copies) {
+        const auto& mirror = graph.layout.dp_group[P - 1 - n.rank];
+        expected.insert(expected.end(), mirror.begin(), mirror.end());
+        EXPECT_EQ(ranks_waited, (std::vector<int>{n.rank, P - 1 - n.rank})) << n.name;
+      } else {
+        EXPECT_EQ(ranks_waited, std::vector<int>{n.rank}) << n.name;
+      }
+      EXPECT_EQ(n.group, expected) << n.name;
+      EXPECT_EQ(static_cast<int>(n.group.size()), (two_copies ? 2 : 1) * dp) << n.name;
+    }
+    EXPECT_EQ(reductions, P) << schedule << ": one reduction per model stage";
+  }
+}
+
+TEST(Run, MhcAtFloorWhatIfPricesOnlyTheMhcKernelsAtTheirRoofline) {
+  RunOptions floor_opts;
+  floor_opts.pricing.mhc_at_floor = true;
+  auto measured = run_scenario(small(), RunOptions{});
+  auto at_floor = run_scenario(small(), floor_opts);
+  auto j = report_json(at_floor);
+  ASSERT_EQ(j["what_if"].size(), 1u);
+  EXPECT_EQ(report_json(measured)["what_if"].size(), 0u);
+  // The baseline has no mHC kernels: identical. Perfect kernels cannot be slower than measured ones.
+  EXPECT_DOUBLE_EQ(at_floor.baseline.step_time_s, measured.baseline.step_time_s);
+  EXPECT_LT(at_floor.mhc.step_time_s, measured.mhc.step_time_s);
+  // Each mHC op's price is the roofline of its own query; other ops keep their measured prices.
+  int mhc_ops = 0;
+  for (size_t i = 0; i < at_floor.mhc.costs.priced.size(); ++i) {
+    const auto& p = at_floor.mhc.costs.priced[i];
+    const auto& q = measured.mhc.costs.priced[i];
+    ASSERT_EQ(p.op, q.op);
+    if (p.kernel.rfind("mhc_", 0) == 0) {
+      ++mhc_ops;
+      EXPECT_EQ(p.source.rfind("what-if --mhc-at-floor", 0), 0u) << p.op;
+      EXPECT_EQ(p.method, "roofline") << p.op;
+    } else {
+      EXPECT_EQ(p.seconds, q.seconds) << p.op;
+      EXPECT_EQ(p.source, q.source) << p.op;
+    }
+  }
+  EXPECT_GT(mhc_ops, 0);
+}

@@ -1,0 +1,166 @@
+// Tensor parallelism with sequence parallelism in `mhcsim run`: split GEMMs and heads, TP collectives
+// priced by the NCCL model, TP bytes independent of mHC's n, memory of TP-split weights, and the
+// node limit on a TP group.
+#include <algorithm>
+#include <cmath>
+
+#include <gtest/gtest.h>
+
+#include "core/json_input.h"
+#include "engine/nccl_model.h"
+#include "model/model.h"
+#include "profile/profile.h"
+#include "report/report.h"
+#include "run/run.h"
+
+using namespace mhc;
+
+namespace {
+const std::string kSmall = std::string(MHC_SOURCE_DIR) + "/scenarios/small.json";
+const std::string kDenseTp2 = std::string(MHC_SOURCE_DIR) + "/scenarios/dense-gpt-13b-h100-tp2.json";
+
+// The small MoE scenario on 2 x 4 GPUs with TP2 PP4 (one replica, EP off).
+Scenario small_tp2(std::vector<std::string> extra = {}) {
+  std::vector<std::string> o = {"/parallelism/tp=2", "/parallelism/dp=1", "/parallelism/ep=1",
+                                "/parallelism/global_batch=8"};
+  o.insert(o.end(), extra.begin(), extra.end());
+  return load_scenario(kSmall, o);
+}
+
+// The shipped dense 13B TP2 scenario, or the same at tp = 1 (dp doubled to keep the GPU count).
+Scenario dense(int tp) {
+  if (tp == 2) return load_scenario(kDenseTp2);
+  return load_scenario(kDenseTp2, {"/parallelism/tp=1", "/parallelism/dp=32"});
+}
+
+const Op& find_op(const std::vector<Op>& ops, const std::string& name) {
+  auto it = std::find_if(ops.begin(), ops.end(), [&](const Op& op) { return op.name == name; });
+  if (it == ops.end()) throw std::runtime_error("no op " + name);
+  return *it;
+}
+}  // namespace
+
+TEST(TensorParallel, SplitGemmsAndHeadsHalveAtTp2) {
+  const OpPlan one = layer_plan(dense(1), LayerKind::dense_ffn), two = layer_plan(dense(2), LayerKind::dense_ffn);
+  for (const char* name : {"attn.qkv_proj", "attn.o_proj", "ffn.up", "ffn.down", "attn.core"}) {
+    const Op &a = find_op(one.forward, name), &b = find_op(two.forward, name);
+    EXPECT_EQ(b.flops * 2, a.flops) << name;
+    EXPECT_EQ(b.token_share, 1.0) << name;  // TP regions see every token of the micro-batch
+  }
+  EXPECT_EQ(find_op(two.forward, "attn.core").attention.heads * 2, find_op(one.forward, "attn.core").attention.heads);
+  // Weight-gradient GEMMs halve too.
+  for (const char* name : {"attn.qkv_proj.wgrad", "ffn.down.wgrad"})
+    EXPECT_EQ(find_op(two.backward_weight, name).flops * 2, find_op(one.backward_weight, name).flops) << name;
+  // Outside the TP regions (norms, mHC kernels): same per-token work on half the tokens.
+  for (const Op& op : two.forward)
+    if (op.kind == OpKind::mhc || op.kind == OpKind::norm) {
+      EXPECT_EQ(op.token_share, 0.5) << op.name;
+      EXPECT_EQ(op.flops, find_op(one.forward, op.name).flops) << op.name;
+    }
+}
+
+TEST(TensorParallel, MhcKernelTimePerGpuIsThatOfTheLocalTokens) {
+  // At tp = 2 every mHC kernel is priced on T/2 tokens: exactly what a tp = 1 run with sequences of
+  // half the length pays for them (the mHC kernels do not depend on the sequence length).
+  const CostModel cost(load_profile(dense(2).profile));
+  const auto tp2 = price_pipeline(dense(2), cost);
+  const auto half = price_pipeline(load_scenario(kDenseTp2, {"/parallelism/tp=1", "/parallelism/dp=32",
+                                                              "/model/seq_len=2048"}),
+                                   cost);
+  const auto full = price_pipeline(dense(1), cost);
+  for (size_t st = 0; st < tp2.stages.size(); ++st) {
+    const auto &a = tp2.stages[st], &h = half.stages[st], &f = full.stages[st];
+    EXPECT_EQ(a.F.by_class.at("mhc"), h.F.by_class.at("mhc")) << st;
+    EXPECT_EQ(a.B.by_class.at("mhc"), h.B.by_class.at("mhc")) << st;
+    EXPECT_EQ(a.B.by_class.at("mhc_recompute"), h.B.by_class.at("mhc_recompute")) << st;
+    // and that is about half the tp = 1 time (the profile's kernels are near-linear at 2k-4k tokens).
+    EXPECT_NEAR(a.F.by_class.at("mhc") / f.F.by_class.at("mhc"), 0.5, 0.05) << st;
+  }
+}
+
+TEST(TensorParallel, CollectivesOnAnIdleNodeMatchNcclsClosedForm) {
+  const Scenario s = small_tp2();
+  const CostModel cost(load_profile(s.profile));
+  const VariantRun v = run_variant(s, cost, RunOptions{});
+  // The first all-gather and the first reduce-scatter of the step: nothing else is on the network.
+  std::map<CollectiveOp, TaskId> first;
+  for (TaskId id = 0; id < boost::num_vertices(v.step.graph); ++id) {
+    const TaskNode& n = v.step.graph[id];
+    if (n.kind != NodeKind::collective || n.category != "tp") continue;
+    auto it = first.find(n.op);
+    if (it == first.end() || v.timings[id].start < v.timings[it->second].start) first[n.op] = id;
+  }
+  ASSERT_EQ(first.size(), 2u);
+  for (auto [op, id] : first) {
+    const TaskNode& n = v.step.graph[id];
+    EXPECT_EQ(n.group, (std::vector<int>{0, 1}));
+    EXPECT_EQ(n.bytes, 2048.0 * 1024 * 2);  // T x C bf16
+    const double closed = nccl_select(op, group_shape(s.cluster, n.group), n.bytes).time_s;
+    EXPECT_NEAR((v.timings[id].end - v.timings[id].start) / closed, 1.0, 1e-6) << to_string(op);
+  }
+  // TP waits are counted as exposed communication of their own category.
+  EXPECT_GT(v.exposed_comm_s_by_category.at("tp"), 0);
+}
+
+TEST(TensorParallel, TpBytesDoNotGrowWithN) {
+  const CostModel cost(load_profile(small_tp2().profile));
+  const VariantRun n1 = run_variant(small_tp2({"/mhc/n=1"}), cost, RunOptions{});
+  const VariantRun n4 = run_variant(small_tp2({"/mhc/n=4"}), cost, RunOptions{});
+  const double b1 = n1.network_bytes_by_category.at("tp"), b4 = n4.network_bytes_by_category.at("tp");
+  EXPECT_EQ(b1, b4);
+  // By hand: per micro-batch, every layer's attention (all) and dense FFN (the small model's leading
+  // dense layers) pair an all-gather and a reduce-scatter forward and backward and re-gather its
+  // input for the weight gradient; the embedding and the head add one each way and the head a
+  // re-gather. A 2-GPU ring moves (p - 1) x T x C x 2 B per collective.
+  const Scenario s = small_tp2();
+  const double sublayers = double(s.model.layers + s.model.ffn.dense_layers);
+  const double per_microbatch = 5 * sublayers + 5;
+  const double ring_bytes = 1.0 * 2048 * 1024 * 2;
+  EXPECT_DOUBLE_EQ(b1, per_microbatch * double(s.parallel.micro_batches()) * ring_bytes);
+  // The pipeline, by contrast, carries the n-stream residual (on T/tp tokens per GPU).
+  EXPECT_DOUBLE_EQ(n4.costs.pp_bytes_per_microbatch, 4 * n1.costs.pp_bytes_per_microbatch);
+  EXPECT_DOUBLE_EQ(n1.costs.pp_bytes_per_microbatch, 2048.0 / 2 * 1024 * 2);
+}
+
+TEST(TensorParallel, ReportShowsTpTrafficAndItsBreakdownAddsUp) {
+  const RunResult r = run_scenario(small_tp2(), RunOptions{});
+  const auto j = report_json(r);
+  EXPECT_GT(j["network_bytes"]["mhc"]["by_category"]["tp"].get<double>(), 0);
+  EXPECT_GT(j["overhead_breakdown"]["exposed_comm_s_mean_per_gpu"]["mhc"]["tp"].get<double>(), 0);
+  const auto& b = j["overhead_breakdown"];
+  const double parts = b["mhc_kernels_s"]["total"].get<double>() + b["other_compute_s"].get<double>() +
+                       b["compute_slowdown_by_comm_sms_s"].get<double>() + b["bubble_s"].get<double>();
+  EXPECT_NEAR(parts, b["delta_step_s"].get<double>(), 1e-9);
+  // Blocking TP collectives lengthen the step beyond the zero-cost network's.
+  RunOptions free_network;
+  free_network.network = false;
+  EXPECT_GT(r.mhc.step_time_s, run_scenario(small_tp2(), free_network).mhc.step_time_s);
+  EXPECT_NE(report_text(j).find("  tp "), std::string::npos);
+}
+
+TEST(TensorParallel, MemoryOfSplitParametersByHand) {
+  const Scenario s = dense(2);  // 13B: C 5120, 40 heads of 128, GELU FFN 20480, mHC n = 4; PP8 DP16 ZeRO-1
+  const double C = 5120, attention = 4 * C * C / 2, ffn = 2 * C * 20480 / 2, norms = 2 * C;
+  const double mhc = 2 * (4 * C * 24 + 3 + 24);  // phi, gates and biases of two sublayers
+  const double per_layer = attention + ffn + norms + mhc;
+  EXPECT_EQ(layer_params_per_gpu(s, LayerKind::dense_ffn).replicated, per_layer);
+  const RankMemory m = rank_memory(s, 1, {1}, 1);  // a middle stage: 5 layers, no embedding
+  ASSERT_EQ(m.items[0].name, "parameters");
+  EXPECT_DOUBLE_EQ(m.items[0].bytes, 5 * per_layer * 2);
+  ASSERT_EQ(m.items[2].name, "optimizer state");
+  EXPECT_DOUBLE_EQ(m.items[2].bytes, 5 * per_layer * 12 / 16);
+  // Sequence parallelism: the mHC residual stream on T/2 tokens.
+  const double at_tp1 = stage_activations(dense(1), 1).residual_stream;
+  EXPECT_DOUBLE_EQ(stage_activations(s, 1).residual_stream * 2, at_tp1);
+}
+
+TEST(TensorParallel, GroupLargerThanANodeIsRefused) {
+  try {
+    load_scenario(kSmall, {"/parallelism/tp=8", "/parallelism/pp=1", "/parallelism/dp=1"});
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.file(), kSmall);
+    EXPECT_EQ(e.path(), "/parallelism/tp");
+    EXPECT_NE(e.message().find("must divide the GPUs of one node (4"), std::string::npos) << e.message();
+  }
+}

@@ -1,0 +1,199 @@
+// A malformed or inconsistent scenario gets one clear error naming file, JSON path and expectation.
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "core/json_input.h"
+#include "scenario/scenario.h"
+
+using namespace mhc;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A complete, valid scenario in a temporary folder, with its model and cluster as separate files.
+class ScenarioFiles : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("mhcsim_scn_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+    std::ofstream(dir_ / "profile.json") << "{}";
+    model_ = {{"name", "m"}, {"layers", 8}, {"hidden", 1024}, {"vocab", 32000}, {"seq_len", 2048},
+              {"tied_embeddings", false},
+              {"attention", {{"kind", "gqa"}, {"heads", 8}, {"kv_heads", 2}, {"head_dim", 128}}},
+              {"ffn", {{"kind", "dense"}, {"activation", "swiglu"}, {"dense_dim", 4096}}},
+              {"gemm_dtype", "bf16"}};
+    cluster_ = {{"name", "c"}, {"nodes", 2}, {"gpus_per_node", 4},
+                {"gpu", {{"kind", "H100-SXM"}, {"memory_GB", 80}, {"sms", 132}, {"comm_sms", 20},
+                         {"profile", "profile.json"}}},
+                {"nvlink", {{"bandwidth_GBps", 450}, {"latency_us", 0.6}}},
+                {"nics", {{"per_node", 4}, {"bandwidth_GBps", 50}, {"latency_us", 2.7}}},
+                {"fabric", {{"topology", "fat_tree"}, {"nodes_per_leaf", 2}, {"oversubscription", 1},
+                            {"hop_latency_us", 0}}}};
+    scenario_ = {{"name", "s"}, {"model", "model.json"}, {"cluster", "cluster.json"},
+                 {"mhc", {{"variant", "mhc"}, {"n", 4}, {"sinkhorn_iters", 20}, {"fused", true},
+                          {"recompute", true}, {"recompute_block", "auto"}, {"high_priority_stream", false}}},
+                 {"parallelism", {{"tp", 1}, {"pp", 4}, {"ep", 1}, {"dp", 2}, {"zero_stage", 1},
+                                  {"micro_batch", 1}, {"global_batch", 16}}},
+                 {"schedule", {{"kind", "1f1b"}}}};
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Writes the three files and returns the error message of loading (or "ok").
+  std::string load() {
+    std::ofstream(dir_ / "model.json") << model_.dump(2);
+    std::ofstream(dir_ / "cluster.json") << cluster_.dump(2);
+    std::ofstream(dir_ / "s.json") << scenario_.dump(2);
+    try {
+      load_scenario((dir_ / "s.json").string());
+    } catch (const InputError& e) {
+      std::string msg = e.what();
+      // Report paths relative to the temporary folder.
+      for (auto pos = msg.find(dir_.string() + "/"); pos != std::string::npos; pos = msg.find(dir_.string() + "/"))
+        msg.erase(pos, dir_.string().size() + 1);
+      return msg;
+    }
+    return "ok";
+  }
+
+  fs::path dir_;
+  json model_, cluster_, scenario_;
+};
+
+}  // namespace
+
+TEST_F(ScenarioFiles, ValidScenarioLoads) { EXPECT_EQ(load(), "ok"); }
+
+TEST_F(ScenarioFiles, MissingKey) {
+  scenario_["mhc"].erase("n");
+  EXPECT_EQ(load(), "s.json: /mhc: missing required key \"n\"");
+}
+
+TEST_F(ScenarioFiles, WrongType) {
+  scenario_["parallelism"]["pp"] = "four";
+  EXPECT_EQ(load(), "s.json: /parallelism/pp: expected an integer, got a string \"four\"");
+}
+
+TEST_F(ScenarioFiles, UnknownKeyIsRejected) {
+  scenario_["mhc"]["expansion"] = 4;
+  EXPECT_EQ(load().rfind("s.json: /mhc/expansion: unknown key (accepted here: ", 0), 0u) << load();
+}
+
+TEST_F(ScenarioFiles, PpMustDivideLayers) {
+  scenario_["parallelism"]["pp"] = 3;
+  scenario_["parallelism"]["dp"] = 2;
+  cluster_["nodes"] = 3;
+  cluster_["gpus_per_node"] = 2;
+  cluster_["nics"]["per_node"] = 2;
+  EXPECT_EQ(load(),
+            "s.json: /parallelism/pp: the schedule's model stages (3) must divide model.layers (8), got pp 3; "
+            "give parallelism.stage_layers for an uneven split");
+}
+
+TEST_F(ScenarioFiles, StageLayersMustAddUp) {
+  scenario_["parallelism"]["stage_layers"] = {2, 2, 2, 1};
+  EXPECT_EQ(load(), "s.json: /parallelism/stage_layers: must add up to model.layers (8), got 7");
+}
+
+TEST_F(ScenarioFiles, ExpansionRateAtLeastOne) {
+  scenario_["mhc"]["n"] = 0;
+  EXPECT_EQ(load(), "s.json: /mhc/n: must be an integer >= 1, got 0");
+}
+
+TEST_F(ScenarioFiles, ResidualHasOneStream) {
+  scenario_["mhc"]["variant"] = "residual";
+  EXPECT_EQ(load(), "s.json: /mhc/n: a plain residual has one stream: n must be 1, got 4");
+}
+
+TEST_F(ScenarioFiles, NegativeBandwidthInClusterFile) {
+  cluster_["nvlink"]["bandwidth_GBps"] = -450;
+  EXPECT_EQ(load(), "cluster.json: /nvlink/bandwidth_GBps: must be > 0, got -450");
+}
+
+TEST_F(ScenarioFiles, DanglingModelReference) {
+  scenario_["model"] = "models/nope.json";
+  EXPECT_EQ(load(), "models/nope.json: cannot open file");
+}
+
+TEST_F(ScenarioFiles, DanglingProfileReference) {
+  cluster_["gpu"]["profile"] = "missing-profile.json";
+  EXPECT_EQ(load(), "cluster.json: /gpu/profile: profile file not found: missing-profile.json");
+}
+
+TEST_F(ScenarioFiles, LayoutMustFillTheCluster) {
+  scenario_["parallelism"]["dp"] = 4;
+  EXPECT_EQ(load(), "s.json: /parallelism/dp: tp x pp x dp (16) must equal the cluster's GPUs (8)");
+}
+
+TEST_F(ScenarioFiles, BatchMustSplitIntoMicroBatches) {
+  scenario_["parallelism"]["global_batch"] = 15;
+  EXPECT_EQ(load(), "s.json: /parallelism/global_batch: must be a multiple of dp x micro_batch (2), got 15");
+}
+
+TEST_F(ScenarioFiles, DenseModelHasNoExpertParallelism) {
+  scenario_["parallelism"]["ep"] = 2;
+  EXPECT_EQ(load(), "s.json: /parallelism/ep: a dense model has no experts: ep must be 1, got 2");
+}
+
+TEST_F(ScenarioFiles, RecomputeBlockCannotCrossStages) {
+  scenario_["mhc"]["recompute_block"] = 5;
+  EXPECT_EQ(load(),
+            "s.json: /mhc/recompute_block: blocks never cross pipeline stages: must be <= the smallest stage's "
+            "sublayers (4), got 5");
+}
+
+TEST_F(ScenarioFiles, UnknownScheduleKind) {
+  scenario_["schedule"]["kind"] = "2f2b";
+  EXPECT_EQ(load().rfind("s.json: /schedule/kind: expected one of \"gpipe\"", 0), 0u) << load();
+}
+
+TEST_F(ScenarioFiles, SyntaxError) {
+  std::ofstream(dir_ / "model.json") << model_.dump(2);
+  std::ofstream(dir_ / "cluster.json") << cluster_.dump(2);
+  std::ofstream(dir_ / "s.json") << "{\"name\": \"s\",";
+  try {
+    load_scenario((dir_ / "s.json").string());
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("s.json: not valid JSON"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(ScenarioFiles, OverridesReachIntoReferencedFiles) {
+  std::ofstream(dir_ / "model.json") << model_.dump(2);
+  std::ofstream(dir_ / "cluster.json") << cluster_.dump(2);
+  std::ofstream(dir_ / "s.json") << scenario_.dump(2);
+  auto s = load_scenario((dir_ / "s.json").string(), {"/mhc/n=8", "/model/layers=16", "/cluster/nvlink/bandwidth_GBps=160"});
+  EXPECT_EQ(s.mhc.n, 8);
+  EXPECT_EQ(s.model.layers, 16);
+  EXPECT_DOUBLE_EQ(s.cluster.nvlink.bandwidth_Bps, 160e9);
+  try {
+    load_scenario((dir_ / "s.json").string(), {"/mhc/n=-1"});
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()).substr(std::string(e.what()).find("s.json")), "s.json: /mhc/n: must be an integer >= 1, got -1");
+  }
+}
+
+#include "schedule/scenario_schedule.h"
+
+TEST_F(ScenarioFiles, TooFewMicroBatchesForTheSchedule) {
+  scenario_["schedule"]["kind"] = "dualpipe";
+  scenario_["parallelism"]["global_batch"] = 12;  // 6 micro-batches per pipeline, DualPipe needs >= 8
+  ASSERT_EQ(load(), "ok");
+  auto s = load_scenario((dir_ / "s.json").string());
+  try {
+    check_scenario_schedule(s);
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.path(), "/parallelism/global_batch");
+    EXPECT_NE(e.message().find("= 6 micro-batches per pipeline: dualpipe needs an even number of micro-batches >= 2 x stages"),
+              std::string::npos)
+        << e.what();
+  }
+}
