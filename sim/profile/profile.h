@@ -95,10 +95,10 @@ struct ProfileProvenance {
   std::string cublaslt;      // optional
   std::string cudnn;         // optional
   std::string host;          // optional
-  std::optional<ClockRecord> clocks;  // measured, optional (version 3): the clocks sampled during the run
   // reference and published: how the file was compiled (from which documents, by which script).
   std::string compiled_from;
   std::string notes;  // optional, free text
+  std::optional<ClockRecord> clocks;  // measured, optional (version 3): the clocks sampled during the run
 };
 
 // One run of a merged profile: the file it was read from and that run's provenance.
