@@ -69,6 +69,16 @@ std::string table(const std::vector<std::vector<std::string>>& rows, const std::
   return o.str();
 }
 
+// A markdown table cell: a bare '|' would end the cell.
+std::string cell(const std::string& text) {
+  std::string out;
+  for (char ch : text) {
+    if (ch == '|') out += '\\';
+    out += ch;
+  }
+  return out;
+}
+
 }  // namespace
 
 const char* to_string(Unit u) {
@@ -193,9 +203,9 @@ std::string accuracy_markdown(const AccuracyReport& r, const std::string& commit
       o << "| case | source | what | as published | measured us | predicted us | error |\n|---|---|---|---|---|---|---|\n";
     for (const CaseResult& c : r.cases) {
       if (c.tier != t.tier || !c.expressible) continue;
-      o << "| " << c.id << " | " << c.source.label << " | " << c.what << " | " << c.measured_text << " | "
-        << value_text(c, c.measured) << " | " << value_text(c, c.predicted) << " | " << error_text(c) << " |";
-      if (steps) o << " " << mfu_text(c) << " |";
+      o << "| " << cell(c.id) << " | " << cell(c.source.label) << " | " << cell(c.what) << " | " << cell(c.measured_text)
+        << " | " << value_text(c, c.measured) << " | " << value_text(c, c.predicted) << " | " << cell(error_text(c)) << " |";
+      if (steps) o << " " << cell(mfu_text(c)) << " |";
       o << "\n";
     }
   }

@@ -5,6 +5,7 @@
 #include "engine/engine.h"
 #include "engine/nccl_model.h"
 #include "engine/platform.h"
+#include "graph/task_graph.h"
 
 namespace mhc {
 
