@@ -7,9 +7,9 @@
 #include <thread>
 
 #include "accuracy/accuracy_tiers.h"
-#include "cli/cli_args.h"
+#include "core/cli_args.h"
 #include "cli/command_registry.h"
-#include "cli/command_stamp.h"
+#include "core/command_stamp.h"
 
 namespace {
 

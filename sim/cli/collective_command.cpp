@@ -7,7 +7,7 @@
 #include <optional>
 
 #include "accuracy/collective_bench.h"
-#include "cli/cli_args.h"
+#include "core/cli_args.h"
 #include "core/json_input.h"
 #include "engine/nccl_model.h"
 #include "scenario/cluster.h"
