@@ -19,8 +19,8 @@
 
 #include <chrono>
 
-#include "cli/cli_args.h"
 #include "clock_sampler.h"
+#include "core/cli_args.h"
 #include "core/json_input.h"
 #include "cuda_check.h"
 #include "device_info.h"

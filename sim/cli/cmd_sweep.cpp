@@ -8,8 +8,8 @@
 #include <iostream>
 #include <thread>
 
-#include "cli/cli_args.h"
 #include "cli/command_registry.h"
+#include "core/cli_args.h"
 #include "sweep/sweep.h"
 
 namespace {
