@@ -107,7 +107,7 @@ TEST(PublishedParts, AttentionRateInterpolatesInSeqAndHeadDim) {
   // Backward has head dims 64 and 128 only: 160 takes head dim 128's rate (not extrapolated), here
   // the derived causal one at 4k: 542 x 579 / 638.
   PricedOp mb = cost.price(attention("attention_bwd", 4096, 192, 128, true, F));
-  EXPECT_NEAR(mb.seconds, F / (542.0 * 579 / 638 * 1e12), 1e-9 * mb.seconds);
+  EXPECT_NEAR(mb.seconds, F / (542.0 * 579 / 638 * 1e12), 1e-5 * mb.seconds);  // the derived rate is stored to 3 decimals
   EXPECT_NE(mb.source.find("outside the data"), std::string::npos) << mb.source;
   EXPECT_NE(mb.source.find("derived, not published"), std::string::npos) << mb.source;
   // A sliding window of 1024 over 4096 keys: 896.125 keys per query, like full causal attention over
