@@ -129,7 +129,9 @@ SubmitReport plan_slurm_sweep(const SweepRequest& req, const std::string& dir, c
     const std::string& profile = w.scenario.profile;
     if (!profile_sha.count(profile)) {
       const std::string sha = sha256_file_hex(profile);
-      if (!fs::exists(store.profile_copy(sha))) write_file_atomically(store.profile_copy(sha), *read_file_if_exists(profile));
+      const auto bytes = read_file_if_exists(profile);
+      if (!bytes) throw InputError(profile, "", "cannot read the profile");
+      if (!fs::exists(store.profile_copy(sha))) write_file_atomically(store.profile_copy(sha), *bytes);
       profile_sha[profile] = sha;
     }
     const nlohmann::json content = scenario_content(req.scenario, w.overrides);

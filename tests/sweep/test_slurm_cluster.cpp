@@ -1,9 +1,9 @@
 // mhcsim sweep --slurm on a real single-node Slurm: with_slurm.sh starts munged, slurmctld and slurmd
-// (Debian's munge and slurm-wlm) in private PID, network and mount namespaces, under a temporary
-// directory; slurm_sweep_steps.sh submits the sweep, waits for it, collects it, loses a result and
-// resubmits it. The collected table and JSON must be the local sweep's, byte for byte. Skips where
-// Slurm cannot start (not root, packages missing, no namespaces); the daemons end with the test
-// even if it is killed (the namespace dies with it).
+// (Debian's munge and slurm-wlm) in private PID, network and mount namespaces (or, where refused, on
+// free loopback ports), under a temporary directory; slurm_sweep_steps.sh submits the sweep, waits
+// for it, collects it, loses a result and resubmits it. The collected table and JSON must be the
+// local sweep's, byte for byte. Skips where Slurm cannot start (not root, packages missing); the
+// daemons end with the test even if it is killed.
 #include <gtest/gtest.h>
 
 #include <signal.h>
