@@ -9,9 +9,9 @@
 #include <iostream>
 #include <thread>
 
-#include "cli/cli_args.h"
 #include "cli/command_registry.h"
 #include "cli/slurm_flags.h"
+#include "core/cli_args.h"
 #include "sweep/sweep.h"
 
 namespace {

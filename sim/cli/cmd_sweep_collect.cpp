@@ -3,9 +3,9 @@
 // resubmitted with --resubmit.
 #include <iostream>
 
-#include "cli/cli_args.h"
 #include "cli/command_registry.h"
 #include "cli/slurm_flags.h"
+#include "core/cli_args.h"
 #include "sweep/slurm_sweep.h"
 
 namespace {

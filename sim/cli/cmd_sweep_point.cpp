@@ -1,8 +1,8 @@
 // mhcsim sweep-point DIR INDEX: one array task of a Slurm sweep (see `mhcsim sweep --slurm`).
 #include <iostream>
 
-#include "cli/cli_args.h"
 #include "cli/command_registry.h"
+#include "core/cli_args.h"
 #include "sweep/slurm_sweep.h"
 
 namespace {

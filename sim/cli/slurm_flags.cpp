@@ -2,7 +2,7 @@
 
 #include <ostream>
 
-#include "cli/command_stamp.h"
+#include "core/command_stamp.h"
 
 namespace mhc {
 

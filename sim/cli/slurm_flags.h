@@ -5,7 +5,7 @@
 #include <iosfwd>
 #include <string>
 
-#include "cli/cli_args.h"
+#include "core/cli_args.h"
 #include "sweep/slurm_sweep.h"
 
 namespace mhc {
