@@ -93,6 +93,8 @@ TEST(SweepCli, AKilledWorkerCostsOnlyItsPointAndTheExitStatusSaysSo) {
       << table;
   EXPECT_NE(table.find("recommendation per configuration:"), std::string::npos);
   EXPECT_NE(slurp(err).find("mhcsim sweep: 1 point failed"), std::string::npos) << slurp(err);
+  std::filesystem::remove(out);
+  std::filesystem::remove(err);
 }
 
 TEST(SweepCli, KillingTheSweepEndsItsWorkers) {
@@ -116,6 +118,8 @@ TEST(SweepCli, KillingTheSweepEndsItsWorkers) {
   ::prctl(PR_SET_CHILD_SUBREAPER, 0);
   ASSERT_EQ(ended, workers[0]) << "the worker outlived the killed sweep by 5 s";
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  std::filesystem::remove(out);
+  std::filesystem::remove(err);
 }
 
 TEST(SweepCli, SlurmFlagsOutOfPlaceAreInputErrorsNamingTheFlag) {
