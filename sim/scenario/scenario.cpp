@@ -422,8 +422,9 @@ nlohmann::json scenario_content(const std::string& path, const std::vector<std::
   return doc;
 }
 
-nlohmann::json with_profile(nlohmann::json content, const std::string& profile_path) {
-  content["cluster"]["gpu"]["profile"] = profile_path;
+nlohmann::json with_profile(nlohmann::json content, const std::vector<std::string>& profile_paths) {
+  if (profile_paths.size() == 1) content["cluster"]["gpu"]["profile"] = profile_paths.front();
+  else content["cluster"]["gpu"]["profile"] = profile_paths;
   return content;
 }
 

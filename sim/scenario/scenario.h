@@ -142,9 +142,10 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
 // equal profile contents give the same run, wherever the files live; the sweep content-addresses its
 // points with it. Call it on a scenario load_scenario() accepts. Throws InputError.
 nlohmann::json scenario_content(const std::string& path, const std::vector<std::string>& overrides = {});
-// Such a content made loadable again: the cluster's profile is `profile_path` (relative to the
-// folder of the file it will be written to, or absolute).
-nlohmann::json with_profile(nlohmann::json content, const std::string& profile_path);
+// Such a content made loadable again: the cluster's profile is `profile_paths` (relative to the
+// folder of the file it will be written to, or absolute): one file, or the measured profile and its
+// published parts.
+nlohmann::json with_profile(nlohmann::json content, const std::vector<std::string>& profile_paths);
 
 // The paper's Eq. 20: L_r* = argmin_{L_r} [ nC ceil(L/L_r) + (n+2) C L_r ] over 1..L. The paper's
 // "layer" is one application of x_{l+1} = H_res x_l + H_post^T F(H_pre x_l), i.e. one sublayer
