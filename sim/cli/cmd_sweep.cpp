@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
 #include "cli/cli_args.h"
 #include "cli/command_registry.h"
 #include "sweep/sweep.h"
+#include "sweep/sweep_page.h"
 
 namespace {
 
@@ -25,7 +27,7 @@ void draw_progress(size_t done, size_t total, int n) {
 }
 
 int run_sweep_command(const std::vector<std::string>& argv) {
-  mhc::CliArgs args("mhcsim sweep", argv, {"--n", "--set", "--vary", "--max-overhead", "--max-memory", "--jobs"},
+  mhc::CliArgs args("mhcsim sweep", argv, {"--n", "--set", "--vary", "--max-overhead", "--max-memory", "--jobs", "--html"},
                     {"--json"});
   args.expect_positional(1, "SCENARIO.json");
   mhc::SweepRequest req;
@@ -47,7 +49,19 @@ int run_sweep_command(const std::vector<std::string>& argv) {
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   req.jobs = static_cast<int>(args.integer_or("--jobs", cores));
   if (req.jobs < 1) args.fail("--jobs", "must be >= 1");
+  // The page's file is opened before any point runs, so a bad path fails at once.
+  std::ofstream html;
+  const auto html_path = args.get("--html");
+  if (html_path) {
+    html.open(*html_path, std::ios::binary);
+    if (!html) args.fail("--html", "cannot open '" + *html_path + "' for writing");
+  }
   auto result = mhc::run_sweep(req, draw_progress);
+  if (html_path) {
+    html << mhc::sweep_page_html(req, result);
+    html.close();
+    if (!html) args.fail("--html", "writing '" + *html_path + "' failed");
+  }
   if (args.flag("--json"))
     std::cout << mhc::sweep_json(req, result).dump(2) << "\n";
   else
@@ -59,11 +73,13 @@ const mhc::CommandRegistration reg(
     "sweep", mhc::Command{"runs a scenario over expansion rates n and recommends one",
                           "mhcsim sweep SCENARIO.json --n 1,2,4,6,8 [--set /JSON/POINTER=VALUE ...] "
                           "[--vary /JSON/POINTER=V1,V2,... ...] [--max-overhead PCT] [--max-memory GB] [--jobs J] [--json]\n"
+                          "  [--html FILE]\n"
                           "  recommends the largest n whose overhead <= --max-overhead (no limit if absent) and\n"
                           "  peak memory per GPU <= --max-memory GB (the GPU's capacity if absent);\n"
                           "  --vary runs every combination of the listed settings (e.g. /parallelism/pp=2,4 and\n"
                           "  /schedule/kind=1f1b,dualpipe), recommends n for each and names the fastest;\n"
-                          "  --jobs defaults to the machine's cores",
+                          "  --jobs defaults to the machine's cores; --html writes a self-contained page of the\n"
+                          "  curves against n with the recommendations and budgets (numbers as --json)",
                           run_sweep_command});
 
 }  // namespace
