@@ -2,8 +2,8 @@
 #include <fstream>
 #include <iostream>
 
-#include "cli/cli_args.h"
 #include "cli/command_registry.h"
+#include "core/cli_args.h"
 #include "report/report.h"
 #include "report/run_page.h"
 #include "report/timeline.h"

@@ -9,8 +9,8 @@
 #include <iostream>
 #include <thread>
 
-#include "cli/cli_args.h"
 #include "cli/command_registry.h"
+#include "core/cli_args.h"
 #include "sweep/sweep.h"
 #include "sweep/sweep_page.h"
 

@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <optional>
 
-#include "cli/cli_args.h"
+#include "core/cli_args.h"
 #include "core/json_input.h"
 #include "engine/engine.h"
 #include "scenario/cluster.h"
