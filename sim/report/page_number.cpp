@@ -20,11 +20,15 @@ std::string shown(const PageNumber& n) {
   const double v = n.value * n.scale;
   std::snprintf(buf, sizeof buf, n.sign ? "%+.*f" : "%.*f", n.decimals, v);
   std::string s = buf;
-  if (s == "-0" || s.rfind("-0.", 0) == 0) {  // a negative that rounds to zero is shown as zero
-    bool zero = s.find_first_of("123456789") == std::string::npos;
-    if (zero) s = (n.sign ? "+" : "") + s.substr(1);
+  // A negative that rounds to zero is shown as zero ("+0.00", not "-0.00").
+  if (s[0] == '-' && s.find_first_of("123456789") == std::string::npos) {
+    if (n.sign) s[0] = '+';
+    else s.erase(0, 1);
   }
-  return n.prefix + s + n.unit;
+  std::string out = n.prefix;
+  out += s;
+  out += n.unit;
+  return out;
 }
 
 svg::Attrs number_attrs(const PageNumber& n) {
