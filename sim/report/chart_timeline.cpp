@@ -1,6 +1,7 @@
 #include "report/chart_timeline.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -51,6 +52,9 @@ ChartOut timeline_svg(const std::vector<TimelinePanel>& panels) {
       for (const auto& seg : lane.segments) kinds.insert(seg.kind);
   }
   const double span_ms = std::max(span_s * 1e3, 1e-6);
+  // Times are written to a millionth of the span: a thousandth of a pixel across the whole step, a
+  // tenth at the script's deepest zoom (1e-4 of the step); finer digits would only add bytes.
+  const int decimals = std::clamp(int(std::ceil(-std::log10(span_ms * 1e-6))), 0, 9);
   const svg::LinearScale x{0, span_ms / 1e3, kLeft, kRight};  // the axis is in seconds
   std::vector<double> ticks;
   for (double v : svg::nice_ticks(0, span_ms / 1e3, 10))
@@ -109,13 +113,13 @@ ChartOut timeline_svg(const std::vector<TimelinePanel>& panels) {
     }
     // The lanes: x in milliseconds; the script zooms by moving this viewBox.
     w.open("svg", {{"class", "lanes"}, {"x", kLeft}, {"y", 0}, {"width", kRight - kLeft}, {"height", lanes_h},
-                   {"viewBox", "0 0 " + svg::coord(span_ms, 4) + " " + svg::coord(lanes_h)},
+                   {"viewBox", "0 0 " + svg::coord(span_ms, decimals) + " " + svg::coord(lanes_h)},
                    {"preserveAspectRatio", "none"}});
-    w.leaf("rect", {{"class", "lanes-bg"}, {"x", 0}, {"y", 0}, {"width", svg::coord(span_ms, 4)}, {"height", lanes_h}});
+    w.leaf("rect", {{"class", "lanes-bg"}, {"x", 0}, {"y", 0}, {"width", svg::coord(span_ms, decimals)}, {"height", lanes_h}});
     std::vector<std::string> present(kinds.begin(), kinds.end());
     std::stable_sort(present.begin(), present.end(), [](const auto& a, const auto& b) { return kind_rank(a) < kind_rank(b); });
     for (const std::string& kind : present) {
-      svg::RectPath path(4);
+      svg::RectPath path(decimals);
       for (size_t i = 0; i < t.lanes.size(); ++i)
         for (const auto& seg : t.lanes[i].segments)
           if (seg.kind == kind) path.add(seg.start * 1e3, lane_y[i], (seg.end - seg.start) * 1e3, kLaneH);

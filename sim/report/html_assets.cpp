@@ -106,7 +106,7 @@ const char* const kPageScript = R"JS(
       });
     }
     function show(a, w) {
-      w = Math.min(full, Math.max(w, full * 1e-5));
+      w = Math.min(full, Math.max(w, full * 1e-4));
       a = Math.max(0, Math.min(full - w, a));
       view = [a, a + w];
       apply();

@@ -45,6 +45,13 @@ std::string number_span(const PageNumber& n, const std::string& cls) {
   return w.str();
 }
 
+std::string json_text_span(const nlohmann::json& doc, const std::string& pointer) {
+  const auto& v = doc.at(nlohmann::json::json_pointer(pointer));
+  svg::Writer w;
+  w.open("span", {{"class", "json-text"}, {"data-json", pointer}}).text(v.get<std::string>()).close();
+  return w.str();
+}
+
 std::string pointer_join(const std::string& base, const std::string& key) {
   std::string out = base + "/";
   for (char c : key) {

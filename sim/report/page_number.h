@@ -34,6 +34,10 @@ svg::Attrs number_attrs(const PageNumber& n);
 // <span data-json=...>shown</span> (class `cls` when given).
 std::string number_span(const PageNumber& n, const std::string& cls = "");
 
+// A string of the JSON shown verbatim, tied to its pointer like a number:
+// <span class="json-text" data-json=...>text</span> (std::out_of_range / type_error when absent or not a string).
+std::string json_text_span(const nlohmann::json& doc, const std::string& pointer);
+
 // "/a/b" + "c" -> "/a/b/c", escaping ~ and / in the key (RFC 6901).
 std::string pointer_join(const std::string& base, const std::string& key);
 std::string pointer_join(const std::string& base, size_t index);

@@ -47,9 +47,9 @@ std::string part_label(const std::string& key, const std::string& member) {
 std::string header_html(const json& r) {
   const auto& sc = r["scenario"];
   const std::string s = "/scenario", lay = "/scenario/layout";
-  std::string h = "<h1>mhcsim run: <span class=\"name\">" + esc(str(sc, "name")) + "</span></h1>";
+  std::string h = "<h1>mhcsim run: " + json_text_span(r, "/scenario/name") + "</h1>";
   h += "<p class=\"sub\"><code>" + esc(str(sc, "file")) + "</code>: " + number_span(num(r, s + "/cluster/gpus", 1, 0, "")) +
-       " &times; <span class=\"name\">" + esc(str(sc["cluster"], "gpu")) + "</span>";
+       " &times; " + json_text_span(r, "/scenario/cluster/gpu");
   for (const char* k : {"tp", "pp", "ep", "dp"}) {
     PageNumber n = num(r, lay + "/" + k, 1, 0, "");
     n.prefix = std::string(k == std::string("tp") ? ", " : " ") + char(std::toupper(k[0])) + char(std::toupper(k[1]));
@@ -57,16 +57,17 @@ std::string header_html(const json& r) {
   }
   PageNumber zero = num(r, lay + "/zero_stage", 1, 0, "");
   zero.prefix = " ZeRO-";
-  h += number_span(zero) + ", <span class=\"name\">" + esc(str(sc, "schedule")) + "</span>, " +
+  h += number_span(zero) + ", " + json_text_span(r, "/scenario/schedule") + ", " +
        number_span(num(r, lay + "/micro_batches", 1, 0, "")) + " micro-batches of " +
        number_span(num(r, lay + "/tokens_per_micro_batch", 1, 0, "")) + " tokens. ";
   PageNumber n = num(r, s + "/n", 1, 0, "");
   n.prefix = "n = ";
-  h += "<span class=\"name\">" + esc(str(sc, "variant")) + "</span> " + number_span(n) +
+  h += json_text_span(r, "/scenario/variant") + " " + number_span(n) +
        (sc.value("fused", false) ? ", fused" : ", unfused") + (sc.value("recompute", false) ? ", recompute" : "") +
        (sc.value("high_priority_stream", false) ? ", high-priority stream" : "") + "; baseline: the same with a plain residual.</p>";
   if (r.contains("what_if"))
-    for (const auto& w : r["what_if"]) h += "<p class=\"warn\">What-if: " + esc(w.get<std::string>()) + "</p>";
+    for (size_t i = 0; i < r["what_if"].size(); ++i)
+      h += "<p class=\"warn\">What-if: " + json_text_span(r, "/what_if/" + std::to_string(i)) + "</p>";
   if (r["profile"].value("kind", "") == "reference")
     h += "<p class=\"warn\">Priced on a reference profile: every op is a roofline lower bound on the profile's ceilings.</p>";
 

@@ -16,11 +16,7 @@ using nlohmann::json;
 
 std::string esc(const std::string& s) { return svg::escape(s); }
 
-// A string of the JSON shown verbatim, tied to its pointer like a number.
-std::string json_text(const json& doc, const std::string& pointer) {
-  const auto& v = doc.at(json::json_pointer(pointer));
-  return "<span class=\"json-text\" data-json=\"" + esc(pointer) + "\">" + esc(v.get<std::string>()) + "</span>";
-}
+std::string json_text(const json& doc, const std::string& pointer) { return json_text_span(doc, pointer); }
 
 // One valid configuration as the JSON holds it: where its keys are (the top level when nothing is
 // varied) and its label.

@@ -127,6 +127,16 @@ TEST(RunPage, EveryNumberIsTheJsonsAndEveryChartShowsItsSeries) {
   EXPECT_NE(p.html.find("<dt>mhcsim</dt><dd>version "), std::string::npos);
 }
 
+TEST(RunPage, AWhatIfIsNamedOnThePage) {
+  const PageRun p = page_run("run scenarios/small.json --mhc-at-floor", "run-page-what-if");
+  ASSERT_EQ(p.exit_code, 0);
+  const HtmlDoc doc = parse_html(p.html);
+  size_t checked = 0;
+  for (const auto& e : check_numbers_against_json(doc, p.json, checked)) ADD_FAILURE() << e;
+  ASSERT_EQ(p.json["what_if"].size(), 1u);
+  EXPECT_TRUE(pointers_on_page(doc).count("/what_if/0"));
+}
+
 TEST(RunPage, AnUnwritablePathFailsBeforeTheSimulationNamingTheFlag) {
   const auto r = run_command(kMhcsim + " run scenarios/small.json --html /nonexistent-dir/page.html", true);
   EXPECT_EQ(r.exit_code, 2);
