@@ -34,7 +34,10 @@ std::vector<Config> valid_configs(const json& j) {
     const json& c = j["configurations"][i];
     if (c.contains("invalid")) continue;
     std::string label;
-    for (const auto& s : c["settings"]) label += (label.empty() ? "" : " ") + s.get<std::string>();
+    for (const auto& s : c["settings"]) {
+      if (!label.empty()) label += ' ';
+      label += s.get<std::string>();
+    }
     out.push_back({"/configurations/" + std::to_string(i), label, best.is_number() && best.get<size_t>() == i});
   }
   return out;
@@ -52,9 +55,10 @@ LineChart chart_of(const json& j, const std::vector<Config>& configs, const std:
     const json& points = j.at(json::json_pointer(cfg.base + "/points"));
     const json& rec = j.at(json::json_pointer(cfg.base + "/recommended_n"));
     for (size_t k = 0; k < points.size(); ++k) {
+      if (points[k].contains("missing")) continue;  // no numbers: the line joins its neighbours, the table says why
       const std::string p = cfg.base + "/points/" + std::to_string(k);
+      if (rec.is_number() && points[k]["n"] == rec) s.marked = s.points.size();
       s.points.push_back({page_number(j, p + "/n", 1, 0, ""), page_number(j, p + "/" + key, scale, decimals, unit, sign)});
-      if (rec.is_number() && points[k]["n"] == rec) s.marked = k;
     }
     if (s.marked) {
       PageNumber m = page_number(j, cfg.base + "/recommended_n", 1, 0, "");
@@ -115,8 +119,12 @@ std::string table(const json& j, const std::vector<Config>& configs) {
     const json& points = j.at(json::json_pointer(c.base + "/points"));
     for (size_t k = 0; k < points.size(); ++k) {
       const std::string p = c.base + "/points/" + std::to_string(k);
-      h += "<tr><td class=\"name\">" + esc(c.label) + "</td><td>" + number_span(page_number(j, p + "/n", 1, 0, "")) +
-           "</td><td>" + number_span(page_number(j, p + "/step_time_s", 1, 4, " s")) + "</td><td>" +
+      h += "<tr><td class=\"name\">" + esc(c.label) + "</td><td>" + number_span(page_number(j, p + "/n", 1, 0, "")) + "</td>";
+      if (points[k].contains("missing")) {
+        h += "<td colspan=\"6\" class=\"warn\">" + json_text(j, p + "/missing") + "</td></tr>";
+        continue;
+      }
+      h += "<td>" + number_span(page_number(j, p + "/step_time_s", 1, 4, " s")) + "</td><td>" +
            number_span(page_number(j, p + "/baseline_step_time_s", 1, 4, " s")) + "</td><td>" +
            number_span(page_number(j, p + "/overhead_pct", 1, 2, "%", true)) + "</td><td>" +
            number_span(page_number(j, p + "/peak_memory_bytes", 1e-9, 1, " GB")) + "</td><td>" +
@@ -166,8 +174,17 @@ std::string sweep_page_html(const SweepRequest& req, const SweepResult& r) {
 
   LineChart mem = chart_of(j, configs, "peak_memory_bytes", 1e-9, 1, " GB", false);
   mem.y_unit = "GB";
-  if (!configs.empty() && !j.at(json::json_pointer(configs.front().base + "/points")).empty())
-    mem.lines.push_back({"GPU capacity", page_number(j, configs.front().base + "/points/0/capacity_bytes", 1e-9, 1, " GB")});
+  // The GPU's capacity, from the first point that has numbers.
+  bool capacity = false;
+  for (const Config& cfg : configs) {
+    const json& points = j.at(json::json_pointer(cfg.base + "/points"));
+    for (size_t k = 0; k < points.size() && !capacity; ++k)
+      if (points[k].contains("capacity_bytes")) {
+        mem.lines.push_back({"GPU capacity", page_number(j, cfg.base + "/points/" + std::to_string(k) + "/capacity_bytes",
+                                                         1e-9, 1, " GB")});
+        capacity = true;
+      }
+  }
   if (j["max_memory_bytes"].is_number())
     mem.lines.push_back({"memory budget", page_number(j, "/max_memory_bytes", 1e-9, 1, " GB")});
   body += figure_html("sweep-memory", "Peak memory per GPU against n", line_chart_svg(mem),
