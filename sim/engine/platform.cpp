@@ -64,7 +64,10 @@ Topology::Topology(const ClusterSpec& c) : cluster_(c) {
     nic_down0_ = static_cast<int>(links_.size());
     for (int i = 0; i < c.nodes * c.nics_per_node; ++i)
       links_.push_back({"nic_dn" + std::to_string(i), c.nic.bandwidth_Bps, LinkClass::nic});
-    if (groups_ > 1) {
+    if (leaves_ > 1) {
+      // Leaves meet at the spine: several node groups, or (rail-optimised, multi-plane) several rails
+      // or planes even when every node sits under one leaf group: NIC k of node a and NIC j != k of
+      // node b are on different rail leaves, so a route between them crosses the spine.
       // NICs under one leaf: fat tree all of the group's NICs, otherwise those of one rail/plane.
       std::vector<int> nics_in_leaf(leaves_, 0);
       for (int n = 0; n < c.nodes; ++n)
@@ -97,6 +100,7 @@ void Topology::fabric_route(int sn, int sk, int dn, int dk, std::vector<int>& ou
   lat += cluster_.nic.latency_s;
   int ls = leaf_of(sn, sk), ld = leaf_of(dn, dk);
   if (ls != ld) {
+    if (leaf_up0_ < 0) throw std::logic_error("route crosses the spine of a fabric built without leaf uplinks");
     out.push_back(leaf_up0_ + ls);
     out.push_back(leaf_down0_ + ld);
     lat += 2 * cluster_.fabric_hop.latency_s;
