@@ -3,6 +3,7 @@
 
 #include "cli/cli_args.h"
 #include "cli/command_registry.h"
+#include "cli/output_file.h"
 #include "report/report.h"
 #include "report/trace.h"
 #include "run/run.h"
@@ -13,13 +14,13 @@ int run_run(const std::vector<std::string>& argv) {
   mhc::CliArgs args("mhcsim run", argv, {"--trace", "--set"}, {"--json", "--no-network", "--mhc-at-floor"});
   args.expect_positional(1, "SCENARIO.json");
   const auto scenario = mhc::load_scenario(args.positional_at(0, "SCENARIO.json"), args.all("--set"));
+  auto trace = mhc::OutputFile::open_if_given(args, "mhcsim run", "--trace");  // before the simulation
   mhc::RunOptions options;
   options.network = !args.flag("--no-network");
   options.pricing.mhc_at_floor = args.flag("--mhc-at-floor");
   const auto result = mhc::run_scenario(scenario, options);
   const auto report = mhc::report_json(result);
-  if (auto trace = args.get("--trace"))
-    mhc::write_chrome_trace(*trace, result.mhc.step.graph, result.mhc.timings, 1e6);
+  if (trace) trace->write(mhc::chrome_trace_json(result.mhc.step.graph, result.mhc.timings, 1e6));
   if (args.flag("--json"))
     std::cout << report.dump(2) << "\n";
   else
