@@ -15,6 +15,7 @@
 #include <simgrid/s4u.hpp>
 #include <xbt/log.h>
 
+#include "engine/actor_limits.h"
 #include "engine/engine.h"
 #include "engine/exposed_comm.h"
 #include "engine/fold.h"
@@ -379,6 +380,8 @@ EngineResult Runner::run() {
   const size_t n = boost::num_vertices(graph_);
   result_.simulated_gpus = static_cast<int>(gpus_used_.size());
   if (n == 0) return result_;
+  // One actor per GPU: refuse a run the process cannot hold before SimGrid dies of it.
+  check_actor_capacity(static_cast<long>(gpus_used_.size()), topology_.cluster());
 
   // SimGrid's configuration (see engine.h); the console stays quiet unless something is fatal.
   std::vector<std::string> args = {"mhcsim",
@@ -389,7 +392,9 @@ EngineResult Runner::run() {
                                    // drops Comm::set_rate (LL's bandwidth cap); 1e9 B puts the cap at
                                    // >= 1e13 B/s on any route here, far above every link.
                                    "--cfg=network/TCP-gamma:1e9",
-                                   "--cfg=contexts/factory:raw",
+                                   // raw by default (fastest); thread under sanitizers (raw's stack
+                                   // switching gives AddressSanitizer false reports): sim/CMakeLists.txt.
+                                   "--cfg=contexts/factory:" MHC_SIMGRID_CONTEXTS,
                                    "--cfg=contexts/stack-size:256"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());

@@ -24,6 +24,7 @@ LinkSpec parse_link(JsonObject& obj) {
 ClusterSpec parse_cluster(JsonObject obj, const std::string& base_dir) {
   ClusterSpec c;
   c.file = obj.value().file();
+  c.pointer = obj.value().pointer();
   c.name = obj.required("name").string();
   if (auto notes = obj.optional("notes")) notes->string();
   c.nodes = static_cast<int>(obj.required("nodes").integer(1, limits::kMaxNodes));

@@ -17,7 +17,8 @@ enum class FabricTopology { fat_tree, rail_optimized, multi_plane };
 
 struct ClusterSpec {
   std::string name;
-  std::string file;  // where it was read from, for messages and provenance
+  std::string file;     // where it was read from, for messages and provenance
+  std::string pointer;  // where the cluster object sits in `file`: "" for a cluster file, "/cluster" inline
   int nodes = 0;
   int gpus_per_node = 0;
 
