@@ -11,7 +11,7 @@
 #include <set>
 #include <sstream>
 
-#include "cli/cli_args.h"
+#include "core/cli_args.h"
 #include "core/json_input.h"
 #include "cuda_check.h"
 #include "device_info.h"

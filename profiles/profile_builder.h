@@ -34,7 +34,7 @@ ProfileEntry make_entry(const std::string& kernel, const ProfileShape& shape, co
                         const RunSettings& settings, std::optional<DramBytes> dram, double model_read_bytes,
                         double model_write_bytes, double model_flops, const std::string& implementation);
 
-// Joins argv into one shell-quoted command line, for the provenance (sim/cli/command_stamp.h).
+// Joins argv into one shell-quoted command line, for the provenance (sim/core/command_stamp.h).
 std::string command_line(int argc, char** argv);
 // The driver version string from /proc/driver/nvidia/version's text ("580.159.03"), or "" if absent.
 std::string driver_version_from_proc(const std::string& proc_text);

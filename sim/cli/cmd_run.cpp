@@ -1,9 +1,9 @@
 // mhcsim run: the main job. Simulates the scenario and its plain-residual baseline and reports.
 #include <iostream>
 
-#include "cli/cli_args.h"
 #include "cli/command_registry.h"
 #include "cli/output_file.h"
+#include "core/cli_args.h"
 #include "report/report.h"
 #include "report/trace.h"
 #include "run/run.h"

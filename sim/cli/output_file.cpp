@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "cli/cli_args.h"
+#include "core/cli_args.h"
 #include "core/json_input.h"
 
 namespace mhc {

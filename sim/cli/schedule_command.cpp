@@ -7,8 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cli/cli_args.h"
 #include "cli/output_file.h"
+#include "core/cli_args.h"
 #include "core/json_input.h"
 #include "graph/dag.h"
 #include "graph/evaluator.h"

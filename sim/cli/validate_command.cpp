@@ -4,7 +4,7 @@
 #include <map>
 #include <utility>
 
-#include "cli/cli_args.h"
+#include "core/cli_args.h"
 #include "cost/cost.h"
 #include "cost/stage_costs.h"
 #include "model/model.h"

@@ -148,7 +148,11 @@ json report_json(const RunResult& r) {
   j["io_per_token"] = to_json(io_table(s.mhc.n, s.model.hidden, s.mhc.sinkhorn_iters, Pass::forward));
   j["network_bytes"] = {{"mhc", j["mhc"]["network_bytes"]}, {"baseline", j["baseline"]["network_bytes"]}};
   const CostModel cost(r.profile);
-  const double peak = cost.peak_flops(DType::bf16), gpus = s.cluster.total_gpus();
+  // MFU against the peak of the precision the run's GEMMs use (an FP8 run against the FP8 peak): every
+  // op's time is at least its FLOPs over its own dtype's peak, and no dtype's peak exceeds the GEMM
+  // dtype's, so the figure cannot pass 100%.
+  const DType peak_dtype = s.model.gemm_dtype;
+  const double peak = cost.peak_flops(peak_dtype), gpus = s.cluster.total_gpus();
   j["mfu"] = {{"mhc", m.model_flops_per_step / (gpus * peak * m.step_time_s)},
               {"baseline", b.model_flops_per_step / (gpus * peak * b.step_time_s)},
               {"model_flops_per_step", m.model_flops_per_step},
@@ -156,7 +160,8 @@ json report_json(const RunResult& r) {
               {"convention",
                "model FLOPs = 3 x forward FLOPs (2 per multiply-add) of the plain-residual model's GEMMs, attention, "
                "norms and elementwise ops x global tokens; mHC kernels and recomputation excluded; peak = the "
-               "profile's dense bf16 ceiling"}};
+               "profile's dense " + std::string(to_string(peak_dtype)) + " ceiling (the precision of the run's GEMMs)"},
+              {"peak_dtype", to_string(peak_dtype)}};
   json priced = json::array();
   for (const auto& p : m.costs.priced)
     priced.push_back({{"op", p.op}, {"kernel", p.kernel}, {"seconds", p.seconds}, {"method", p.method}, {"source", p.source}});

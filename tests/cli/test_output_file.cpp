@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "cli/cli_args.h"
+#include "core/cli_args.h"
 #include "cli/output_file.h"
 #include "core/json_input.h"
 

@@ -246,3 +246,17 @@ TEST(Run, MhcAtFloorWhatIfPricesOnlyTheMhcKernelsAtTheirRoofline) {
   }
   EXPECT_GT(mhc_ops, 0);
 }
+
+TEST(Run, MfuIsTakenAgainstThePeakOfTheGemmPrecision) {
+  // An FP8 run against the FP8 peak (issue 18): against bf16 the same run could pass 100%.
+  auto r = run_scenario(small({"/model/gemm_dtype=fp8"}), RunOptions{});
+  auto j = report_json(r);
+  EXPECT_EQ(j["mfu"]["peak_dtype"], "fp8");
+  const CostModel cost(r.profile);
+  EXPECT_DOUBLE_EQ(j["mfu"]["peak_flops_per_gpu"].get<double>(), cost.peak_flops(DType::fp8));
+  EXPECT_GT(cost.peak_flops(DType::fp8), cost.peak_flops(DType::bf16));
+  EXPECT_LE(j["mfu"]["baseline"].get<double>(), 1.0);
+  auto bf = report_json(run_scenario(small(), RunOptions{}));
+  EXPECT_EQ(bf["mfu"]["peak_dtype"], "bf16");
+  EXPECT_DOUBLE_EQ(bf["mfu"]["peak_flops_per_gpu"].get<double>(), cost.peak_flops(DType::bf16));
+}
