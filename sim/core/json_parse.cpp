@@ -3,7 +3,6 @@
 // and no unbounded recursion ever reaches the readers.
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <system_error>
 
 #include "core/json_input.h"
@@ -159,20 +158,22 @@ bool is_regular_file_path(const std::string& path) {
 JsonValue load_json_file(const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  const bool exists = !path.empty() && fs::exists(path, ec) && !ec;
-  if (!exists) throw InputError(path, "", "cannot open file");
-  if (!is_regular_file_path(path)) throw InputError(path, "", "not a regular file");
-  const auto size = fs::file_size(path, ec);
-  if (ec) throw InputError(path, "", "cannot open file");
-  if (size > kMaxJsonFileBytes)
-    throw InputError(path, "", "file of " + std::to_string(size) + " bytes is larger than the " +
-                                   std::to_string(kMaxJsonFileBytes >> 20) + " MiB any mhcsim input may be");
+  if (path.empty() || !fs::exists(path, ec) || ec) throw InputError(path, "", "cannot open file");
+  if (fs::is_directory(path, ec)) throw InputError(path, "", "not a file but a directory");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path, "", "cannot open file");
-  std::ostringstream text;
-  text << in.rdbuf();
+  // Read at most one byte past the limit: a pipe or a device may never end.
+  std::string text;
+  char chunk[65536];
+  while (in && text.size() <= kMaxJsonFileBytes) {
+    in.read(chunk, sizeof chunk);
+    text.append(chunk, static_cast<size_t>(in.gcount()));
+  }
   if (in.bad()) throw InputError(path, "", "reading the file failed");
-  return parse_json_text(text.str(), path);
+  if (text.size() > kMaxJsonFileBytes)
+    throw InputError(path, "", "larger than the " + std::to_string(kMaxJsonFileBytes >> 20) +
+                                   " MiB any mhcsim input may be");
+  return parse_json_text(text, path);
 }
 
 }  // namespace mhc
