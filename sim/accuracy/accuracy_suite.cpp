@@ -52,7 +52,7 @@ PublishedSource parse_source(JsonObject obj) {
 
 std::string existing_file(JsonValue v, const std::string& base, const std::string& what) {
   std::string path = resolve_relative(base, v.string());
-  if (!std::filesystem::is_regular_file(path)) v.fail(what + " not found: " + path);
+  if (!is_regular_file_path(path)) v.fail(what + " not found: " + bounded(path, 240));
   return path;
 }
 
@@ -65,8 +65,8 @@ std::vector<JsonValue> cases_of(JsonObject& root) {
 void check_id(JsonValue v, std::set<std::string>& ids, std::string& out) {
   out = v.string();
   if (out.empty() || out.find_first_of(", \t") != std::string::npos)
-    v.fail("expected an id without spaces or commas (it is what --only names), got '" + out + "'");
-  if (!ids.insert(out).second) v.fail("id '" + out + "' is used twice in the suite");
+    v.fail("expected an id without spaces or commas (it is what --only names), got '" + bounded(out) + "'");
+  if (!ids.insert(out).second) v.fail("id '" + bounded(out) + "' is used twice in the suite");
 }
 
 KernelCase parse_kernel_case(JsonValue v, const std::string& base, std::set<std::string>& ids) {
@@ -274,7 +274,7 @@ AccuracySuite load_accuracy_suite(const std::string& dir) {
     JsonObject per = peaks.required(gpu).object();
     for (const std::string& dt : per.keys()) {
       JsonValue pv = per.required(dt);
-      if (dt != "bf16" && dt != "fp8") pv.fail("expected a bf16 or fp8 peak, got '" + dt + "'");
+      if (dt != "bf16" && dt != "fp8") pv.fail("expected a bf16 or fp8 peak, got '" + bounded(dt) + "'");
       JsonObject po = pv.object();
       PeakFlops p;
       p.flops = po.required("tflops").number(kMinTflops, kMaxTflops) * 1e12;

@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
   auto& registry = mhc::command_registry();
   auto it = registry.find(args[0]);
   if (it == registry.end()) {
-    std::cerr << "mhcsim: unknown command '" << args[0] << "'\n";
+    std::cerr << "mhcsim: unknown command '" << mhc::bounded(args[0]) << "'\n";
     print_help(std::cerr);
     return 2;
   }

@@ -293,7 +293,7 @@ std::vector<ProfilePart> parse_parts(const JsonValue& v, const ProfileProvenance
     part.provenance = parse_provenance(prov, ProfileKind::measured);
     JsonObject p = prov.object();
     if (part.provenance.gpu != top.gpu)
-      p.required("gpu").fail("\"" + part.provenance.gpu + "\" differs from /provenance/gpu \"" + top.gpu +
+      p.required("gpu").fail("\"" + bounded(part.provenance.gpu) + "\" differs from /provenance/gpu \"" + bounded(top.gpu) +
                              "\" (the parts of a profile measure one GPU)");
     if (part.provenance.sm_count != top.sm_count)
       p.required("sm_count").fail(std::to_string(part.provenance.sm_count) + " differs from /provenance/sm_count " +
@@ -312,7 +312,7 @@ ProfileEntry parse_entry(const JsonValue& v, size_t part_count) {
   JsonValue kernel = o.required("kernel");
   e.kernel = kernel.string();
   auto family = kernel_family(e.kernel);
-  if (!family) kernel.fail("unknown kernel \"" + e.kernel + "\" (not in the kernel catalog nor a layer op)");
+  if (!family) kernel.fail("unknown kernel \"" + bounded(e.kernel) + "\" (not in the kernel catalog nor a layer op)");
   e.family = *family;
   e.shape = parse_shape(o.required("shape"), e.kernel, e.family);
 
