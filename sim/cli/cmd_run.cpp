@@ -5,22 +5,27 @@
 #include "cli/output_file.h"
 #include "core/cli_args.h"
 #include "report/report.h"
+#include "report/run_page.h"
+#include "report/timeline.h"
 #include "report/trace.h"
 #include "run/run.h"
 
 namespace {
 
 int run_run(const std::vector<std::string>& argv) {
-  mhc::CliArgs args("mhcsim run", argv, {"--trace", "--set"}, {"--json", "--no-network", "--mhc-at-floor"});
+  mhc::CliArgs args("mhcsim run", argv, {"--trace", "--set", "--html"}, {"--json", "--no-network", "--mhc-at-floor"});
   args.expect_positional(1, "SCENARIO.json");
   const auto scenario = mhc::load_scenario(args.positional_at(0, "SCENARIO.json"), args.all("--set"));
-  auto trace = mhc::OutputFile::open_if_given(args, "mhcsim run", "--trace");  // before the simulation
+  // Output files are opened before the simulation: a bad path fails at once, not minutes later.
+  auto trace = mhc::OutputFile::open_if_given(args, "mhcsim run", "--trace");
+  auto html = mhc::OutputFile::open_if_given(args, "mhcsim run", "--html");
   mhc::RunOptions options;
   options.network = !args.flag("--no-network");
   options.pricing.mhc_at_floor = args.flag("--mhc-at-floor");
   const auto result = mhc::run_scenario(scenario, options);
   const auto report = mhc::report_json(result);
   if (trace) trace->write(mhc::chrome_trace_json(result.mhc.step.graph, result.mhc.timings, 1e6));
+  if (html) html->write(mhc::run_page_html(report, mhc::step_timeline(result.mhc), mhc::step_timeline(result.baseline)));
   if (args.flag("--json"))
     std::cout << report.dump(2) << "\n";
   else
@@ -30,8 +35,10 @@ int run_run(const std::vector<std::string>& argv) {
 
 const mhc::CommandRegistration reg(
     "run", mhc::Command{"predicts step time, overhead, bubble, memory, I/O and MFU of a scenario vs its baseline",
-                        "mhcsim run SCENARIO.json [--json] [--trace FILE] [--set /JSON/POINTER=VALUE ...] "
+                        "mhcsim run SCENARIO.json [--json] [--trace FILE] [--html FILE] [--set /JSON/POINTER=VALUE ...] "
                         "[--no-network] [--mhc-at-floor]\n"
+                        "  --html writes one self-contained page: per-rank timeline (mHC and baseline), where the\n"
+                        "         extra time goes, memory per GPU, I/O per token, provenance (numbers as --json)\n"
                         "  --trace writes a Chrome/Perfetto timeline of the mHC run (every GPU's streams)\n"
                         "  --no-network prices communication at zero (the schedule evaluator on the same graph)\n"
                         "  --mhc-at-floor what-if: mHC kernels at their roofline floor (I/O-model bytes / copy\n"

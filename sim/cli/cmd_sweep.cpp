@@ -10,10 +10,12 @@
 #include <thread>
 
 #include "cli/command_registry.h"
+#include "cli/output_file.h"
 #include "cli/slurm_flags.h"
 #include "core/cli_args.h"
 #include "scenario/input_limits.h"
 #include "sweep/sweep.h"
+#include "sweep/sweep_page.h"
 
 namespace {
 
@@ -30,7 +32,7 @@ void draw_progress(size_t done, size_t total, int n) {
 int run_sweep_command(const std::vector<std::string>& argv) {
   mhc::CliArgs args("mhcsim sweep", argv,
                     {"--n", "--set", "--vary", "--max-overhead", "--max-memory", "--jobs", "--slurm", "--partition",
-                     "--time", "--array-max"},
+                     "--time", "--array-max", "--html"},
                     {"--json", "--dry-run"});
   args.expect_positional(1, "SCENARIO.json");
   mhc::SweepRequest req;
@@ -52,7 +54,7 @@ int run_sweep_command(const std::vector<std::string>& argv) {
   if (args.has("--max-overhead")) req.max_overhead_pct = args.number("--max-overhead", -100, 1e6);
   if (args.has("--max-memory")) req.max_memory_bytes = args.number("--max-memory", 1e-3, 1e6) * 1e9;
   if (auto dir = args.get("--slurm")) {
-    for (const char* local_only : {"--jobs", "--json"})
+    for (const char* local_only : {"--jobs", "--json", "--html"})
       if (args.has(local_only))
         args.fail(local_only, "does not apply with --slurm (mhcsim sweep-collect prints the results, --json there)");
     const mhc::SlurmOptions options = mhc::slurm_options(args);
@@ -67,7 +69,10 @@ int run_sweep_command(const std::vector<std::string>& argv) {
     if (args.has(f)) args.fail(f, "applies only with --slurm DIR");
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   req.jobs = static_cast<int>(args.integer_or("--jobs", cores, 1, 1024));
+  // The page's file is opened before any point runs, so a bad path fails at once.
+  auto html = mhc::OutputFile::open_if_given(args, "mhcsim sweep", "--html");
   auto result = mhc::run_sweep(req, draw_progress);
+  if (html) html->write(mhc::sweep_page_html(req, result));
   if (args.flag("--json"))
     std::cout << mhc::sweep_json(req, result).dump(2) << "\n";
   else
@@ -86,12 +91,14 @@ const mhc::CommandRegistration reg(
     "sweep", mhc::Command{"runs a scenario over expansion rates n and recommends one",
                           "mhcsim sweep SCENARIO.json --n 1,2,4,6,8 [--set /JSON/POINTER=VALUE ...] "
                           "[--vary /JSON/POINTER=V1,V2,... ...] [--max-overhead PCT] [--max-memory GB] [--jobs J] [--json]\n"
-                          "       [--slurm DIR [--partition P] [--time T] [--array-max K] [--dry-run]]\n"
+                          "       [--html FILE] [--slurm DIR [--partition P] [--time T] [--array-max K] [--dry-run]]\n"
                           "  recommends the largest n whose overhead <= --max-overhead (no limit if absent) and\n"
                           "  peak memory per GPU <= --max-memory GB (the GPU's capacity if absent);\n"
                           "  --vary runs every combination of the listed settings (e.g. /parallelism/pp=2,4 and\n"
                           "  /schedule/kind=1f1b,dualpipe), recommends n for each and names the fastest;\n"
                           "  --jobs defaults to the machine's cores; exit status 1 if a point failed (the table says why);\n"
+                          "  --html writes a self-contained page of the curves against n with the recommendations and\n"
+                          "  budgets (numbers as --json);\n"
                           "  --slurm DIR plans the sweep into DIR and submits one Slurm array task per point without a\n"
                           "  result (--dry-run: prints the sbatch command; exit status 1 if sbatch refuses);\n"
                           "  collect with mhcsim sweep-collect DIR",

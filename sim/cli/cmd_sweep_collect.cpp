@@ -4,9 +4,11 @@
 #include <iostream>
 
 #include "cli/command_registry.h"
+#include "cli/output_file.h"
 #include "cli/slurm_flags.h"
 #include "core/cli_args.h"
 #include "sweep/slurm_sweep.h"
+#include "sweep/sweep_page.h"
 
 namespace {
 
@@ -25,7 +27,7 @@ void list_unfinished(std::ostream& os, const mhc::CollectedSweep& c) {
 }
 
 int run_sweep_collect_command(const std::vector<std::string>& argv) {
-  mhc::CliArgs args("mhcsim sweep-collect", argv, {"--partition", "--time", "--array-max"},
+  mhc::CliArgs args("mhcsim sweep-collect", argv, {"--partition", "--time", "--array-max", "--html"},
                     {"--json", "--resubmit", "--dry-run"});
   args.expect_positional(1, "DIR");
   const std::string dir = args.positional_at(0, "DIR");
@@ -33,7 +35,11 @@ int run_sweep_collect_command(const std::vector<std::string>& argv) {
     for (const char* f : {"--partition", "--time", "--array-max", "--dry-run"})
       if (args.has(f)) args.fail(f, "applies only with --resubmit");
   const mhc::SlurmOptions options = mhc::slurm_options(args);
+  // The page's file is opened before the directory is read, so a bad path fails at once.
+  auto html = mhc::OutputFile::open_if_given(args, "mhcsim sweep-collect", "--html");
   const auto collected = mhc::collect_slurm_sweep(dir);
+  // The same page a local sweep writes, of the points that have finished.
+  if (html) html->write(mhc::sweep_page_html(collected.request, collected.result));
   if (args.flag("--json"))
     std::cout << mhc::sweep_json(collected.request, collected.result).dump(2) << "\n";
   else
@@ -54,11 +60,13 @@ int run_sweep_collect_command(const std::vector<std::string>& argv) {
 const mhc::CommandRegistration reg(
     "sweep-collect",
     mhc::Command{"prints a Slurm sweep's results as a local sweep does; lists and resubmits unfinished points",
-                 "mhcsim sweep-collect DIR [--json] [--resubmit [--partition P] [--time T] [--array-max K] [--dry-run]]\n"
+                 "mhcsim sweep-collect DIR [--json] [--html FILE] [--resubmit [--partition P] [--time T] [--array-max K]\n"
+                 "       [--dry-run]]\n"
                  "  reads whatever points of DIR have finished and prints the table and recommendation (or\n"
                  "  --json) that mhcsim sweep prints for the same points; points without a result are listed\n"
                  "  on stderr with their Slurm state and log, and the exit status is then 1; --resubmit\n"
-                 "  submits them again, except those Slurm will still run",
+                 "  submits them again, except those Slurm will still run; --html writes the page of\n"
+                 "  mhcsim sweep --html for the finished points",
                  run_sweep_collect_command});
 
 }  // namespace

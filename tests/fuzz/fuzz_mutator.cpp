@@ -236,9 +236,22 @@ Mutation Mutator::mutate(InputWorkspace& ws) {
     return m;
   }
   const uint64_t edits = 1 + below(4);
-  for (uint64_t i = 0; i < edits; ++i) mutate_file(ws, m);
+  // An earlier mutation may have changed a document's shape under a later one (the root made a
+  // string, "gpu" an array): such a mutation does nothing.
+  for (uint64_t i = 0; i < edits; ++i) {
+    try {
+      mutate_file(ws, m);
+    } catch (const json::exception&) {
+      m.notes.push_back("(a mutation did not apply)");
+    }
+  }
   const uint64_t flags = below(4);
-  for (uint64_t i = 0; i < flags; ++i) m.set_flags.push_back(set_flag(ws));
+  for (uint64_t i = 0; i < flags; ++i) {
+    try {
+      m.set_flags.push_back(set_flag(ws));
+    } catch (const json::exception&) {
+    }
+  }
   return m;
 }
 
