@@ -87,7 +87,7 @@ TEST(DualPipe, ElsewhereTheEvaluatorMatchesAnIndependentReplay) {
         }
 }
 
-TEST(DualPipe, AwayFromWEqualsFTheFormulaIsOffAsReferencesSays) {
+TEST(DualPipe, AwayFromWEqualsFTheFormulaIsOffAsTheReplayShows) {
   // Replaying dualpipe.py: at F=1, B=2 and W in {0, 0.5} the replay's bubble is 1 unit below the formula
   // (this replay: exactly 1 for P >= 6; at P = 4 and W = 0.5 it is 0.5 below); with W > F the
   // formula undershoots.
