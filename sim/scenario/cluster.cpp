@@ -35,12 +35,11 @@ ClusterSpec parse_cluster(JsonObject obj, const std::string& base_dir) {
   if (!std::filesystem::is_regular_file(c.profile))
     profile.fail("profile file not found: " + c.profile);
   if (auto note = gpu.optional("profile_note")) c.profile_note = note->string();
-  // Communication kernels take SMs from compute (DeepSeek-V3 gives 20 of 132 to communication).
-  double sms = static_cast<double>(gpu.required("sms").integer_at_least(1));
+  // Communication kernels hold SMs while they move data (DeepSeek-V3 gives 20 of 132 to communication).
+  c.sms = static_cast<int>(gpu.required("sms").integer_at_least(1));
   auto comm_sms = gpu.required("comm_sms");
-  double comm = static_cast<double>(comm_sms.integer_at_least(0));
-  if (comm >= sms) comm_sms.fail("must be fewer than the GPU's sms (" + std::to_string(int(sms)) + ")");
-  c.comm_sm_fraction = comm / sms;
+  c.comm_sms = static_cast<int>(comm_sms.integer_at_least(0));
+  if (c.comm_sms >= c.sms) comm_sms.fail("must be fewer than the GPU's sms (" + std::to_string(c.sms) + ")");
   gpu.finish();
 
   c.nvlink = parse_link(obj.required("nvlink").object());

@@ -31,7 +31,8 @@ ClusterSpec deepseek_like(int gpus) {
   c.planes = 8;
   c.nodes_per_leaf = 32;
   c.oversubscription = 1.0;
-  c.comm_sm_fraction = 20.0 / 132.0;
+  c.sms = 132;
+  c.comm_sms = 20;
   return c;
 }
 
