@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "core/json_input.h"
+#include "profile/profile_corun.h"
 
 namespace mhc {
 
@@ -218,41 +219,6 @@ ProfileDatasheet parse_datasheet(const JsonValue& v) {
   return d;
 }
 
-ProfileShape parse_shape(const JsonValue& v, const std::string& kernel, KernelFamily family) {
-  JsonObject o = v.object();
-  ProfileShape s;
-  switch (family) {
-    case KernelFamily::mhc:
-      s.n = static_cast<int>(o.required("n").integer_at_least(1));
-      [[fallthrough]];
-    case KernelFamily::residual:
-    case KernelFamily::norm:
-    case KernelFamily::elementwise:
-      s.C = o.required("C").integer_at_least(1);
-      s.tokens = o.required("tokens").integer_at_least(1);
-      if (is_sinkhorn_kernel(kernel)) s.sinkhorn_iters = static_cast<int>(o.required("sinkhorn_iters").integer_at_least(1));
-      break;
-    case KernelFamily::gemm:
-      s.m = o.required("m").integer_at_least(1);
-      s.gemm_n = o.required("n").integer_at_least(1);
-      s.k = o.required("k").integer_at_least(1);
-      s.groups = o.required("groups").integer_at_least(1);
-      s.dtype = parse_dtype(o.required("dtype"));
-      break;
-    case KernelFamily::attention:
-      s.tokens = o.required("tokens").integer_at_least(1);
-      s.seq = o.required("seq").integer_at_least(1);
-      s.heads = o.required("heads").integer_at_least(1);
-      s.head_dim_qk = o.required("head_dim_qk").integer_at_least(1);
-      s.head_dim_v = o.required("head_dim_v").integer_at_least(1);
-      s.causal = o.required("causal").boolean();
-      if (s.tokens % s.seq != 0) o.required("tokens").fail("must be a whole number of sequences of length seq");
-      break;
-  }
-  o.finish();
-  return s;
-}
-
 // A merged profile's runs: each a full measured provenance of the same GPU as the file's.
 std::vector<ProfilePart> parse_parts(const JsonValue& v, const ProfileProvenance& top) {
   std::vector<ProfilePart> parts;
@@ -285,7 +251,7 @@ ProfileEntry parse_entry(const JsonValue& v, size_t part_count) {
   auto family = kernel_family(e.kernel);
   if (!family) kernel.fail("unknown kernel \"" + e.kernel + "\" (not in the kernel catalog nor a layer op)");
   e.family = *family;
-  e.shape = parse_shape(o.required("shape"), e.kernel, e.family);
+  e.shape = parse_profile_shape(o.required("shape"), e.kernel, e.family);
 
   JsonObject time = o.required("time_s").object();
   e.seconds = time.required("median").positive();
@@ -322,6 +288,41 @@ ProfileEntry parse_entry(const JsonValue& v, size_t part_count) {
 
 }  // namespace
 
+ProfileShape parse_profile_shape(const JsonValue& v, const std::string& kernel, KernelFamily family) {
+  JsonObject o = v.object();
+  ProfileShape s;
+  switch (family) {
+    case KernelFamily::mhc:
+      s.n = static_cast<int>(o.required("n").integer_at_least(1));
+      [[fallthrough]];
+    case KernelFamily::residual:
+    case KernelFamily::norm:
+    case KernelFamily::elementwise:
+      s.C = o.required("C").integer_at_least(1);
+      s.tokens = o.required("tokens").integer_at_least(1);
+      if (is_sinkhorn_kernel(kernel)) s.sinkhorn_iters = static_cast<int>(o.required("sinkhorn_iters").integer_at_least(1));
+      break;
+    case KernelFamily::gemm:
+      s.m = o.required("m").integer_at_least(1);
+      s.gemm_n = o.required("n").integer_at_least(1);
+      s.k = o.required("k").integer_at_least(1);
+      s.groups = o.required("groups").integer_at_least(1);
+      s.dtype = parse_dtype(o.required("dtype"));
+      break;
+    case KernelFamily::attention:
+      s.tokens = o.required("tokens").integer_at_least(1);
+      s.seq = o.required("seq").integer_at_least(1);
+      s.heads = o.required("heads").integer_at_least(1);
+      s.head_dim_qk = o.required("head_dim_qk").integer_at_least(1);
+      s.head_dim_v = o.required("head_dim_v").integer_at_least(1);
+      s.causal = o.required("causal").boolean();
+      if (s.tokens % s.seq != 0) o.required("tokens").fail("must be a whole number of sequences of length seq");
+      break;
+  }
+  o.finish();
+  return s;
+}
+
 Profile parse_profile(const JsonValue& root) {
   JsonObject o = root.object();
   Profile p;
@@ -349,6 +350,13 @@ Profile parse_profile(const JsonValue& root) {
   if (auto d = o.optional("datasheet")) p.datasheet = parse_datasheet(*d);
   JsonValue kernels = o.required("kernels");
   for (const JsonValue& item : kernels.array()) p.entries.push_back(parse_entry(item, p.parts.size()));
+  // Version 3: how kernels share the GPU (older versions leave the key unread: finish() rejects it).
+  if (schema_version >= 3) {
+    if (auto corun = o.optional("corun")) {
+      if (p.kind == ProfileKind::reference) corun->fail("a reference profile holds device ceilings only, no co-run measurement");
+      p.corun = parse_corun(*corun, p.provenance.sm_count, p.parts.size());
+    }
+  }
   if (p.kind == ProfileKind::reference && !p.entries.empty())
     kernels.fail("a reference profile holds device ceilings only, no kernel entries");
   for (size_t i = 0; i < p.entries.size(); ++i)

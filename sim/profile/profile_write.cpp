@@ -4,6 +4,7 @@
 
 #include "core/json_input.h"
 #include "profile/profile.h"
+#include "profile/profile_corun.h"
 
 namespace mhc {
 
@@ -44,26 +45,9 @@ json provenance(const ProfileProvenance& v, ProfileKind kind) {
   return o;
 }
 
-json shape(const ProfileEntry& e) {
-  const ProfileShape& s = e.shape;
-  switch (e.family) {
-    case KernelFamily::gemm:
-      return json{{"m", s.m}, {"n", s.gemm_n}, {"k", s.k}, {"groups", s.groups}, {"dtype", to_string(s.dtype)}};
-    case KernelFamily::attention:
-      return json{{"tokens", s.tokens}, {"seq", s.seq}, {"heads", s.heads}, {"head_dim_qk", s.head_dim_qk},
-                  {"head_dim_v", s.head_dim_v}, {"causal", s.causal}};
-    default: {
-      json o{{"C", s.C}, {"tokens", s.tokens}};
-      if (e.family == KernelFamily::mhc) o["n"] = s.n;
-      if (is_sinkhorn_kernel(e.kernel)) o["sinkhorn_iters"] = s.sinkhorn_iters;
-      return o;
-    }
-  }
-}
-
 json entry(const ProfileEntry& e) {
   json o{{"kernel", e.kernel},
-         {"shape", shape(e)},
+         {"shape", profile_shape_json(e.shape, e.kernel, e.family)},
          {"time_s",
           {{"median", e.seconds},
            {"min", e.seconds_min},
@@ -81,9 +65,26 @@ json entry(const ProfileEntry& e) {
 
 }  // namespace
 
+nlohmann::json profile_shape_json(const ProfileShape& s, const std::string& kernel, KernelFamily family) {
+  switch (family) {
+    case KernelFamily::gemm:
+      return json{{"m", s.m}, {"n", s.gemm_n}, {"k", s.k}, {"groups", s.groups}, {"dtype", to_string(s.dtype)}};
+    case KernelFamily::attention:
+      return json{{"tokens", s.tokens}, {"seq", s.seq}, {"heads", s.heads}, {"head_dim_qk", s.head_dim_qk},
+                  {"head_dim_v", s.head_dim_v}, {"causal", s.causal}};
+    default: {
+      json o{{"C", s.C}, {"tokens", s.tokens}};
+      if (family == KernelFamily::mhc) o["n"] = s.n;
+      if (is_sinkhorn_kernel(kernel)) o["sinkhorn_iters"] = s.sinkhorn_iters;
+      return o;
+    }
+  }
+}
+
 nlohmann::json profile_to_json(const Profile& p) {
-  // Only a merged profile needs version 2; a single run's file stays readable by version-1 readers.
-  const int version = p.parts.empty() ? 1 : kProfileSchemaVersion;
+  // The lowest version that holds the file: 3 for a corun section, 2 for parts, else 1, so a single
+  // run's file without corun stays readable by version-1 readers.
+  const int version = p.corun ? 3 : !p.parts.empty() ? 2 : 1;
   json o{{"schema", kProfileSchemaName}, {"schema_version", version}, {"kind", to_string(p.kind)}};
   o["provenance"] = provenance(p.provenance, p.kind);
   if (!p.parts.empty()) {
@@ -108,6 +109,7 @@ nlohmann::json profile_to_json(const Profile& p) {
   json kernels = json::array();
   for (const ProfileEntry& e : p.entries) kernels.push_back(entry(e));
   o["kernels"] = kernels;
+  if (p.corun) o["corun"] = corun_to_json(*p.corun);
   // Refuse to emit what load_profile would reject: validate the document by the reader's rules.
   parse_profile(parse_json_text(o.dump(), p.file.empty() ? std::string("profile") : p.file));
   return o;
