@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/cli_args.h"
+#include "core/cli_args.h"
 #include "core/json_input.h"
 #include "cuda_check.h"
 #include "kernel_catalog.h"

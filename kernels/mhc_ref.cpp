@@ -103,18 +103,51 @@ Vec pre_apply_fwd(const Dims& d, const Vec& x, const Vec& hpre) {
   return u;
 }
 
+// Written from the paper's Eq. for F_post,res directly (one pass per token, as the fused kernel does),
+// not as apply_res + apply_post + merge, so the unfused sequence is checked against an independent sum.
 Vec post_res_fwd(const Dims& d, const Vec& x, const Vec& f, const Vec& hres, const Vec& hpost) {
-  Vec y = apply_res_fwd(d, x, hres);
-  const Vec p = apply_post_fwd(d, f, hpost);
-  for (size_t k = 0; k < y.size(); ++k) y[k] += p[k];
+  const int n = d.n;
+  expect_size(x, d.T * d.nC(), "x");
+  expect_size(f, d.T * d.C, "f");
+  expect_size(hres, d.T * n * n, "hres");
+  expect_size(hpost, d.T * n, "hpost");
+  Vec y(d.T * d.nC());
+  for (int64_t t = 0; t < d.T; ++t)
+    for (int64_t c = 0; c < d.C; ++c)
+      for (int i = 0; i < n; ++i) {
+        double acc = hpost[t * n + i] * f[t * d.C + c];
+        for (int j = 0; j < n; ++j) acc += hres[(t * n + i) * n + j] * x[(t * n + j) * d.C + c];
+        y[(t * n + i) * d.C + c] = acc;
+      }
   return y;
 }
 
+// d/dx_j = sum_i H_res[i][j] dy_i; d/df = sum_i H_post[i] dy_i; dH_res[i][j] = dy_i . x_j;
+// dH_post[i] = dy_i . f, accumulated per token in one pass (not through the unfused halves).
 PostResGrads post_res_bwd(const Dims& d, const Vec& dy, const Vec& x, const Vec& f, const Vec& hres,
                           const Vec& hpost) {
-  const ApplyResGrads r = apply_res_bwd(d, dy, x, hres);
-  const ApplyPostGrads p = apply_post_bwd(d, dy, f, hpost);
-  return {r.dx, p.df, r.dhres, p.dhpost};
+  const int n = d.n;
+  expect_size(dy, d.T * d.nC(), "dy");
+  expect_size(x, d.T * d.nC(), "x");
+  expect_size(f, d.T * d.C, "f");
+  expect_size(hres, d.T * n * n, "hres");
+  expect_size(hpost, d.T * n, "hpost");
+  PostResGrads g{Vec(d.T * d.nC(), 0.0), Vec(d.T * d.C, 0.0), Vec(d.T * n * n, 0.0), Vec(d.T * n, 0.0)};
+  for (int64_t t = 0; t < d.T; ++t)
+    for (int64_t c = 0; c < d.C; ++c) {
+      double df = 0;
+      for (int i = 0; i < n; ++i) {
+        const double gy = dy[(t * n + i) * d.C + c];
+        df += hpost[t * n + i] * gy;
+        g.dhpost[t * n + i] += gy * f[t * d.C + c];
+        for (int j = 0; j < n; ++j) {
+          g.dx[(t * n + j) * d.C + c] += hres[(t * n + i) * n + j] * gy;
+          g.dhres[(t * n + i) * n + j] += gy * x[(t * n + j) * d.C + c];
+        }
+      }
+      g.df[t * d.C + c] = df;
+    }
+  return g;
 }
 
 Vec pre_apply_bwd(const Dims& d, const Vec& du, const Vec& x) {
@@ -194,9 +227,12 @@ NormProjGrads norm_proj_bwd(const Dims& d, const Vec& x, const Vec& phi, const V
   expect_size(dproj, d.T * (m + 1), "dproj");
   NormProjGrads g{dx_in.empty() ? Vec(d.T * K, 0.0) : dx_in, Vec(K * m, 0.0)};
   expect_size(g.dx, d.T * K, "dx_in");
-  if (!du.empty()) {
-    const ApplyPreGrads pre = apply_pre_bwd(d, du, x, hpre);
-    for (size_t k = 0; k < g.dx.size(); ++k) g.dx[k] += pre.dx[k];
+  if (!du.empty()) {  // the fused kernel adds H_pre^T du while it reads x: dx_i += H_pre[i] du
+    expect_size(du, d.T * d.C, "du");
+    expect_size(hpre, d.T * d.n, "hpre");
+    for (int64_t t = 0; t < d.T; ++t)
+      for (int i = 0; i < d.n; ++i)
+        for (int64_t c = 0; c < d.C; ++c) g.dx[(t * d.n + i) * d.C + c] += hpre[t * d.n + i] * du[t * d.C + c];
   }
   for (int64_t t = 0; t < d.T; ++t) {
     const double* dp = &dproj[t * (m + 1)];
@@ -213,8 +249,32 @@ NormProjGrads norm_proj_bwd(const Dims& d, const Vec& x, const Vec& phi, const V
   return g;
 }
 
+// HC's "compute H" written the other way round from the fused pair: normalise x first (x / r), then
+// project, as an unfused RMSNorm followed by a GEMM would (paper Eqs. 7-9); the fused kernels project
+// first and scale by 1/r afterwards (paper 4.3.1). Equal in exact arithmetic, computed independently.
 Vec compute_h_fwd(const Dims& d, const Vec& x, const Vec& phi, const Vec& a, const Vec& b) {
-  return mix_fwd(d, norm_proj_fwd(d, x, phi), a, b);
+  const int n = d.n, m = d.m();
+  const int64_t K = d.nC();
+  expect_size(x, d.T * K, "x");
+  expect_size(phi, K * m, "phi");
+  expect_size(a, 3, "a");
+  expect_size(b, m, "b");
+  Vec coef(d.T * m);
+  Vec xn(K);
+  for (int64_t t = 0; t < d.T; ++t) {
+    double sumsq = 0;
+    for (int64_t k = 0; k < K; ++k) sumsq += x[t * K + k] * x[t * K + k];
+    const double r = std::sqrt(sumsq / double(K) + kRmsEps);
+    for (int64_t k = 0; k < K; ++k) xn[k] = x[t * K + k] / r;
+    for (int j = 0; j < m; ++j) {
+      double h = 0;
+      for (int64_t k = 0; k < K; ++k) h += xn[k] * phi[k * m + j];
+      const double gate = j < n ? a[0] : (j < 2 * n ? a[1] : a[2]);
+      const double z = gate * h + b[j];
+      coef[t * m + j] = j < n ? sigmoid(z) : (j < 2 * n ? 2.0 * sigmoid(z) : z);
+    }
+  }
+  return coef;
 }
 
 Vec apply_post_fwd(const Dims& d, const Vec& f, const Vec& hpost) {
@@ -247,20 +307,61 @@ Vec merge_fwd(const Vec& p, const Vec& q) {
   return y;
 }
 
+// Backward of the normalise-first form: with xn = x / r and h_j = xn . phi_j, z_j = a_g h_j + b_j and
+// w_j = a_g dz_j: dphi_kj = sum_t xn_k w_j; dxn_k = sum_j w_j phi_kj; and through r = sqrt(|x|^2/K + eps),
+// dx_k = (dxn_k - xn_k (xn . dxn) / K) / r.
 ComputeHGrads compute_h_bwd(const Dims& d, const Vec& x, const Vec& phi, const Vec& a, const Vec& b,
                             const Vec& dcoef) {
-  const Vec proj = norm_proj_fwd(d, x, phi);
-  const MixGrads mg = mix_bwd(d, proj, a, b, dcoef);
-  const NormProjGrads ng = norm_proj_bwd(d, x, phi, mg.dproj, {}, {}, {});
-  return {ng.dx, ng.dphi, mg.da, mg.db};
+  const int n = d.n, m = d.m();
+  const int64_t K = d.nC();
+  expect_size(x, d.T * K, "x");
+  expect_size(phi, K * m, "phi");
+  expect_size(dcoef, d.T * m, "dcoef");
+  ComputeHGrads g{Vec(d.T * K, 0.0), Vec(K * m, 0.0), Vec(3, 0.0), Vec(m, 0.0)};
+  Vec xn(K), w(m), dxn(K);
+  for (int64_t t = 0; t < d.T; ++t) {
+    double sumsq = 0;
+    for (int64_t k = 0; k < K; ++k) sumsq += x[t * K + k] * x[t * K + k];
+    const double r = std::sqrt(sumsq / double(K) + kRmsEps);
+    for (int64_t k = 0; k < K; ++k) xn[k] = x[t * K + k] / r;
+    for (int j = 0; j < m; ++j) {
+      const int group = j < n ? 0 : (j < 2 * n ? 1 : 2);
+      double h = 0;
+      for (int64_t k = 0; k < K; ++k) h += xn[k] * phi[k * m + j];
+      const double z = a[group] * h + b[j];
+      const double s = sigmoid(z);
+      const double slope = group == 0 ? s * (1 - s) : (group == 1 ? 2 * s * (1 - s) : 1.0);
+      const double dz = dcoef[t * m + j] * slope;
+      g.db[j] += dz;
+      g.da[group] += dz * h;
+      w[j] = a[group] * dz;
+    }
+    double dot = 0;
+    for (int64_t k = 0; k < K; ++k) {
+      double acc = 0;
+      for (int j = 0; j < m; ++j) {
+        acc += w[j] * phi[k * m + j];
+        g.dphi[k * m + j] += xn[k] * w[j];
+      }
+      dxn[k] = acc;
+      dot += xn[k] * acc;
+    }
+    for (int64_t k = 0; k < K; ++k) g.dx[t * K + k] = (dxn[k] - xn[k] * dot / double(K)) / r;
+  }
+  return g;
 }
 
 ApplyPreGrads apply_pre_bwd(const Dims& d, const Vec& du, const Vec& x, const Vec& hpre) {
   expect_size(hpre, d.T * d.n, "hpre");
-  ApplyPreGrads g{Vec(d.T * d.nC()), pre_apply_bwd(d, du, x)};
+  expect_size(du, d.T * d.C, "du");
+  expect_size(x, d.T * d.nC(), "x");
+  ApplyPreGrads g{Vec(d.T * d.nC()), Vec(d.T * d.n, 0.0)};
   for (int64_t t = 0; t < d.T; ++t)
     for (int i = 0; i < d.n; ++i)
-      for (int64_t c = 0; c < d.C; ++c) g.dx[(t * d.n + i) * d.C + c] = hpre[t * d.n + i] * du[t * d.C + c];
+      for (int64_t c = 0; c < d.C; ++c) {
+        g.dx[(t * d.n + i) * d.C + c] = hpre[t * d.n + i] * du[t * d.C + c];
+        g.dhpre[t * d.n + i] += du[t * d.C + c] * x[(t * d.n + i) * d.C + c];
+      }
   return g;
 }
 

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "cli/command_stamp.h"
+#include "core/command_stamp.h"
 
 #include <cudnn.h>
 #include <cupti.h>

@@ -12,7 +12,7 @@
 #include <set>
 #include <sstream>
 
-#include "cli/cli_args.h"
+#include "core/cli_args.h"
 #include "core/json_input.h"
 #include "corun.h"
 #include "cuda_check.h"

@@ -4,7 +4,7 @@
 #include <regex>
 #include <stdexcept>
 
-#include "cli/command_stamp.h"
+#include "core/command_stamp.h"
 
 namespace mhc::profiler {
 

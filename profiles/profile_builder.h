@@ -57,7 +57,7 @@ struct CorunSamples {
 // for an empty series or a non-positive sample.
 ProfileCorun make_corun(const CorunSamples& samples);
 
-// Joins argv into one shell-quoted command line, for the provenance (sim/cli/command_stamp.h).
+// Joins argv into one shell-quoted command line, for the provenance (sim/core/command_stamp.h).
 std::string command_line(int argc, char** argv);
 // The driver version string from /proc/driver/nvidia/version's text ("580.159.03"), or "" if absent.
 std::string driver_version_from_proc(const std::string& proc_text);

@@ -1,8 +1,8 @@
 // mhcsim io: per-token residual-stream memory I/O of residual, HC, unfused and fused mHC.
 #include <iostream>
 
-#include "cli/cli_args.h"
 #include "cli/command_registry.h"
+#include "core/cli_args.h"
 #include "model/io_table.h"
 
 namespace {

@@ -1,8 +1,8 @@
 // `mhcsim profile-info FILE [--entries]`: summarises a GPU profile (see sim/report/profile_info.h).
 #include <iostream>
 
-#include "cli/cli_args.h"
 #include "cli/command_registry.h"
+#include "core/cli_args.h"
 #include "profile/profile.h"
 #include "report/profile_info.h"
 

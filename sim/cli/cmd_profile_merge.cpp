@@ -2,9 +2,9 @@
 // (see sim/profile/profile_merge.h). Warns on stderr where the parts' ceilings disagree.
 #include <iostream>
 
-#include "cli/cli_args.h"
 #include "cli/command_registry.h"
-#include "cli/command_stamp.h"
+#include "core/cli_args.h"
+#include "core/command_stamp.h"
 #include "profile/profile.h"
 #include "profile/profile_merge.h"
 

@@ -1,16 +1,20 @@
 // mhcsim run: the main job. Simulates the scenario and its plain-residual baseline and reports.
+#include <fstream>
 #include <iostream>
 
-#include "cli/cli_args.h"
 #include "cli/command_registry.h"
+#include "core/cli_args.h"
 #include "report/report.h"
+#include "report/run_page.h"
+#include "report/timeline.h"
 #include "report/trace.h"
 #include "run/run.h"
 
 namespace {
 
 int run_run(const std::vector<std::string>& argv) {
-  mhc::CliArgs args("mhcsim run", argv, {"--trace", "--set"}, {"--json", "--no-network", "--mhc-at-floor", "--sm-demand-proportional"});
+  mhc::CliArgs args("mhcsim run", argv, {"--trace", "--set", "--html"},
+                    {"--json", "--no-network", "--mhc-at-floor", "--sm-demand-proportional"});
   args.expect_positional(1, "SCENARIO.json");
   const auto scenario = mhc::load_scenario(args.positional_at(0, "SCENARIO.json"), args.all("--set"));
   mhc::RunOptions options;
@@ -19,12 +23,24 @@ int run_run(const std::vector<std::string>& argv) {
   options.pricing.sm_demand_proportional = args.flag("--sm-demand-proportional");
   const auto trace = args.get("--trace");
   options.engine.gpu.record_segments = trace.has_value();  // the share each kernel got, over time
+  // The page's file is opened before the simulation, so a bad path fails at once, not minutes later.
+  std::ofstream html;
+  const auto html_path = args.get("--html");
+  if (html_path) {
+    html.open(*html_path, std::ios::binary);
+    if (!html) args.fail("--html", "cannot open '" + *html_path + "' for writing");
+  }
   const auto result = mhc::run_scenario(scenario, options);
   const auto report = mhc::report_json(result);
   if (trace) {
     const mhc::TraceShares shares{&result.mhc.shares, &result.mhc.comm_segments, double(scenario.cluster.sms)};
     mhc::write_chrome_trace(*trace, result.mhc.step.graph, result.mhc.timings, 1e6,
                             result.mhc.shares.empty() ? nullptr : &shares);
+  }
+  if (html_path) {
+    html << mhc::run_page_html(report, mhc::step_timeline(result.mhc), mhc::step_timeline(result.baseline));
+    html.close();
+    if (!html) args.fail("--html", "writing '" + *html_path + "' failed");
   }
   if (args.flag("--json"))
     std::cout << report.dump(2) << "\n";
@@ -35,8 +51,10 @@ int run_run(const std::vector<std::string>& argv) {
 
 const mhc::CommandRegistration reg(
     "run", mhc::Command{"predicts step time, overhead, bubble, memory, I/O and MFU of a scenario vs its baseline",
-                        "mhcsim run SCENARIO.json [--json] [--trace FILE] [--set /JSON/POINTER=VALUE ...] "
+                        "mhcsim run SCENARIO.json [--json] [--trace FILE] [--html FILE] [--set /JSON/POINTER=VALUE ...] "
                         "[--no-network] [--mhc-at-floor] [--sm-demand-proportional]\n"
+                        "  --html writes one self-contained page: per-rank timeline (mHC and baseline), where the\n"
+                        "         extra time goes, memory per GPU, I/O per token, provenance (numbers as --json)\n"
                         "  --trace writes a Chrome/Perfetto timeline of the mHC run (every GPU's streams, with the\n"
                         "          SMs and HBM each kernel got, and counter tracks of both per GPU)\n"
                         "  --no-network prices communication at zero (the schedule evaluator on the same graph)\n"

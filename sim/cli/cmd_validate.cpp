@@ -3,8 +3,8 @@
 #include <iomanip>
 #include <iostream>
 
-#include "cli/cli_args.h"
 #include "cli/command_registry.h"
+#include "core/cli_args.h"
 #include "model/model.h"
 #include "schedule/scenario_schedule.h"
 

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cli/cli_args.h"
+#include "core/cli_args.h"
 #include "core/json_input.h"
 #include "graph/dag.h"
 #include "graph/evaluator.h"

@@ -1,9 +1,11 @@
 #include "engine/child_process.h"
 
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
@@ -43,6 +45,7 @@ std::string run_in_child(const std::function<std::string()>& work, const std::st
   if (::pipe(fds) != 0) throw std::runtime_error(what + ": pipe: " + std::strerror(errno));
   std::fflush(stdout);
   std::fflush(stderr);
+  const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) {
     ::close(fds[0]);
@@ -50,6 +53,11 @@ std::string run_in_child(const std::function<std::string()>& work, const std::st
     throw std::runtime_error(what + ": fork: " + std::strerror(errno));
   }
   if (pid == 0) {
+    // A worker never outlives the process waiting for it: a sweep that is killed leaves no simulation
+    // running. The signal follows the death of the forking thread, which blocks below until the child
+    // ends. A parent that died before prctl() took effect is seen by getppid().
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(1);
     ::close(fds[0]);
     std::string out;
     try {

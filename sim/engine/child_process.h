@@ -1,6 +1,7 @@
 // Runs work in a fork()ed child and returns its result string to the parent over a pipe. SimGrid
 // allows one simulation per process, so every simulation runs in its own child; errors in the child
-// come back as the same exceptions (InputError stays InputError).
+// come back as the same exceptions (InputError stays InputError). The child is killed when its parent
+// dies (PR_SET_PDEATHSIG), so no worker outlives a killed parent.
 #pragma once
 
 #include <functional>

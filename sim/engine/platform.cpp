@@ -65,7 +65,9 @@ Topology::Topology(const ClusterSpec& c) : cluster_(c) {
     nic_down0_ = static_cast<int>(links_.size());
     for (int i = 0; i < c.nodes * c.nics_per_node; ++i)
       links_.push_back({"nic_dn" + std::to_string(i), c.nic.bandwidth_Bps, LinkClass::nic});
-    if (groups_ > 1) {
+    // Leaf uplinks whenever a flow can change leaf: between groups of nodes, and between rails or
+    // planes even inside one group (a rail-optimised fabric's rails meet only above the leaves).
+    if (leaves_ > 1) {
       // NICs under one leaf: fat tree all of the group's NICs, otherwise those of one rail/plane.
       std::vector<int> nics_in_leaf(leaves_, 0);
       for (int n = 0; n < c.nodes; ++n)

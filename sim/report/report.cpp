@@ -160,8 +160,9 @@ json report_json(const RunResult& r) {
       {"compute_slowed_by_comm_s", ms.lost_to_comm_s - bs.lost_to_comm_s},
       {"mhc_hidden_under_other_kernels_s", -((ms.overlap_s - ms.lost_to_corun_s) - (bs.overlap_s - bs.lost_to_corun_s))},
       {"bubble_s", d_idle},
-      {"check_busy_s", d_busy - mhc_kernels - d_layer - (ms.lost_to_comm_s - bs.lost_to_comm_s) -
-                           (ms.lost_to_corun_s - bs.lost_to_corun_s)},
+      {"checks",
+       {{"busy_unaccounted_s", d_busy - mhc_kernels - d_layer - (ms.lost_to_comm_s - bs.lost_to_comm_s) -
+                                   (ms.lost_to_corun_s - bs.lost_to_corun_s)}}},
       {"pp_bytes_per_micro_batch", {{"mhc", m.costs.pp_bytes_per_microbatch}, {"baseline", b.costs.pp_bytes_per_microbatch}}},
       {"exposed_comm_s_mean_per_gpu", {{"mhc", m.exposed_comm_s_by_category}, {"baseline", b.exposed_comm_s_by_category}}},
       {"mechanisms",
@@ -180,7 +181,7 @@ json report_json(const RunResult& r) {
         {"bubble_s", "rank R's idle time: no kernel of its own running (waiting on the pipeline or communication)"}}},
       {"note", "rank R's step = own kernel time + time lost to communication + co-run credit (negative: hidden) + "
                "idle; delta_step = mhc kernels + other compute + compute slowed by communication + mhc hidden + "
-               "bubble change; check_busy_s is what the engine's loss accounting misses (0 up to rounding)"}};
+               "bubble change; checks/busy_unaccounted_s is busy time the engine's loss accounting misses (0 up to rounding)"}};
   j["gpu_model"] = {{"sms", s.cluster.sms},
                     {"comm_sms", s.cluster.comm_sms},
                     {"hbm_Bps", m.gpu.hbm_Bps},
@@ -207,7 +208,11 @@ json report_json(const RunResult& r) {
   j["io_per_token"] = to_json(io_table(s.mhc.n, s.model.hidden, s.mhc.sinkhorn_iters, Pass::forward));
   j["network_bytes"] = {{"mhc", j["mhc"]["network_bytes"]}, {"baseline", j["baseline"]["network_bytes"]}};
   const CostModel cost(r.profile);
-  const double peak = cost.peak_flops(DType::bf16), gpus = s.cluster.total_gpus();
+  // MFU against the peak of the precision the run's GEMMs use (an FP8 run against the FP8 peak): every
+  // op's time is at least its FLOPs over its own dtype's peak, and no dtype's peak exceeds the GEMM
+  // dtype's, so the figure cannot pass 100%.
+  const DType peak_dtype = s.model.gemm_dtype;
+  const double peak = cost.peak_flops(peak_dtype), gpus = s.cluster.total_gpus();
   j["mfu"] = {{"mhc", m.model_flops_per_step / (gpus * peak * m.step_time_s)},
               {"baseline", b.model_flops_per_step / (gpus * peak * b.step_time_s)},
               {"model_flops_per_step", m.model_flops_per_step},
@@ -215,7 +220,8 @@ json report_json(const RunResult& r) {
               {"convention",
                "model FLOPs = 3 x forward FLOPs (2 per multiply-add) of the plain-residual model's GEMMs, attention, "
                "norms and elementwise ops x global tokens; mHC kernels and recomputation excluded; peak = the "
-               "profile's dense bf16 ceiling"}};
+               "profile's dense " + std::string(to_string(peak_dtype)) + " ceiling (the precision of the run's GEMMs)"},
+              {"peak_dtype", to_string(peak_dtype)}};
   json priced = json::array();
   for (const auto& p : m.costs.priced)
     priced.push_back({{"op", p.op},

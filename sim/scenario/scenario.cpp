@@ -316,4 +316,25 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
   return s;
 }
 
+nlohmann::json scenario_content(const std::string& path, const std::vector<std::string>& overrides) {
+  JsonValue loaded = load_json_file(path);
+  if (!loaded.is_object()) loaded.fail("expected an object");
+  const std::string base = dir_of(path);
+  nlohmann::json doc = loaded.raw();
+  // Inlined before and after the overrides: an override may replace a reference by another one.
+  for (const char* key : {"model", "cluster"}) inline_reference_for(doc, key, base);
+  for (const auto& o : overrides) apply_override(doc, o, path, base);
+  for (const char* key : {"model", "cluster"}) inline_reference_for(doc, key, base);
+  doc.erase("profile");
+  if (doc.contains("cluster") && doc["cluster"].is_object() && doc["cluster"].contains("gpu") &&
+      doc["cluster"]["gpu"].is_object())
+    doc["cluster"]["gpu"].erase("profile");
+  return doc;
+}
+
+nlohmann::json with_profile(nlohmann::json content, const std::string& profile_path) {
+  content["cluster"]["gpu"]["profile"] = profile_path;
+  return content;
+}
+
 }  // namespace mhc

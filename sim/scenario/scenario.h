@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/dtype.h"
 #include "scenario/cluster.h"
 
@@ -105,6 +107,15 @@ ModelSpec load_model_file(const std::string& path);
 // edits applied before validation (e.g. "/mhc/n=8", "/parallelism/pp=8"); VALUE is JSON, or a bare
 // string. A pointer into a referenced model or cluster file edits that document.
 Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides = {});
+
+// What a scenario (with `overrides`) runs, as one JSON document without file paths: the overrides
+// applied, the model and cluster files inlined, every profile reference removed. Equal contents and
+// equal profile contents give the same run, wherever the files live; the sweep content-addresses its
+// points with it. Call it on a scenario load_scenario() accepts. Throws InputError.
+nlohmann::json scenario_content(const std::string& path, const std::vector<std::string>& overrides = {});
+// Such a content made loadable again: the cluster's profile is `profile_path` (relative to the
+// folder of the file it will be written to, or absolute).
+nlohmann::json with_profile(nlohmann::json content, const std::string& profile_path);
 
 // The paper's Eq. 20: L_r* = argmin_{L_r} [ nC ceil(L/L_r) + (n+2) C L_r ] over 1..L. The paper's
 // "layer" is one application of x_{l+1} = H_res x_l + H_post^T F(H_pre x_l), i.e. one sublayer

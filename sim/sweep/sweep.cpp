@@ -64,6 +64,7 @@ void recommend_config(const SweepRequest& req, SweepConfig& c) {
   std::ostringstream why;
   const SweepPoint* best = nullptr;
   for (const auto& p : c.points) {
+    if (!p.missing.empty()) continue;
     const double mem_budget = req.max_memory_bytes.value_or(p.capacity_bytes);
     const bool mem_ok = p.peak_memory_bytes <= mem_budget;
     const bool time_ok = !req.max_overhead_pct || p.overhead_pct <= *req.max_overhead_pct;
@@ -80,7 +81,13 @@ void recommend_config(const SweepRequest& req, SweepConfig& c) {
         << ", peak memory " << fmt("%.1f GB", best->peak_memory_bytes / 1e9) << " <= " << mem_name << " ("
         << fmt("%.1f GB", req.max_memory_bytes.value_or(best->capacity_bytes) / 1e9) << ")";
   }
+  bool listed = false;  // a rejection or failure already follows the first part
   for (const auto& p : c.points) {
+    if (!p.missing.empty()) {  // no numbers: said, so a smaller recommendation is read as what it is
+      why << (best || listed ? "; n = " : "n = ") << p.n << " not considered: it has no result";
+      listed = true;
+      continue;
+    }
     if (best && p.n <= best->n) continue;
     const double mem_budget = req.max_memory_bytes.value_or(p.capacity_bytes);
     std::vector<std::string> reasons;
@@ -89,8 +96,9 @@ void recommend_config(const SweepRequest& req, SweepConfig& c) {
     if (p.peak_memory_bytes > mem_budget)
       reasons.push_back("memory " + fmt("%.1f GB", p.peak_memory_bytes / 1e9) + " > " + fmt("%.1f GB", mem_budget / 1e9));
     if (reasons.empty()) continue;
-    why << (best ? "; n = " : "n = ") << p.n << " rejected: " << reasons[0] << (reasons.size() > 1 ? ", " + reasons[1] : "");
-    if (!best) why << ";";
+    why << (best || listed ? "; n = " : "n = ") << p.n << " rejected: " << reasons[0]
+        << (reasons.size() > 1 ? ", " + reasons[1] : "");
+    listed = true;
   }
   c.reason = why.str();
 }
@@ -131,69 +139,79 @@ void recommend(const SweepRequest& req, SweepResult& r) {
                   " with an n within the budgets";
 }
 
-SweepResult run_sweep(const SweepRequest& req, const std::function<void(size_t, size_t, int)>& progress) {
-  // Every point is loaded and checked here first, so bad input fails before any work starts. A
-  // combination of varied settings the scenario rejects (say, a pipeline depth that does not divide
-  // the layers) is reported as such; if every combination is rejected, the first error is the answer.
-  SweepResult result;
-  struct Work {
-    size_t config, slot;  // the point's place: configuration, index into n_values
-    Scenario scenario;
-  };
-  std::vector<Work> work;
+SweepGrid expand_sweep(const SweepRequest& req) {
+  SweepGrid grid;
   std::exception_ptr first_rejection;
   for (const auto& settings : sweep_grid(req.vary)) {
     SweepConfig c;
     c.settings = settings;
-    std::vector<Scenario> scenarios;
+    std::vector<SweepWork> points;
     try {
-      for (int n : req.n_values) {
-        auto overrides = req.overrides;
-        overrides.insert(overrides.end(), settings.begin(), settings.end());
-        overrides.push_back("/mhc/n=" + std::to_string(n));
-        scenarios.push_back(load_scenario(req.scenario, overrides));
-        check_scenario_schedule(scenarios.back());
+      for (size_t k = 0; k < req.n_values.size(); ++k) {
+        SweepWork w{grid.result.configs.size(), k, req.overrides, {}};
+        w.overrides.insert(w.overrides.end(), settings.begin(), settings.end());
+        w.overrides.push_back("/mhc/n=" + std::to_string(req.n_values[k]));
+        w.scenario = load_scenario(req.scenario, w.overrides);
+        check_scenario_schedule(w.scenario);
+        points.push_back(std::move(w));
       }
     } catch (const InputError& e) {
       if (req.vary.empty()) throw;
       if (!first_rejection) first_rejection = std::current_exception();
       c.invalid = e.what();
-      scenarios.clear();
+      points.clear();
     }
-    for (size_t k = 0; k < scenarios.size(); ++k) work.push_back({result.configs.size(), k, std::move(scenarios[k])});
-    c.points.resize(scenarios.size());
-    result.configs.push_back(std::move(c));
+    c.points.resize(points.size());
+    for (size_t k = 0; k < points.size(); ++k) c.points[k].n = req.n_values[k];
+    for (auto& w : points) grid.work.push_back(std::move(w));
+    grid.result.configs.push_back(std::move(c));
   }
-  if (work.empty() && first_rejection) std::rethrow_exception(first_rejection);
+  if (grid.work.empty() && first_rejection) std::rethrow_exception(first_rejection);
+  return grid;
+}
 
+std::string run_point_report(const Scenario& s) { return report_json(run_scenario(s, RunOptions{})).dump(); }
+
+SweepResult run_sweep(const SweepRequest& req, const std::function<void(size_t, size_t, int)>& progress,
+                      const SweepPointRunner& runner) {
+  SweepGrid grid = expand_sweep(req);
+  SweepResult& result = grid.result;
+  const std::vector<SweepWork>& work = grid.work;
   std::atomic<size_t> next{0};
   size_t done = 0;
   std::mutex mutex;
-  std::exception_ptr error;
   auto worker = [&] {
     for (size_t i = next++; i < work.size(); i = next++) {
+      const SweepWork& w = work[i];
+      const int n = w.scenario.mhc.n;
+      SweepPoint point;
+      // A worker that dies, or a run that throws, costs only this point.
       try {
-        const Work& w = work[i];
-        const Scenario& s = w.scenario;
-        std::string out = run_in_child([&] { return report_json(run_scenario(s, RunOptions{})).dump(); },
-                                       "sweep point n = " + std::to_string(s.mhc.n));
-        auto point = sweep_point_from_report(s.mhc.n, nlohmann::json::parse(out));
-        std::lock_guard<std::mutex> lock(mutex);
-        result.configs[w.config].points[w.slot] = point;
-        if (progress) progress(++done, work.size(), s.mhc.n);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(mutex);
-        if (!error) error = std::current_exception();
+        std::string out = run_in_child([&] { return runner(w.scenario); }, "sweep point n = " + std::to_string(n));
+        point = sweep_point_from_report(n, nlohmann::json::parse(out));
+      } catch (const std::exception& e) {
+        point = SweepPoint{};
+        point.n = n;
+        point.missing = std::string("failed: ") + e.what();
       }
+      std::lock_guard<std::mutex> lock(mutex);
+      result.configs[w.config].points[w.slot] = point;
+      if (progress) progress(++done, work.size(), n);
     }
   };
   const int jobs = std::max(1, std::min<int>(req.jobs, static_cast<int>(work.size())));
   std::vector<std::thread> threads;
   for (int t = 0; t < jobs; ++t) threads.emplace_back(worker);
   for (auto& t : threads) t.join();
-  if (error) std::rethrow_exception(error);
   recommend(req, result);
   return result;
+}
+
+size_t missing_points(const SweepResult& result) {
+  size_t missing = 0;
+  for (const auto& c : result.configs)
+    for (const auto& p : c.points) missing += !p.missing.empty();
+  return missing;
 }
 
 }  // namespace mhc

@@ -2,7 +2,8 @@
 // /pointer=a,b,...`, e.g. pipeline depth or schedule): each point is a full `mhcsim run` (scenario
 // and baseline) in its own process, points run in parallel over the machine's cores. For each
 // configuration the recommendation is the largest n whose overhead and memory fit the budgets; across
-// configurations, the fastest step at its recommended n.
+// configurations, the fastest step at its recommended n. A point whose worker fails costs only that
+// point: it is reported as failed, with the reason, and the rest of the sweep stands.
 #pragma once
 
 #include <functional>
@@ -12,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "scenario/scenario.h"
+
 namespace mhc {
 
 struct SweepPoint {
@@ -20,6 +23,10 @@ struct SweepPoint {
   double peak_memory_bytes = 0, capacity_bytes = 0;
   bool fits_memory = false;
   double mfu = 0;
+  // Why this point has no numbers ("" when it has them), printed as is: "failed: ..." when its
+  // worker died or its run failed, "not finished ..." for a point a cluster has not run yet. Such a
+  // point is never recommended.
+  std::string missing;
 };
 
 // One setting varied by the sweep: a JSON pointer and the values it takes (as `--set` writes them).
@@ -53,6 +60,20 @@ struct SweepResult {
   std::string best_reason;
 };
 
+// One point of the grid, loaded and checked: where its numbers go and what it runs.
+struct SweepWork {
+  size_t config = 0, slot = 0;         // its configuration, and its index into n_values
+  std::vector<std::string> overrides;  // the request's --set, the configuration's settings, /mhc/n
+  Scenario scenario;
+};
+
+// The grid expanded: every configuration (rejected ones with their reason; valid ones with their
+// points sized, numbers not yet filled in) and the points to run, in grid order then n order.
+struct SweepGrid {
+  SweepResult result;
+  std::vector<SweepWork> work;
+};
+
 // "/parallelism/pp=2,4,8" -> axis; InputError naming `flag` when malformed.
 SweepAxis parse_sweep_axis(const std::string& text, const std::string& flag);
 // Every combination of the axes' values, as "/pointer=value" lists (one empty list for no axes).
@@ -60,8 +81,23 @@ std::vector<std::vector<std::string>> sweep_grid(const std::vector<SweepAxis>& a
 // "/a=1 /b=x", or "the scenario as given" when nothing is varied.
 std::string settings_label(const SweepConfig& config);
 
-// `progress(done, total, n)` is called as points finish (from worker threads, serialised).
-SweepResult run_sweep(const SweepRequest& request, const std::function<void(size_t, size_t, int)>& progress);
+// Loads and checks every point first, so bad input fails before any work starts. A combination of
+// varied settings the scenario rejects is recorded as such; if every one is rejected (or nothing is
+// varied and the scenario is rejected), the first InputError is thrown.
+SweepGrid expand_sweep(const SweepRequest& request);
+
+// What one point's worker computes: the point's report JSON text. The default runs the scenario and
+// its baseline, as `mhcsim run --json` does.
+using SweepPointRunner = std::function<std::string(const Scenario&)>;
+std::string run_point_report(const Scenario& scenario);
+
+// `progress(done, total, n)` is called as points finish or fail (from worker threads, serialised).
+// Each point runs `runner` in its own worker process; a point whose worker dies or throws is
+// `missing` ("failed: " and the reason) and the sweep goes on.
+SweepResult run_sweep(const SweepRequest& request, const std::function<void(size_t, size_t, int)>& progress,
+                      const SweepPointRunner& runner = run_point_report);
+// Points that have no numbers (see SweepPoint::missing), over every valid configuration.
+size_t missing_points(const SweepResult& result);
 SweepPoint sweep_point_from_report(int n, const nlohmann::json& report);
 // Fills each valid configuration's recommendation and the result's best configuration.
 void recommend(const SweepRequest& request, SweepResult& result);

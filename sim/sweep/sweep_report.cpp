@@ -10,6 +10,7 @@ namespace mhc {
 namespace {
 
 nlohmann::json point_json(const SweepPoint& p) {
+  if (!p.missing.empty()) return {{"n", p.n}, {"missing", p.missing}};
   return {{"n", p.n},
           {"step_time_s", p.step_time_s},
           {"baseline_step_time_s", p.baseline_step_time_s},
@@ -23,6 +24,7 @@ nlohmann::json point_json(const SweepPoint& p) {
 nlohmann::json optional_json(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
 
 std::string point_row(const SweepPoint& p) {
+  if (!p.missing.empty()) return fmt("  %4.0f", p.n) + "  " + p.missing;
   return fmt("  %4.0f", p.n) + fmt("  %8.4f", p.step_time_s) + fmt("  %10.4f", p.baseline_step_time_s) +
          fmt("  %+7.2f%%", p.overhead_pct) + fmt("  %9.1f GB", p.peak_memory_bytes / 1e9) +
          (p.fits_memory ? "   yes " : "   no  ") + fmt("  %5.1f%%", 100 * p.mfu);

@@ -46,6 +46,20 @@ TEST(PlatformRoutes, RailOptimizedCrossRailGoesThroughTheSpine) {
   EXPECT_EQ(route_names(t, 3, 20).size(), 4u);
 }
 
+TEST(PlatformRoutes, RailOptimizedWithOneLeafGroupStillHasTheSpine) {
+  // 4 nodes under 16-node leaves: one group, but 8 rails whose leaves meet only at the spine. The
+  // cross-rail route must name built links (it once indexed leaf links that were never created).
+  Topology t(h100_cluster(4, 8, FabricTopology::rail_optimized, 16));
+  EXPECT_EQ(route_names(t, 3, 20), (std::vector<std::string>{"nic_up3", "leaf_up3", "leaf_dn4", "nic_dn20"}));
+  // Rail 3's leaf holds one NIC per node: its uplink carries 4 x 50 GB/s.
+  EXPECT_DOUBLE_EQ(t.route_bandwidth(3, 20), 50e9);
+  for (const NetLink& l : t.links()) {
+    if (l.name == "leaf_up3") {
+      EXPECT_DOUBLE_EQ(l.bandwidth_Bps, 4 * 50e9);
+    }
+  }
+}
+
 TEST(PlatformRoutes, MultiPlaneForwardsOverNvlinkToThePlaneOfTheTarget) {
   Topology t(h100_cluster(2, 8, FabricTopology::multi_plane, 0, 1.0, 8));
   // GPU 1 (plane 1) to GPU 13 (local 5, plane 5): NVLink to GPU 5, then plane 5.

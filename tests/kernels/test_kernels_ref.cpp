@@ -1,6 +1,8 @@
-// CPU reference of the mHC kernels (issue 3): Sinkhorn convergence, backward against central finite
-// differences, n = 1 as a plain residual, products of H_res staying doubly stochastic, and the unfused
-// HC-style sequence computing the same function as the fused set.
+// CPU reference of the mHC kernels: forward values against hand-computed tokens (the RMS normaliser,
+// the gates, Sinkhorn's column-then-row order, F_post,res), Sinkhorn convergence, every backward
+// against central finite differences, n = 1 as a plain residual, products of H_res staying doubly
+// stochastic, and the unfused HC-style sequence (normalise, then project; apply_res + apply_post +
+// merge) computing the same function as the fused set, which is written independently of it.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -105,7 +107,7 @@ TEST(KernelsRef, SinkhornResidualTable) {
 }
 
 TEST(KernelsRef, SinkhornBackwardMatchesFiniteDifferences) {
-  for (int n : {1, 2, 4, 8}) {
+  for (int n : {1, 2, 3, 4, 6, 8}) {
     std::mt19937_64 rng(100 + n);
     const int64_t T = 2;
     const Vec logits = random_vec(rng, T * n * n, -3, 3);
@@ -119,7 +121,7 @@ TEST(KernelsRef, SinkhornBackwardMatchesFiniteDifferences) {
 }
 
 TEST(KernelsRef, NormProjAndMixBackwardMatchFiniteDifferences) {
-  for (int n : {1, 2, 4}) {
+  for (int n : {1, 2, 3, 4, 6}) {
     Case c = make_case(n, 5, 3, 7 + n);
     const Dims& d = c.d;
     std::mt19937_64 rng(9);
@@ -152,7 +154,7 @@ TEST(KernelsRef, NormProjAndMixBackwardMatchFiniteDifferences) {
 }
 
 TEST(KernelsRef, StreamOpsBackwardMatchFiniteDifferences) {
-  for (int n : {1, 2, 4, 8}) {
+  for (int n : {1, 2, 3, 4, 6, 8}) {
     Case c = make_case(n, 6, 2, 30 + n);
     const Dims& d = c.d;
     std::mt19937_64 rng(31);
@@ -172,7 +174,8 @@ TEST(KernelsRef, StreamOpsBackwardMatchFiniteDifferences) {
     const ref::ApplyPreGrads ag = ref::apply_pre_bwd(d, wu, c.x, hpre);
     EXPECT_LT(fd_error(c.x, [&](const Vec& v) { return ref::pre_apply_fwd(d, v, hpre); }, wu, ag.dx), kFdTol);
     EXPECT_LT(fd_error(hpre, [&](const Vec& v) { return ref::pre_apply_fwd(d, c.x, v); }, wu, ag.dhpre), kFdTol);
-    EXPECT_EQ(ag.dhpre, ref::pre_apply_bwd(d, wu, c.x));
+    const Vec dh_fused = ref::pre_apply_bwd(d, wu, c.x);
+    for (size_t k = 0; k < dh_fused.size(); ++k) EXPECT_NEAR(ag.dhpre[k], dh_fused[k], 1e-12);
     // unfused apply_post and apply_res are the two halves of post_res
     const ref::ApplyPostGrads apg = ref::apply_post_bwd(d, wy, c.f, hpost);
     const ref::ApplyResGrads arg = ref::apply_res_bwd(d, wy, c.x, hres);
@@ -182,22 +185,71 @@ TEST(KernelsRef, StreamOpsBackwardMatchFiniteDifferences) {
 }
 
 TEST(KernelsRef, UnfusedSequenceEqualsFusedSet) {
-  for (int n : {1, 2, 4, 8}) {
+  for (int n : {1, 2, 3, 4, 6, 8}) {
     Case c = make_case(n, 16, 5, 50 + n);
     const Dims& d = c.d;
     const int m = d.m();
     const Vec coef = ref::mix_fwd(d, ref::norm_proj_fwd(d, c.x, c.phi), c.a, c.b);
     const Vec coef_u = ref::compute_h_fwd(d, c.x, c.phi, c.a, c.b);
-    for (size_t k = 0; k < coef.size(); ++k) EXPECT_NEAR(coef[k], coef_u[k], 1e-14);
+    // Different rounding order (project then scale against scale then project): equal to ~1e-15.
+    for (size_t k = 0; k < coef.size(); ++k) EXPECT_NEAR(coef[k], coef_u[k], 1e-12);
     const Vec hpre = ref::columns(coef, d.T, m, 0, n);
     const Vec hpost = ref::columns(coef, d.T, m, n, n);
     const Vec hres = ref::sinkhorn_fwd(n, d.T, ref::columns(coef, d.T, m, 2 * n, n * n), 20);
     const Vec fused = ref::post_res_fwd(d, c.x, c.f, hres, hpost);
     const Vec unfused = ref::merge_fwd(ref::apply_res_fwd(d, c.x, hres), ref::apply_post_fwd(d, c.f, hpost));
-    for (size_t k = 0; k < fused.size(); ++k) EXPECT_NEAR(fused[k], unfused[k], 1e-14);
+    for (size_t k = 0; k < fused.size(); ++k) EXPECT_NEAR(fused[k], unfused[k], 1e-12);
     EXPECT_GT(*std::min_element(hpre.begin(), hpre.end()), 0.0);
     EXPECT_LT(*std::max_element(hpost.begin(), hpost.end()), 2.0);
   }
+}
+
+// One token by hand: n = 2, C = 2, x = (1, 2 | 2, 4), |x|^2 = 25 over nC = 4 values, so the paper's
+// r = |x| / sqrt(nC) = 2.5 (not |x| = 5). phi copies x_k into mapping value k (k < 4); a = 1, b = 0 for
+// the gates, b = log(1, 2, 3, 4) for the H_res logits (phi gives them nothing).
+TEST(KernelsRef, CoefficientsOfAHandComputedToken) {
+  const Dims d{2, 2, 1};
+  const Vec x = {1, 2, 2, 4};
+  Vec phi(4 * 8, 0.0);
+  for (int k = 0; k < 4; ++k) phi[k * 8 + k] = 1.0;
+  const Vec a = {1, 1, 1};
+  const Vec b = {0, 0, 0, 0, std::log(1.0), std::log(2.0), std::log(3.0), std::log(4.0)};
+  // H_pre = sigmoid(x_0 / r, x_1 / r) = sigmoid(0.4, 0.8); H_post = 2 sigmoid(0.8, 1.6).
+  const Vec want_gates = {0.598687660112452, 0.6899744811276125, 1.379948962255225, 1.664036770267849};
+  for (const Vec& coef : {ref::mix_fwd(d, ref::norm_proj_fwd(d, x, phi), a, b), ref::compute_h_fwd(d, x, phi, a, b)}) {
+    for (int j = 0; j < 4; ++j) EXPECT_NEAR(coef[j], want_gates[j], 1e-7) << "gate " << j;
+    for (int j = 4; j < 8; ++j) EXPECT_NEAR(coef[j], b[j], 1e-15) << "res logit " << j;
+  }
+  const Vec proj = ref::norm_proj_fwd(d, x, phi);
+  EXPECT_DOUBLE_EQ(proj[8], 25.0);  // the sum of squares rides along the projection
+}
+
+// M0 = exp(logits) = [[1, 2], [3, 4]]. Columns first: [[1/4, 1/3], [3/4, 2/3]], then rows:
+// [[3/7, 4/7], [9/17, 8/17]]; a second iteration gives [[31/69, 38/69], [93/169, 76/169]]. Rows first
+// would give [[7/16, 7/13], [9/16, 6/13]] after one iteration.
+TEST(KernelsRef, SinkhornNormalisesColumnsThenRows) {
+  const Vec logits = {std::log(1.0), std::log(2.0), std::log(3.0), std::log(4.0)};
+  const Vec one = ref::sinkhorn_fwd(2, 1, logits, 1);
+  const Vec want1 = {3.0 / 7, 4.0 / 7, 9.0 / 17, 8.0 / 17};
+  const Vec two = ref::sinkhorn_fwd(2, 1, logits, 2);
+  const Vec want2 = {31.0 / 69, 38.0 / 69, 93.0 / 169, 76.0 / 169};
+  for (int k = 0; k < 4; ++k) {
+    EXPECT_NEAR(one[k], want1[k], 1e-15) << k;
+    EXPECT_NEAR(two[k], want2[k], 1e-15) << k;
+  }
+}
+
+// y_i = sum_j H_res[i][j] x_j + H_post[i] f for n = 2, C = 1: x = (1, 2), f = 3,
+// H_res = [[0.25, 0.75], [0.75, 0.25]], H_post = (0.5, 1.5): y = (0.25 + 1.5 + 1.5, 0.75 + 0.5 + 4.5).
+TEST(KernelsRef, PostResOfAHandComputedToken) {
+  const Dims d{2, 1, 1};
+  const Vec hres = {0.25, 0.75, 0.75, 0.25}, hpost = {0.5, 1.5};
+  const Vec y = ref::post_res_fwd(d, {1, 2}, {3}, hres, hpost);
+  EXPECT_DOUBLE_EQ(y[0], 3.25);
+  EXPECT_DOUBLE_EQ(y[1], 5.75);
+  const Vec unfused = ref::merge_fwd(ref::apply_res_fwd(d, {1, 2}, hres), ref::apply_post_fwd(d, {3}, hpost));
+  EXPECT_DOUBLE_EQ(unfused[0], 3.25);
+  EXPECT_DOUBLE_EQ(unfused[1], 5.75);
 }
 
 TEST(KernelsRef, NEqualsOneIsAPlainResidual) {

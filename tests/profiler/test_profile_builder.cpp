@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "cli/command_stamp.h"
+#include "core/command_stamp.h"
 #include "cost/cost.h"
 #include "profile_builder.h"
 

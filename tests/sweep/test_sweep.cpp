@@ -1,6 +1,8 @@
 // mhcsim sweep: the grid of varied settings, the recommendation rules, and a small end-to-end sweep.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include "core/json_input.h"
 #include "report/report.h"
 #include "run/run.h"
@@ -113,4 +115,34 @@ TEST(Sweep, VariedScheduleMatchesSeparateRunsAndInvalidLayoutsAreReported) {
   // Every combination rejected: the first rejection is the error.
   req.vary = {{"/parallelism/pp", {"3", "5"}}};
   EXPECT_THROW(run_sweep(req, nullptr), InputError);
+}
+
+TEST(Sweep, AWorkerThatDiesCostsOnlyItsPoint) {
+  SweepRequest req;
+  req.scenario = kSmall;
+  req.n_values = {1, 2, 4};
+  req.jobs = 2;
+  // The worker of n = 4 dies as a segfaulting or OOM-killed simulation would.
+  const SweepResult r = run_sweep(req, nullptr, [](const Scenario& s) {
+    if (s.mhc.n == 4) ::raise(SIGKILL);
+    return run_point_report(s);
+  });
+  ASSERT_EQ(r.configs.size(), 1u);
+  const auto& points = r.configs[0].points;
+  ASSERT_EQ(points.size(), 3u);
+  EXPECT_EQ(missing_points(r), 1u);
+  EXPECT_EQ(points[2].n, 4);
+  EXPECT_EQ(points[2].missing, "failed: sweep point n = 4: the worker process died (killed by signal 9)");
+  for (int k : {0, 1}) {  // the finished points keep their numbers: those of a separate run
+    EXPECT_EQ(points[k].missing, "");
+    const auto alone = report_json(run_scenario(load_scenario(kSmall, {"/mhc/n=" + std::to_string(points[k].n)}), RunOptions{}));
+    EXPECT_DOUBLE_EQ(points[k].step_time_s, alone["step_time_s"].get<double>());
+  }
+  // No budget: the largest n with a result, and the reason says that n = 4 was not run.
+  EXPECT_EQ(r.configs[0].recommended_n, 2);
+  EXPECT_NE(r.configs[0].reason.find("; n = 4 not considered: it has no result"), std::string::npos) << r.configs[0].reason;
+  EXPECT_NE(sweep_text(req, r).find("     4  failed: sweep point n = 4: the worker process died (killed by signal 9)\n"),
+            std::string::npos)
+      << sweep_text(req, r);
+  EXPECT_EQ(sweep_json(req, r)["points"][2], (nlohmann::json{{"n", 4}, {"missing", points[2].missing}}));
 }

@@ -1,4 +1,4 @@
-#include "cli/cli_args.h"
+#include "core/cli_args.h"
 
 #include <cmath>
 #include <cstdlib>

@@ -1,4 +1,4 @@
-#include "cli/command_stamp.h"
+#include "core/command_stamp.h"
 
 #include <ctime>
 

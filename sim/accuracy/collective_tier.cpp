@@ -1,0 +1,79 @@
+// Collectives and all-to-all: `mhcsim collective`'s bench against nccl-tests and DeepEP figures.
+#include <chrono>
+#include <cmath>
+#include <sstream>
+
+#include "accuracy/accuracy_tiers.h"
+#include "accuracy/collective_bench.h"
+#include "core/json_input.h"
+#include "engine/nccl_model.h"
+#include "scenario/cluster.h"
+
+namespace mhc {
+
+namespace {
+
+std::string size_text(double bytes) {
+  std::ostringstream s;
+  s.precision(4);
+  if (bytes >= 1 << 30) s << bytes / double(1 << 30) << " GiB";
+  else if (bytes >= 1 << 20) s << bytes / double(1 << 20) << " MiB";
+  else s << bytes << " B";
+  return s.str();
+}
+
+CaseResult one_collective(const CollectiveCase& c) {
+  const ClusterSpec cluster = load_cluster_file(c.cluster);
+  if (c.gpus > cluster.total_gpus() || (c.gpus > cluster.gpus_per_node && c.gpus % cluster.gpus_per_node != 0))
+    throw InputError(c.file, c.pointer + "/gpus",
+                     "expected at most the cluster's " + std::to_string(cluster.total_gpus()) +
+                         " GPUs, in whole nodes beyond one node, got " + std::to_string(c.gpus));
+  CollectiveBenchRequest req;
+  parse_bench_op(c.op, req);
+  req.gpus = c.gpus;
+  req.sizes = {c.bytes};
+  if (!c.algo.empty()) req.options.algo = parse_nccl_algo(c.algo, c.file + " " + c.pointer + "/algo");
+  CollectiveBenchResult b;
+  try {
+    b = bench_collective(cluster, req);
+  } catch (const std::invalid_argument& e) {
+    throw InputError(c.file, c.pointer + "/algo", e.what());
+  }
+  const CollectiveBenchRow& row = b.rows.front();
+  CaseResult r;
+  r.tier = Tier::collectives;
+  r.id = c.id;
+  r.source = c.source;
+  r.notes = c.notes;
+  r.unit = Unit::microseconds;
+  std::ostringstream what;
+  what << c.op << " " << size_text(c.bytes) << " on " << c.gpus << " GPUs (" << b.nodes << " node"
+       << (b.nodes > 1 ? "s" : "") << "), " << to_string(row.nccl.algo) << "/" << to_string(row.nccl.proto);
+  r.what = what.str();
+  std::ostringstream m;
+  m << c.measured_GBps << " GB/s " << (c.measure == CollectiveCase::Measure::busbw ? "busbw" : "algbw");
+  r.measured_text = m.str();
+  r.measured = c.measured_seconds() * 1e6;
+  r.predicted = row.seconds * 1e6;
+  r.signed_error = (r.predicted - r.measured) / r.measured;
+  r.abs_error = std::fabs(r.signed_error);
+  std::ostringstream rel;
+  rel << cluster.file << " (NVLink " << cluster.nvlink.bandwidth_Bps / 1e9 << " GB/s, NIC "
+      << cluster.nic.bandwidth_Bps / 1e9 << " GB/s one way); NCCL 2.23 tuner constants (src/graph/tuning.cc)";
+  r.relied_on = rel.str();
+  return r;
+}
+
+}  // namespace
+
+std::vector<CaseResult> run_collective_cases(const std::vector<CollectiveCase>& cases) {
+  std::vector<CaseResult> out;
+  for (const CollectiveCase& c : cases) {
+    const auto t0 = std::chrono::steady_clock::now();
+    out.push_back(one_collective(c));
+    out.back().wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  return out;
+}
+
+}  // namespace mhc
