@@ -54,6 +54,7 @@ struct GpuState {
   // When the actor's wait times out; -inf while it runs (it re-plans before it waits again).
   double armed = -kInf;
   CommLoad comm;
+  bool comm_dirty = false;  // comm changed since the timeline last heard of it
   sg4::Mailbox* control = nullptr;
   // Incoming flows, by their rate cap (0: none). SimGrid takes a comm's rate from the receiving
   // side, so a capped flow must meet a get that carries the same cap: one mailbox per cap.
@@ -99,6 +100,7 @@ class Runner {
   void flow_moving(TaskId t, int flow, int delta);
   void comm_side(int gpu, TaskId t, bool sent, bool network, double rate, int delta);
   void comm_update(int gpu);
+  void flush_comm();
   int owner(TaskId t) const;
   void account(int src, int dst, double bytes, const std::string& category, double weight);
   sg4::Mailbox* data_mailbox(int gpu, double cap);
@@ -115,6 +117,7 @@ class Runner {
   std::vector<TaskTiming> timings_;
   std::vector<TaskShare> shares_;
   std::vector<TaskId> worklist_;
+  std::vector<int> comm_dirty_;  // GPUs whose communication changed at this instant
   std::vector<int> gpus_used_;
   std::vector<bool> links_used_;
   size_t done_ = 0;
@@ -311,7 +314,23 @@ void Runner::comm_side(int gpu, TaskId t, bool sent, bool network, double rate, 
   const int d = sent ? 0 : 1, k = network ? 1 : 0;
   c.count[d][k] += delta;
   c.rate[d][k] = c.count[d][k] == 0 ? 0.0 : c.rate[d][k] + delta * rate;  // exact zero when idle
-  comm_update(gpu);
+  // Many flows start and end at one instant (a collective's): the timeline hears of them once, before
+  // any actor waits again (flush_comm), which is still this instant.
+  if (!gpus_[gpu].comm_dirty) {
+    gpus_[gpu].comm_dirty = true;
+    comm_dirty_.push_back(gpu);
+  }
+}
+
+void Runner::flush_comm() {
+  while (!comm_dirty_.empty()) {
+    std::vector<int> dirty;
+    dirty.swap(comm_dirty_);  // comm_update may yield (a wake-up) and another actor add more
+    for (int g : dirty) {
+      gpus_[g].comm_dirty = false;
+      comm_update(g);
+    }
+  }
 }
 
 // Communication on a GPU holds the largest SM count any of its moving kernels asks for (they share
@@ -448,6 +467,7 @@ void Runner::gpu_loop(int gpu) {
       items.swap(s.queue);
       for (const Work& w : items) start(gpu, w, acts, info);
     }
+    flush_comm();
     if (finish_kernels(gpu)) continue;  // their successors may have queued work here
     // No simcall between planning the timer and waiting: nothing can change this GPU in between.
     const double next = s.timeline->next_finish();
