@@ -52,8 +52,8 @@ ProfileProvenance collect_provenance(int device, const std::string& command) {
   if (gethostname(host, sizeof host - 1) == 0) p.host = host;
   p.date = utc_now_iso8601();
   p.command = command;
-  p.notes = "clocks are the device attributes' peak SM and memory clocks (no NVML in this build), not the clocks "
-            "sampled during the run";
+  p.notes = "sm_clock_mhz and memory_clock_mhz are the device attributes' peak clocks; the clocks sampled during "
+            "each part are in provenance.clocks";
   return p;
 }
 

@@ -45,6 +45,7 @@ bool Measurer::out_of_time() const {
 }
 
 ProfileEntry Measurer::measure(const OpUnderTest& op) {
+  if (before_each_) before_each_();
   std::vector<double> samples = timer_.time_calls(op.launch, op.rotate, stream_, settings_.warmup, settings_.runs);
   std::optional<DramBytes> dram;
   if (dram_) {

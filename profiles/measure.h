@@ -41,6 +41,10 @@ class Measurer {
   bool counts_dram() const { return static_cast<bool>(dram_); }
   const std::string& dram_status() const { return dram_status_; }  // why DRAM counts are missing, if they are
 
+  // Runs before each entry is timed (mhc-profile --sustained: a burst of load that keeps the GPU at
+  // its power limit between entries, so each is timed at the clocks of a sustained run).
+  void set_before_each(std::function<void()> f) { before_each_ = std::move(f); }
+
   // A wall-clock budget for the sweeps (0: none); the sweeps stop when it is spent.
   void set_time_limit(double seconds) { time_limit_s_ = seconds; }
   bool out_of_time() const;
@@ -52,6 +56,7 @@ class Measurer {
   std::unique_ptr<DramCounter> dram_;
   std::string dram_status_;
   double time_limit_s_ = 0.0;
+  std::function<void()> before_each_;
   double l2_bytes_ = 0.0;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };

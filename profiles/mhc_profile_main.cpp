@@ -3,15 +3,24 @@
 //
 //   mhc-profile --out profiles/h100-sxm.json [--device 0] [--runs 50] [--warmup 10] [--input-sets 4]
 //               [--quick] [--skip mhc,gemm,layer] [--no-dram] [--time-limit SECONDS]
-//               [--mhc-n 1,2,4] [--mhc-C 1280,2560] [--mhc-tokens 4096,16384] [--corun]
+//               [--mhc-n 1,2,4] [--mhc-C 1280,2560] [--mhc-tokens 4096,16384] [--sustained SECONDS] [--corun]
+// --sustained holds the GPU at its power limit (back-to-back 8192^3 bf16 GEMMs) for SECONDS before each
+// part and for kSustainBeforeEntry_s before each entry, so entries are timed at the clocks of a
+// sustained training run rather than at boost clocks; the profile records which, and the clocks NVML
+// saw during each part (provenance.clocks).
 // --corun adds the co-run microbenchmark (profiles/corun.h): the profile's `corun` section.
 // --mhc-* replace one axis of the mHC sweep grid, so a sweep can be split across calls (profiles are
 // merged with `mhcsim profile-merge`). --time-limit stops the sweeps when the budget is spent and writes what was measured (the notes say
 // the sweep is incomplete).
+#include <functional>
 #include <iostream>
+#include <memory>
 #include <set>
 #include <sstream>
 
+#include <chrono>
+
+#include "clock_sampler.h"
 #include "core/cli_args.h"
 #include "core/json_input.h"
 #include "corun.h"
@@ -62,6 +71,27 @@ ProfileCeilings measure_ceilings(Measurer& m) {
                        settings_text(warmup, runs)};
   return c;
 }
+
+// Between entries under --sustained: long enough for the GPU's power management (which acts within
+// milliseconds) to settle at its power limit again before the next entry is timed.
+constexpr double kSustainBeforeEntry_s = 0.05;
+
+// Back-to-back 8192^3 bf16 GEMMs for `seconds`: the GPU at its power limit, as in a training step.
+class SustainedLoad {
+ public:
+  explicit SustainedLoad(cudaStream_t stream) : stream_(stream), gemm_(GemmProblem{8192, 8192, 8192, 1, DType::bf16}, 1, 7) {}
+  void run(double seconds) {
+    const auto start = std::chrono::steady_clock::now();
+    while (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < seconds) {
+      for (int i = 0; i < 4; ++i) gemm_.launch(stream_);  // about 1.3 ms each at the bf16 peak
+      MHC_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    }
+  }
+
+ private:
+  cudaStream_t stream_;
+  LtGemm gemm_;
+};
 
 void measure_gemms(Measurer& m, bool quick, std::vector<ProfileEntry>& out) {
   std::cerr << "mhc-profile: GEMMs (cuBLASLt)\n";
@@ -118,12 +148,13 @@ void measure_layer_ops(Measurer& m, bool quick, std::vector<ProfileEntry>& out) 
 int run(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   CliArgs cli("mhc-profile", args, {"--out", "--device", "--runs", "--warmup", "--input-sets", "--skip", "--time-limit", "--mhc-n",
-               "--mhc-C", "--mhc-tokens"},
+               "--mhc-C", "--mhc-tokens", "--sustained"},
               {"--quick", "--no-dram", "--corun", "--help"});
   if (cli.flag("--help")) {
     std::cout << "usage: mhc-profile --out FILE [--device N] [--runs 50] [--warmup 10] [--input-sets 4] [--quick]\n"
                  "                   [--skip mhc,gemm,layer] [--no-dram] [--time-limit SECONDS]\n"
-                 "                   [--mhc-n 1,2,4] [--mhc-C 1280,2560] [--mhc-tokens 4096,16384] [--corun]\n";
+                 "                   [--mhc-n 1,2,4] [--mhc-C 1280,2560] [--mhc-tokens 4096,16384]\n"
+                 "                   [--sustained SECONDS] [--corun]\n";
     return 0;
   }
   cli.expect_positional(0, "");
@@ -164,17 +195,42 @@ int run(int argc, char** argv) {
   if (quick) profile.provenance.notes += "; --quick sweep (reduced shapes)";
   const double time_limit = cli.number("--time-limit", 0.0);
   if (time_limit < 0) cli.fail("--time-limit", "must be >= 0");
+  const double sustained = cli.number("--sustained", 0.0);
+  if (sustained < 0) cli.fail("--sustained", "must be >= 0 seconds");
   measurer.set_time_limit(time_limit);
-  profile.ceilings = measure_ceilings(measurer);
-  if (!skip.count("mhc")) measure_mhc_kernels(measurer, mhc_grid, profile.entries);
-  if (!skip.count("gemm")) measure_gemms(measurer, quick, profile.entries);
-  if (!skip.count("layer")) measure_layer_ops(measurer, quick, profile.entries);
+
+  // Clocks: sampled through NVML during each part; under --sustained the GPU is held at its power
+  // limit before each part and each entry.
+  char pci[32] = {0};
+  MHC_CUDA_CHECK(cudaDeviceGetPCIBusId(pci, sizeof pci, device));
+  ClockSampler sampler(pci, 10);
+  if (!sampler.available()) std::cerr << "mhc-profile: " << sampler.status() << "\n";
+  ClockRecord clocks;
+  clocks.mode = sustained > 0 ? "sustained" : "burst";
+  clocks.sustained_load_s = sustained;
+  clocks.source = sampler.status();
+  std::unique_ptr<SustainedLoad> load;
+  if (sustained > 0) {
+    load = std::make_unique<SustainedLoad>(measurer.stream());
+    measurer.set_before_each([&] { load->run(kSustainBeforeEntry_s); });
+  }
+  auto part = [&](const std::string& name, const std::function<void()>& body) {
+    if (load) load->run(sustained);
+    sampler.begin();
+    body();
+    if (sampler.available()) clocks.parts.push_back(sampler.end(name));
+  };
+  part("ceilings", [&] { profile.ceilings = measure_ceilings(measurer); });
+  if (!skip.count("mhc")) part("mhc", [&] { measure_mhc_kernels(measurer, mhc_grid, profile.entries); });
+  if (!skip.count("gemm")) part("gemm", [&] { measure_gemms(measurer, quick, profile.entries); });
+  if (!skip.count("layer")) part("layer", [&] { measure_layer_ops(measurer, quick, profile.entries); });
   if (cli.flag("--corun")) {
     CorunSettings corun;
     corun.warmup = std::min(settings.warmup, 5);
     corun.runs = std::min(settings.runs, 20);
-    profile.corun = measure_corun(measurer, corun);
+    part("corun", [&] { profile.corun = measure_corun(measurer, corun); });
   }
+  profile.provenance.clocks = clocks;
   if (measurer.out_of_time())
     profile.provenance.notes += "; the sweep stopped at --time-limit " + std::to_string(time_limit) +
                                 " s: shapes after the last entry were not measured";

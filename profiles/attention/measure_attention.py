@@ -94,8 +94,9 @@ def model_counts(kernel, shape, tokens):
     """`model` of an entry: the simulator's bytes and FLOPs for the op (sim/model/model_layer.cpp), so a
     measured efficiency carries to other shapes. Causal: a token attends to (seq + 1) / 2 keys."""
     h, dqk, dv = shape["heads"], shape["head_dim_qk"], shape["head_dim_v"]
+    kv = shape.get("kv_heads", h)
     forward_flops = 2.0 * h * (shape["seq"] + 1.0) / 2.0 * (dqk + dv)
-    qkv, o = h * (2 * dqk + dv), h * dv  # values per token
+    qkv, o = h * dqk + kv * (dqk + dv), h * dv  # values per token: K and V once per K/V head
     if kernel == "attention_fwd":
         read, write, flops = qkv, o, forward_flops
     else:  # backward: reads q, k, v, o, do; writes dq, dk, dv; five matmuls against two

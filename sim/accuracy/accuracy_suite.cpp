@@ -286,7 +286,7 @@ AccuracySuite load_accuracy_suite(const std::string& dir) {
       sc.tokens_per_step = double(scen.parallel.global_batch) * double(scen.model.seq_len);
       sc.gpus = scen.cluster.total_gpus();
       sc.gpu_kind = scen.cluster.gpu;
-      sc.gemm_dtype = scen.model.gemm_dtype;
+      sc.gemm_dtype = scen.model.precision.gemm_dtype();
       // MFU is never above 100%: a conversion that says so is wrong, whatever the model predicts.
       const double mfu = model_flops_per_step(scen) / (sc.gpus * suite.peak_for(sc).flops * sc.measured_step_s());
       if (mfu > 1.0)

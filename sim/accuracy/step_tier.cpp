@@ -27,7 +27,7 @@ std::string layout_of(const Scenario& s) {
   o << " DP" << p.dp << " ZeRO-" << p.zero_stage << ", " << s.schedule.kind;
   if (s.schedule.kind == "interleaved") o << " x" << s.schedule.virtual_stages;
   o << ", " << p.micro_batches() << " micro-batch" << (p.micro_batches() > 1 ? "es" : "") << " of " << p.micro_batch
-    << " x " << s.model.seq_len << " tokens, " << to_string(s.model.gemm_dtype);
+    << " x " << s.model.seq_len << " tokens, " << to_string(s.model.precision.gemm_dtype());
   return o.str();
 }
 
@@ -36,7 +36,7 @@ nlohmann::json simulate_case(const StepCase& c) {
   const std::string out = run_in_child(
       [&] {
         const Scenario s = load_scenario(c.scenario);
-        const Profile profile = load_profile(s.profile);
+        const Profile profile = load_profile_parts(s.profile, s.published_parts);
         const CostModel cost(profile);
         const VariantRun v = run_variant(s, cost, RunOptions{});
         std::map<std::string, int> methods;

@@ -6,6 +6,7 @@
 #include "cli/command_registry.h"
 #include "core/cli_args.h"
 #include "model/model.h"
+#include "profile/profile.h"
 #include "schedule/scenario_schedule.h"
 
 namespace {
@@ -43,6 +44,12 @@ int run_validate(const std::vector<std::string>& argv) {
   std::cout << "  cluster     " << s.cluster.name << ": " << s.cluster.total_gpus() << " x " << s.cluster.gpu << "\n"
             << "  profile     " << s.profile << (s.cluster.profile_note.empty() ? "" : " (" + s.cluster.profile_note + ")")
             << "\n";
+  // The profile and its published parts load together (kinds, duplicates) as `run` will load them.
+  const mhc::Profile profile = mhc::load_profile_parts(s.profile, s.published_parts);
+  for (const auto& part : profile.published)
+    std::cout << "              + published " << part.file << " (" << part.provenance.gpu << ")\n";
+  std::cout << "  precision   " << s.model.precision.name << ": GEMMs " << mhc::to_string(s.model.precision.gemm)
+            << ", MoE dispatch " << mhc::to_string(s.model.precision.moe_dispatch) << "\n";
   return 0;
 }
 

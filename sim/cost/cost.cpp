@@ -5,12 +5,16 @@
 #include <limits>
 #include <sstream>
 
+#include "cost/attention_rates.h"
+
 namespace mhc {
 
 const char* to_string(PriceMethod m) {
   switch (m) {
     case PriceMethod::measured: return "measured";
     case PriceMethod::interpolated: return "interpolated";
+    case PriceMethod::published: return "published";
+    case PriceMethod::bandwidth: return "bandwidth";
     default: return "roofline";
   }
 }
@@ -45,13 +49,16 @@ PriceQuery query_for_op(const Op& op, double tokens) {
   ProfileShape& s = q.shape;
   const KernelFamily family = q.family.value_or(KernelFamily::elementwise);
   switch (family) {
-    case KernelFamily::gemm:
-      s.m = std::llround(op.gemm.m_per_token * tokens);
-      s.gemm_n = op.gemm.n;
-      s.k = op.gemm.k;
+    case KernelFamily::gemm: {
+      // The problem the op's role runs: forward, dX = dY W^T, or dW = X^T dY (reduction over tokens).
+      const GemmProblemDims d = gemm_problem(op.gemm, tokens);
+      s.m = d.m;
+      s.gemm_n = d.n;
+      s.k = d.k;
       s.groups = op.gemm.groups;
       s.dtype = op.gemm.dtype;
       break;
+    }
     case KernelFamily::attention:
       s.tokens = t;
       s.seq = op.attention.seq;
@@ -59,6 +66,8 @@ PriceQuery query_for_op(const Op& op, double tokens) {
       s.head_dim_qk = op.attention.head_dim_qk;
       s.head_dim_v = op.attention.head_dim_v;
       s.causal = op.attention.causal;
+      s.window = op.attention.window;
+      s.sparse_topk = op.attention.sparse_topk;
       break;
     case KernelFamily::mhc:
       s.n = op.n;
@@ -66,7 +75,7 @@ PriceQuery query_for_op(const Op& op, double tokens) {
       [[fallthrough]];
     default:
       s.C = op.C;
-      s.tokens = t;
+      s.tokens = std::llround(tokens * op.rows_per_token);  // rows: an expert op's routed rows
       break;
   }
   q.compute_dtype = compute_dtype_of(op.kernel, family, op.gemm.dtype);
@@ -102,7 +111,10 @@ double CostModel::roofline_floor(double bytes, double flops, DType dtype) const 
 }
 
 std::string CostModel::where(const ProfileEntry& e) const {
-  return (profile_.file.empty() ? std::string("profile") : profile_.file) + " " + e.pointer + " " + e.label();
+  const std::string file = !e.file.empty() ? e.file : profile_.file.empty() ? std::string("profile") : profile_.file;
+  std::string out = file + " " + e.pointer + " " + e.label();
+  if (e.published()) out += " [" + fmt(e.published_flops_per_s / 1e12) + " TFLOP/s, " + e.published_source + "]";
+  return out;
 }
 
 PricedOp CostModel::roofline(const PriceQuery& q) const {
@@ -226,6 +238,37 @@ std::optional<PricedOp> CostModel::scaled_from_nearest(const PriceQuery& q,
   return out;
 }
 
+std::optional<PricedOp> CostModel::by_attention_rate(const PriceQuery& q,
+                                                     const std::vector<const ProfileEntry*>& same) const {
+  auto rate = attention_rate(q.shape, same);
+  if (!rate || q.flops <= 0) return std::nullopt;
+  const double t_flops = q.flops / rate->flops_per_s, t_bytes = q.bytes / copy_bandwidth_Bps();
+  PricedOp out;
+  out.method = PriceMethod::interpolated;
+  out.seconds = std::max(t_flops, t_bytes);
+  out.source = fmt(q.flops) + " FLOP at " + rate->how;
+  if (t_bytes > t_flops) out.source += "; memory-bound: " + fmt(q.bytes) + " B at the measured copy bandwidth";
+  return out;
+}
+
+std::optional<PricedOp> CostModel::from_entries(const PriceQuery& q, const std::vector<const ProfileEntry*>& same) const {
+  if (same.empty()) return std::nullopt;
+  if (auto line = along_scaling_line(q, same)) return line;
+  if (*q.family == KernelFamily::attention) return by_attention_rate(q, same);
+  return scaled_from_nearest(q, same);
+}
+
+PricedOp CostModel::at_copy_bandwidth(const PriceQuery& q) const {
+  const double bw = copy_bandwidth_Bps(), launch = launch_overhead_s();
+  PricedOp out;
+  out.method = PriceMethod::bandwidth;
+  out.seconds = q.bytes / bw + launch;
+  out.source = "no entry for \"" + q.kernel + "\": memory-bound, " + fmt(q.bytes) + " B at the measured copy bandwidth " +
+               fmt(bw) + " B/s of " + (profile_.file.empty() ? std::string("profile") : profile_.file) +
+               (launch > 0 ? " + " + fmt(launch) + " s measured launch overhead" : ", no launch overhead (none measured)");
+  return out;
+}
+
 PricedOp CostModel::price(const PriceQuery& q) const {
   if (!q.family) {
     PricedOp r = roofline(q);
@@ -237,18 +280,30 @@ PricedOp CostModel::price(const PriceQuery& q) const {
     r.source = "what-if --mhc-at-floor (measurements set aside): " + r.source;
     return r;
   }
-  std::vector<const ProfileEntry*> same;
+  // Measured entries first (this GPU, this software), then published ones (each names its source).
+  std::vector<const ProfileEntry*> measured, published;
   for (const ProfileEntry& e : profile_.entries)
-    if (e.kernel == q.kernel) same.push_back(&e);
-  for (const ProfileEntry* e : same)
+    if (e.kernel == q.kernel) (e.published() ? published : measured).push_back(&e);
+  for (const ProfileEntry* e : measured)
     if (e->shape == q.shape) return PricedOp{e->seconds, PriceMethod::measured, "measured: " + where(*e)};
-  if (auto line = along_scaling_line(q, same)) return *line;
-  if (auto scaled = scaled_from_nearest(q, same)) return *scaled;
+  for (const ProfileEntry* e : published)
+    if (e->shape == q.shape) return PricedOp{e->seconds, PriceMethod::published, "published: " + where(*e)};
+  if (auto p = from_entries(q, measured)) return *p;
+  if (auto p = from_entries(q, published)) {
+    p->method = PriceMethod::published;
+    p->source = "from published entries: " + p->source;
+    return *p;
+  }
+  // Nothing measured or published: a memory-bound kernel moves its bytes at the measured copy
+  // bandwidth; a GEMM or attention gets the roofline's lower bound (the report warns about it).
+  const KernelFamily family = *q.family;
+  if (family != KernelFamily::gemm && family != KernelFamily::attention) return at_copy_bandwidth(q);
   PricedOp r = roofline(q);
-  std::string why = same.empty() ? "no entry for \"" + q.kernel + "\"; " : std::string("no usable entry; ");
-  if (same.empty() && *q.family == KernelFamily::attention)
-    why += "attention not measured in this profile: its FLOPs at the dense GEMM peak bound it from below "
-           "(fused attention reaches less than a GEMM); ";
+  std::string why = measured.empty() && published.empty() ? "no entry for \"" + q.kernel + "\"; "
+                                                           : std::string("no usable entry; ");
+  if (family == KernelFamily::attention)
+    why += "attention neither measured nor published in this profile: its FLOPs at the dense GEMM peak bound it "
+           "from below (fused attention reaches less than a GEMM); ";
   r.source = why + r.source;
   return r;
 }

@@ -1,13 +1,20 @@
-// The cost stage: seconds for one op of a layer on one GPU, priced from a profile.
-// Three ways, tried in this order, and every priced op says which one and from what:
-//  1. measured:     the profile has an entry for this kernel at exactly this shape;
-//  2. interpolated: linear in the scaling coordinate (tokens; for a GEMM rows m or reduction k) between
-//                   entries that share every other shape key (extrapolated linearly beyond them, never
-//                   below the roofline floor; of a GEMM's m and k lines, the one measured closest to the
-//                   shape), else the roofline time scaled by the measured efficiency (time / roofline)
-//                   of the nearest entry of the same kernel (nearest in log-shape);
-//  3. roofline:     no entry for the kernel: max(bytes / copy bandwidth, FLOPs / peak(dtype)) on the
-//                   profile's ceilings, plus a launch overhead only if the profile measured one.
+// The cost stage: seconds for one op of a layer on one GPU, priced from a profile (a measured or
+// reference profile and the published parts beside it). Tried in this order; every priced op says
+// which way and from what:
+//  1. measured:     an entry measured for this kernel at exactly this shape;
+//  2. interpolated: from measured entries of the kernel: linear in the scaling coordinate (tokens; for
+//                   a GEMM rows m or reduction k) between entries that share every other shape key
+//                   (extrapolated linearly beyond them, never below the roofline floor; of a GEMM's m
+//                   and k lines, the one measured closest to the shape), else the roofline time scaled
+//                   by the measured efficiency (time / roofline) of the nearest entry (in log-shape);
+//                   attention by FLOP rate (attention_rates.h);
+//  3. published:    the same from published entries (a paper's or repository's figures, each with its
+//                   source): exact, along a line, by the nearest entry's efficiency, or attention's
+//                   FLOP rate interpolated over sequence length and head dim;
+//  4. bandwidth:    a memory-bound op (norm, elementwise, mHC) with no entry: its bytes at the measured
+//                   copy bandwidth, plus a launch overhead only if the profile measured one;
+//  5. roofline:     a GEMM or attention with no entry: max(bytes / copy bandwidth, FLOPs / peak(dtype))
+//                   on the profile's ceilings (+ launch); a lower bound the report warns about.
 #pragma once
 
 #include <optional>
@@ -19,7 +26,7 @@
 
 namespace mhc {
 
-enum class PriceMethod { measured, interpolated, roofline };
+enum class PriceMethod { measured, interpolated, published, bandwidth, roofline };
 const char* to_string(PriceMethod);
 
 struct PricedOp {
@@ -38,8 +45,8 @@ struct PriceQuery {
   DType compute_dtype = DType::fp32;  // which peak bounds its FLOPs
 };
 
-// The dtype whose peak bounds a kernel's FLOPs: the GEMM dtype, bf16 for attention, tf32 for the
-// mHC projection x phi (paper: phi is tf32), fp32 (CUDA cores) for everything else.
+// The dtype whose peak bounds a kernel's FLOPs: the GEMM dtype (the shape's), bf16 for attention,
+// tf32 for the mHC projection x phi (paper: phi is tf32), fp32 (CUDA cores) for everything else.
 DType compute_dtype_of(const std::string& kernel, KernelFamily family, DType gemm_dtype);
 
 // `tokens` is the number of tokens in one micro-batch on one GPU.
@@ -78,6 +85,10 @@ class CostModel {
   std::string where(const ProfileEntry& e) const;
   std::optional<PricedOp> along_scaling_line(const PriceQuery& q, const std::vector<const ProfileEntry*>& same) const;
   std::optional<PricedOp> scaled_from_nearest(const PriceQuery& q, const std::vector<const ProfileEntry*>& same) const;
+  std::optional<PricedOp> by_attention_rate(const PriceQuery& q, const std::vector<const ProfileEntry*>& same) const;
+  // Interpolated from `same` (all measured, or all published), in the order above.
+  std::optional<PricedOp> from_entries(const PriceQuery& q, const std::vector<const ProfileEntry*>& same) const;
+  PricedOp at_copy_bandwidth(const PriceQuery& q) const;
 
   Profile profile_;
   PricingPolicy policy_;

@@ -15,11 +15,11 @@ constexpr double kAct = 2.0;   // bf16 activations
 constexpr double kCoef = 4.0;  // fp32 mapping coefficients
 
 // Bytes per token of the micro-batch an op saves for its backward: its input (unless an earlier op
-// saved the same tensor), and for attention also its output (and the softmax statistics,
+// saved the same tensor, or the op needs none: FP8 casts, RoPE), and for attention also its output (and the softmax statistics,
 // negligible); times the op's token share (sequence parallelism: 1/tp outside the TP regions) and
 // the share it keeps (1/tp for a GEMM reading an all-gathered input).
 double saved_bytes(const Op& op) {
-  double b = op.input_shared ? 0.0 : op.read_bytes;
+  double b = op.input_shared || !op.saves_input ? 0.0 : op.read_bytes;
   if (op.kind == OpKind::attention) b += op.write_bytes;
   return b * op.token_share * op.saved_token_share;
 }

@@ -1,7 +1,8 @@
 #include "cost/stage_costs.h"
 
+#include <cmath>
+#include <map>
 #include <numeric>
-#include <set>
 
 #include "cost/kernel_demand.h"
 
@@ -21,17 +22,20 @@ struct Pricer {
   const CostModel& cost;
   double tokens;
   std::vector<PricedOpRecord>& records;
-  std::set<std::string> seen;
+  std::map<std::string, size_t> seen;  // key -> index in records
 
   // Prices `op`, adds it to `phase` under `cls` with what it demands of the GPU, and returns it.
   double price(const Op& op, const std::string& tag, PhaseCost& phase, const std::string& cls, bool high_priority) {
-    const PriceQuery q = query_for_op(op, tokens * op.token_share);
+    const double t = tokens * op.token_share;
+    const PriceQuery q = query_for_op(op, t);
     const PricedOp p = cost.price(q);
     const KernelDemand d = kernel_demand(cost, q, p.seconds);
     std::string key = tag + " " + op.name + " " + to_string(op.pass);
-    if (seen.insert(key).second)
-      records.push_back({key, op.kernel, to_string(op.pass), p.seconds, to_string(p.method), p.source, d.dram_bytes,
-                         d.sm_share, d.memory_bound});
+    auto [it, added] = seen.emplace(key, records.size());
+    if (added)
+      records.push_back({key, op.kernel, to_string(op.pass), p.seconds, to_string(p.method), p.source, op.flops * t,
+                         (op.read_bytes + op.write_bytes) * t, 0, false, d.dram_bytes, d.sm_share, d.memory_bound});
+    ++records[it->second].launches;
     phase.add(cls, p.seconds);
     phase.demand.add(p.seconds, d.sm_share, d.dram_bytes);
     if (high_priority) {
@@ -51,6 +55,17 @@ struct Pricer {
 };
 
 }  // namespace
+
+PriceQuery optimizer_step_query(double params) {
+  PriceQuery q;
+  q.kernel = "optimizer_adam";
+  q.family = kernel_family(q.kernel);
+  q.bytes = 28.0 * params;
+  q.flops = 12.0 * params;
+  q.shape.C = 1;
+  q.shape.tokens = std::llround(params);
+  return q;
+}
 
 PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
   PipelineCostTable table;
@@ -75,6 +90,7 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
   Pricer pricer{cost, T, table.priced, {}};
   const OpPlan dense = layer_plan(s, LayerKind::dense_ffn);
   const OpPlan moe = m.ffn.kind == FfnSpec::Kind::moe ? layer_plan(s, LayerKind::moe_ffn) : OpPlan{};
+  const OpPlan mtp = mtp_plan(s);
   for (int st = 0; st < s.model_stages(); ++st) {
     StageCost sc;
     sc.stage = st;
@@ -104,6 +120,14 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
     if (st == s.model_stages() - 1) {
       pricer.add_plan(head_plan(s), "head", sc);
       sc.grad_bytes_replicated += 2.0 * table_params;
+      // Multi-token prediction runs after the head, with its own layer (and MoE all-to-alls).
+      if (m.mtp_depth > 0) {
+        pricer.add_plan(mtp, "mtp", sc);
+        const LayerParams mp = mtp_params_per_gpu(s);
+        sc.grad_bytes_replicated += 2.0 * mp.replicated;
+        sc.grad_bytes_experts += 2.0 * mp.experts;
+        if (layer_kind(m, m.layers - 1) == LayerKind::moe_ffn) sc.moe_layers += m.mtp_depth;
+      }
       if (p.tp > 1) {
         sc.tp_forward.push_back(CollectiveOp::all_gather);
         sc.tp_backward.insert(sc.tp_backward.begin(), CollectiveOp::reduce_scatter);
@@ -115,10 +139,26 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
       // dispatches in FP8), combine returns them in bf16; backward sends the gradients both ways.
       const double per_token = double(m.ffn.top_k) * double(m.hidden);
       // Each GPU dispatches its own T/tp tokens (sequence parallelism).
-      const double dispatch = T_local * per_token * dtype_bytes(m.gemm_dtype), combine = T_local * per_token * 2.0;
+      const double dispatch = T_local * per_token * dtype_bytes(m.precision.moe_dispatch);
+      const double combine = T_local * per_token * 2.0;
       sc.a2a_bytes_forward = double(sc.moe_layers) * (dispatch + combine);
       sc.a2a_bytes_backward = double(sc.moe_layers) * 2.0 * (T_local * per_token * 2.0);
       sc.a2a_count_forward = static_cast<int>(2 * sc.moe_layers);
+    }
+    // The optimizer updates this GPU's share of the stage's parameters: replicated ones over the DP
+    // group, experts over their expert-DP group (ZeRO-1 and up shard the optimizer state).
+    const double dp = p.dp, dp_experts = double(p.dp) * p.tp / p.ep;
+    const double replicated = sc.grad_bytes_replicated / 2.0, experts = sc.grad_bytes_experts / 2.0;
+    sc.optimizer_params = p.zero_stage >= 1 ? replicated / dp + experts / dp_experts : replicated + experts;
+    if (sc.optimizer_params > 0) {
+      const PriceQuery q = optimizer_step_query(sc.optimizer_params);
+      const PricedOp priced = cost.price(q);
+      const KernelDemand d = kernel_demand(cost, q, priced.seconds);
+      sc.optimizer_seconds = priced.seconds;
+      sc.optimizer_demand.add(priced.seconds, d.sm_share, d.dram_bytes);
+      const std::string key = "stage " + std::to_string(st) + " optimizer.adam step";
+      table.priced.push_back({key, q.kernel, "step", priced.seconds, to_string(priced.method), priced.source, q.flops,
+                              q.bytes, 1, true, d.dram_bytes, d.sm_share, d.memory_bound});
     }
     table.stages.push_back(sc);
   }

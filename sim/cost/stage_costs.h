@@ -63,20 +63,35 @@ struct StageCost {
   int tp_backward_regathers = 0;
   double grad_bytes_replicated = 0;  // gradients reduced over the data-parallel group per step
   double grad_bytes_experts = 0;     // expert gradients, reduced over the expert data-parallel group
+  // The optimizer step over the parameters this GPU updates for the stage (ZeRO-1 and up: its 1/DP
+  // shard), once per step after the gradient reduction; memory-bound (see optimizer_step_query).
+  double optimizer_seconds = 0;
+  double optimizer_params = 0;  // parameters it updates
+  GpuDemand optimizer_demand;   // what the optimizer step demands of the GPU (kernel_demand.h)
 };
 
 // One distinct priced op (same op on every layer of a kind is priced once).
 struct PricedOpRecord {
-  std::string op;      // "L3 attn.q_proj (moe layer)"
+  std::string op;      // "moe layer attn.q_proj forward"
   std::string kernel;
   std::string pass;
-  double seconds = 0;  // per micro-batch, one launch
+  double seconds = 0;  // per micro-batch, one launch (the optimizer: per step)
   std::string method;
   std::string source;
-  double dram_bytes = 0;  // what it moves (kernel_demand.h)
+  double flops = 0, bytes = 0;  // of one launch, as the model counts them (achieved rates in the report)
+  // Launches on all model stages together: per micro-batch (each micro-batch runs every stage once), or
+  // per step for the optimizer.
+  int launches = 0;
+  bool per_step = false;
+  double dram_bytes = 0;  // what one launch moves (kernel_demand.h)
   double sm_share = 1;    // of the GPU's SMs at its priced pace
   bool memory_bound = false;
 };
+
+// Mixed-precision Adam over `params` parameters (the state memory.h counts): reads the fp32 master
+// weight, both fp32 moments and the bf16 gradient, writes the three back and the bf16 weight: 28 B
+// and about 12 FLOPs per parameter.
+PriceQuery optimizer_step_query(double params);
 
 struct PipelineCostTable {
   double tokens_per_microbatch = 0;

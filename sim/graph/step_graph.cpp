@@ -311,6 +311,7 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
   for (const auto& [stage, copies] : holders) {
     const StageCost& sc = at(costs, stage);
     // `group_of(rank)` gives the GPUs of the copy a holding rank has; the reduction spans every copy.
+    std::vector<TaskId> reductions;  // the optimizer step waits for them
     auto add_reduce = [&](double bytes, const std::function<std::vector<int>(int)>& group_of,
                           const std::vector<int>& members, const std::string& what) {
       std::vector<int> group;
@@ -330,6 +331,7 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
       const std::string copies_text = copies.size() > 1 ? " (" + std::to_string(copies.size()) + " copies)" : "";
       n.name = "dp stage " + std::to_string(stage) + copies_text + " " + what;
       TaskId id = add_node(g, n);
+      reductions.push_back(id);
       for (const Holder& h : copies)
         for (int d : members)
           for (TaskId x : ends[d][pipes[d].task_vertex[h.rank][h.last_task]].exits) boost::add_edge(x, id, g);
@@ -344,6 +346,24 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
       add_reduce(sc.grad_bytes_experts, [&](int r) { return expert_dp_group(r, j); }, members,
                  "expert grads" + (j == 0 ? std::string() : " " + std::to_string(j)));
     }
+    // The optimizer step of the stage's parameters on every GPU holding a copy, once its gradients
+    // are reduced (sc.optimizer_seconds: this GPU's ZeRO shard, memory-bound).
+    if (sc.optimizer_seconds > 0)
+      for (const Holder& h : copies)
+        for (int d = 0; d < replicas; ++d) {
+          TaskNode n;
+          n.kind = NodeKind::compute;
+          n.gpu = out.layout.gpu_of_rank[h.rank] + d * tp;
+          n.seconds = sc.optimizer_seconds;
+          n.category = "optimizer";
+          n.rank = d == 0 ? h.rank : -1;
+          n.chunk = h.chunk;
+          n.name = (d == 0 ? "" : "d" + std::to_string(d) + " ") + "r" + std::to_string(h.rank) + " optimizer stage " +
+                   std::to_string(stage);
+          TaskId id = add_node(g, n);
+          for (TaskId r : reductions) boost::add_edge(r, id, g);
+          for (TaskId x : ends[d][pipes[d].task_vertex[h.rank][h.last_task]].exits) boost::add_edge(x, id, g);
+        }
   }
   return out;
 }

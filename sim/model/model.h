@@ -41,6 +41,11 @@ OpPlan layer_plan(const Scenario& s, LayerKind kind);
 // stream collapse, final norm, LM head and loss.
 OpPlan embedding_plan(const Scenario& s);
 OpPlan head_plan(const Scenario& s);
+// The model's multi-token prediction modules (model.mtp_depth), run on the last model stage after the
+// head: per depth two norms, the shared embedding, a 2C -> C projection, one transformer layer of the
+// model's last layer kind (wrapped by the residual variant like any layer) and the shared output head.
+// Empty without MTP.
+OpPlan mtp_plan(const Scenario& s);
 
 LayerKind layer_kind(const ModelSpec& m, int64_t layer_index);
 
@@ -65,6 +70,9 @@ struct LayerParams {
   double experts = 0;     // routed experts on this GPU (routed / EP)
 };
 LayerParams layer_params_per_gpu(const Scenario& s, LayerKind kind);
+// The MTP modules' own parameters on the last stage's GPUs: per depth the projection, its norms and one
+// layer (embedding and head are shared with the model). Zero without MTP.
+LayerParams mtp_params_per_gpu(const Scenario& s);
 
 double sum_flops(const std::vector<Op>& ops);
 double sum_bytes(const std::vector<Op>& ops);

@@ -31,24 +31,49 @@ inline const char* to_string(Pass p) {
   }
 }
 
-// A GEMM of (m_per_token * tokens) x n x k per group; MoE experts are `groups` GEMMs side by side
-// (grouped GEMM), each seeing m_per_token * tokens rows on average.
+// Which GEMM of a linear layer Y[rows, n] = X[rows, k] W[k, n] an op is. Each runs on its own problem:
+// forward (rows, n, k); input gradient dX = dY W^T (rows, k, n); weight gradient dW = X^T dY
+// (k, n, rows), whose reduction runs over the tokens. (Profiles name a problem D[m, n] = A[m, k] B[k, n].)
+enum class GemmRole { forward, input_grad, weight_grad };
+inline const char* to_string(GemmRole r) {
+  switch (r) {
+    case GemmRole::forward: return "forward";
+    case GemmRole::input_grad: return "input_grad";
+    default: return "weight_grad";
+  }
+}
+
+// The forward GEMM of (m_per_token * tokens) x n x k per group and which of its GEMMs runs (`role`);
+// MoE experts are `groups` GEMMs side by side (grouped GEMM), each seeing m_per_token * tokens rows.
 struct GemmShape {
   double m_per_token = 1.0;
   int64_t n = 0;
   int64_t k = 0;
   int64_t groups = 1;
   DType dtype = DType::bf16;
+  GemmRole role = GemmRole::forward;
 };
 
-// Fused causal attention over `seq` tokens per sequence.
+// The problem (m, n, k) per group that `shape` runs on `tokens` tokens.
+struct GemmProblemDims {
+  int64_t m = 0, n = 0, k = 0;
+};
+GemmProblemDims gemm_problem(const GemmShape& shape, double tokens);
+
+// Fused attention: queries attend causally to all earlier keys of their sequence (window = 0, topk =
+// 0), to the last `window` keys (sliding window) or to `sparse_topk` selected keys (sparse attention).
 struct AttentionShape {
-  int64_t heads = 0;
+  int64_t heads = 0;     // query heads on this GPU
+  int64_t kv_heads = 0;  // K/V heads on this GPU (GQA/MQA: fewer than heads)
   int64_t head_dim_qk = 0;
   int64_t head_dim_v = 0;
   int64_t seq = 0;
   bool causal = true;
+  int64_t window = 0;
+  int64_t sparse_topk = 0;
 };
+// Keys a query attends to, averaged over the positions 1..seq of a sequence.
+double mean_keys_per_query(const AttentionShape& a);
 
 struct Op {
   std::string name;    // unique within a layer: "attn.q_proj", "mhc.post_res"
@@ -79,6 +104,12 @@ struct Op {
   // parallelism the TP regions (column/row-parallel GEMMs, attention) see all T tokens at 1/tp of the
   // width, while everything outside them (norms, mHC kernels, residual merges, MoE) runs on T/tp.
   double token_share = 1.0;
+  // Rows the op runs per token of its share (MoE expert ops: the routed rows this GPU receives per
+  // local token, top_k with balanced routing); what a profile entry's `tokens` counts for the op.
+  double rows_per_token = 1.0;
+  // Whether the op keeps its input for backward (a cast or RoPE needs none: its gradient passes
+  // through or is recomputed from positions).
+  bool saves_input = true;
   // Share of those tokens whose input the op keeps for backward: the first GEMM after an all-gather
   // keeps only this GPU's T/tp shard (Megatron's sequence parallelism re-gathers it for the weight
   // gradient, overlapped with the input-gradient GEMM: see StageCost::tp_backward_regathers).

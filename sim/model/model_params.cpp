@@ -81,4 +81,15 @@ LayerParams layer_params_per_gpu(const Scenario& s, LayerKind kind) {
   return p;
 }
 
+LayerParams mtp_params_per_gpu(const Scenario& s) {
+  LayerParams p;
+  if (s.model.mtp_depth == 0) return p;
+  const double C = double(s.model.hidden);
+  const LayerParams layer = layer_params_per_gpu(s, layer_kind(s.model, s.model.layers - 1));
+  const double depth = double(s.model.mtp_depth);
+  p.replicated = depth * (layer.replicated + 2.0 * C * C + 3.0 * C);  // projection, two input norms, final norm
+  p.experts = depth * layer.experts;
+  return p;
+}
+
 }  // namespace mhc

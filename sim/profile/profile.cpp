@@ -8,7 +8,13 @@
 
 namespace mhc {
 
-const char* to_string(ProfileKind k) { return k == ProfileKind::measured ? "measured" : "reference"; }
+const char* to_string(ProfileKind k) {
+  switch (k) {
+    case ProfileKind::measured: return "measured";
+    case ProfileKind::reference: return "reference";
+    default: return "published";
+  }
+}
 
 const char* to_string(KernelFamily f) {
   switch (f) {
@@ -40,8 +46,25 @@ std::vector<std::pair<std::string, KernelFamily>> build_known_kernels() {
   both("swiglu", KernelFamily::elementwise);
   both("rope", KernelFamily::elementwise);
   both("add", KernelFamily::elementwise);
+  both("gelu", KernelFamily::elementwise);
   out.emplace_back("gemm", KernelFamily::gemm);
+  // Block-scaled FP8 (1x128 activation tiles, 128x128 weight blocks; DeepSeek-V3 3.3, DeepGEMM-class),
+  // grouped for MoE experts: a kind of its own, never priced from cuBLASLt's per-tensor entries.
+  out.emplace_back("gemm_fp8_block", KernelFamily::gemm);
   both("attention", KernelFamily::attention);
+  // The rest of a training step (the C of their entries is the row width the op names):
+  // FP8 casts of GEMM inputs and output gradients, and the re-quantisation of a saved 1x128-tiled
+  // input into 128x1 tiles for the weight gradient;
+  out.emplace_back("fp8_quantize_fwd", KernelFamily::elementwise);
+  out.emplace_back("fp8_quantize_bwd", KernelFamily::elementwise);
+  out.emplace_back("fp8_requantize_transpose_bwd", KernelFamily::elementwise);
+  // MoE gating (top-k over the router's scores), the permutation into expert order and the weighted
+  // combine back; the embedding lookup, cross-entropy, mHC's stream expansion and collapse;
+  for (const char* k : {"moe_router", "moe_permute", "moe_unpermute", "embedding", "cross_entropy", "mhc.expand",
+                        "mhc.collapse"})
+    both(k, KernelFamily::elementwise);
+  // the optimizer step over a GPU's local parameters (C: values per row, tokens: rows).
+  out.emplace_back("optimizer_adam", KernelFamily::elementwise);
   return out;
 }
 
@@ -118,6 +141,8 @@ std::string ProfileShape::describe(KernelFamily family) const {
     case KernelFamily::attention:
       s << "tokens=" << tokens << " seq=" << seq << " heads=" << heads << " d_qk=" << head_dim_qk
         << " d_v=" << head_dim_v << (causal ? " causal" : " full");
+      if (window) s << " window=" << window;
+      if (sparse_topk) s << " topk=" << sparse_topk;
       break;
   }
   return s.str();
@@ -173,13 +198,46 @@ std::string optional_string(JsonObject& o, const std::string& key) {
   return v ? v->string() : std::string();
 }
 
+SampledRange parse_range(const JsonValue& v) {
+  JsonObject o = v.object();
+  SampledRange r;
+  r.min = o.required("min").non_negative();
+  r.median = o.required("median").non_negative();
+  r.max = o.required("max").non_negative();
+  if (!(r.min <= r.median && r.median <= r.max)) o.required("median").fail("must lie between min and max");
+  o.finish();
+  return r;
+}
+
+ClockRecord parse_clocks(const JsonValue& v) {
+  JsonObject o = v.object();
+  ClockRecord c;
+  c.mode = o.required("mode").one_of({"burst", "sustained"});
+  if (c.mode == "sustained") c.sustained_load_s = o.required("sustained_load_s").positive();
+  c.source = non_empty_string(o, "source");
+  for (const JsonValue& item : o.required("parts").array()) {
+    JsonObject po = item.object();
+    ClockPart part;
+    part.part = non_empty_string(po, "part");
+    part.samples = static_cast<int>(po.required("samples").integer_at_least(1));
+    part.sm_clock_mhz = parse_range(po.required("sm_clock_mhz"));
+    part.memory_clock_mhz = parse_range(po.required("memory_clock_mhz"));
+    if (auto pw = po.optional("power_w")) part.power_w = parse_range(*pw);
+    for (const JsonValue& r : po.required("throttle_reasons").array()) part.throttle_reasons.push_back(r.string());
+    po.finish();
+    c.parts.push_back(part);
+  }
+  o.finish();
+  return c;
+}
+
 ProfileProvenance parse_provenance(const JsonValue& v, ProfileKind kind) {
   JsonObject o = v.object();
   ProfileProvenance p;
   p.gpu = non_empty_string(o, "gpu");
   p.date = non_empty_string(o, "date");
   p.notes = optional_string(o, "notes");
-  if (kind == ProfileKind::reference) {
+  if (kind != ProfileKind::measured) {
     p.compiled_from = non_empty_string(o, "compiled_from");
   } else {
     p.command = non_empty_string(o, "command");
@@ -193,6 +251,7 @@ ProfileProvenance parse_provenance(const JsonValue& v, ProfileKind kind) {
     p.cublaslt = optional_string(o, "cublaslt");
     p.cudnn = optional_string(o, "cudnn");
     p.host = optional_string(o, "host");
+    if (auto clocks = o.optional("clocks")) p.clocks = parse_clocks(*clocks);
   }
   o.finish();
   return p;
@@ -242,7 +301,7 @@ std::vector<ProfilePart> parse_parts(const JsonValue& v, const ProfileProvenance
 }
 
 // `part_count`: how many parts the profile has; an entry of a merged profile names its part.
-ProfileEntry parse_entry(const JsonValue& v, size_t part_count) {
+ProfileEntry parse_entry(const JsonValue& v, size_t part_count, bool published) {
   JsonObject o = v.object();
   ProfileEntry e;
   e.pointer = v.pointer();
@@ -253,16 +312,18 @@ ProfileEntry parse_entry(const JsonValue& v, size_t part_count) {
   e.family = *family;
   e.shape = parse_profile_shape(o.required("shape"), e.kernel, e.family);
 
-  JsonObject time = o.required("time_s").object();
-  e.seconds = time.required("median").positive();
-  e.seconds_min = time.required("min").positive();
-  e.seconds_max = time.required("max").positive();
-  e.runs = static_cast<int>(time.required("runs").integer_at_least(1));
-  e.warmup = static_cast<int>(time.required("warmup").integer_at_least(0));
-  e.input_sets = static_cast<int>(time.required("input_sets").integer_at_least(1));
-  if (!(e.seconds_min <= e.seconds && e.seconds <= e.seconds_max))
-    time.required("median").fail("must lie between min and max");
-  time.finish();
+  if (!published) {
+    JsonObject time = o.required("time_s").object();
+    e.seconds = time.required("median").positive();
+    e.seconds_min = time.required("min").positive();
+    e.seconds_max = time.required("max").positive();
+    e.runs = static_cast<int>(time.required("runs").integer_at_least(1));
+    e.warmup = static_cast<int>(time.required("warmup").integer_at_least(0));
+    e.input_sets = static_cast<int>(time.required("input_sets").integer_at_least(1));
+    if (!(e.seconds_min <= e.seconds && e.seconds <= e.seconds_max))
+      time.required("median").fail("must lie between min and max");
+    time.finish();
+  }
 
   if (auto dram = o.optional("dram_bytes")) {
     JsonObject d = dram->object();
@@ -275,6 +336,15 @@ ProfileEntry parse_entry(const JsonValue& v, size_t part_count) {
   e.model_write_bytes = model.required("write_bytes").non_negative();
   e.model_flops = model.required("flops").non_negative();
   model.finish();
+  if (published) {
+    // A published rate and the FLOPs the publication counts for this call: the time it implies.
+    JsonObject pub = o.required("published").object();
+    e.published_flops_per_s = pub.required("flops_per_s").positive();
+    e.published_source = non_empty_string(pub, "source");
+    pub.finish();
+    if (e.model_flops <= 0) model.required("flops").fail("a published rate needs the FLOPs it was computed over (> 0)");
+    e.seconds = e.seconds_min = e.seconds_max = e.model_flops / e.published_flops_per_s;
+  }
   e.implementation = non_empty_string(o, "implementation");
   if (part_count > 0) {
     JsonValue part = o.required("part");
@@ -317,6 +387,8 @@ ProfileShape parse_profile_shape(const JsonValue& v, const std::string& kernel, 
       s.head_dim_v = o.required("head_dim_v").integer_at_least(1);
       s.causal = o.required("causal").boolean();
       if (s.tokens % s.seq != 0) o.required("tokens").fail("must be a whole number of sequences of length seq");
+      if (auto w = o.optional("window")) s.window = w->integer_at_least(1);
+      if (auto k = o.optional("sparse_topk")) s.sparse_topk = k->integer_at_least(1);
       break;
   }
   o.finish();
@@ -335,8 +407,11 @@ Profile parse_profile(const JsonValue& root) {
   if (schema_version < kProfileSchemaOldestVersion || schema_version > kProfileSchemaVersion)
     version.fail("unsupported schema version " + version.raw().dump() + " (this mhcsim reads versions " +
                  std::to_string(kProfileSchemaOldestVersion) + " to " + std::to_string(kProfileSchemaVersion) + ")");
-  p.kind = o.required("kind").one_of({"measured", "reference"}) == "measured" ? ProfileKind::measured
-                                                                             : ProfileKind::reference;
+  JsonValue kind = o.required("kind");
+  const std::string kind_name = kind.one_of({"measured", "reference", "published"});
+  p.kind = kind_name == "measured" ? ProfileKind::measured : kind_name == "reference" ? ProfileKind::reference
+                                                                                     : ProfileKind::published;
+  if (p.kind == ProfileKind::published && schema_version < 3) kind.fail("the published kind needs schema_version 3");
   p.provenance = parse_provenance(o.required("provenance"), p.kind);
   // Version 2: a measured profile merged from several runs lists them (version 1 knows no `parts`, so
   // the key stays unread there and finish() rejects it as unknown).
@@ -346,19 +421,24 @@ Profile parse_profile(const JsonValue& root) {
       p.parts = parse_parts(*parts, p.provenance);
     }
   }
-  p.ceilings = parse_ceilings(o.required("ceilings"));
+  // A published part holds rates only; the measured (or reference) profile beside it gives the ceilings.
+  if (p.kind != ProfileKind::published) p.ceilings = parse_ceilings(o.required("ceilings"));
   if (auto d = o.optional("datasheet")) p.datasheet = parse_datasheet(*d);
   JsonValue kernels = o.required("kernels");
-  for (const JsonValue& item : kernels.array()) p.entries.push_back(parse_entry(item, p.parts.size()));
-  // Version 3: how kernels share the GPU (older versions leave the key unread: finish() rejects it).
-  if (schema_version >= 3) {
+  for (const JsonValue& item : kernels.array()) {
+    p.entries.push_back(parse_entry(item, p.parts.size(), p.kind == ProfileKind::published));
+    p.entries.back().file = p.file;
+  }
+  // Version 4: how kernels share the GPU (older versions leave the key unread: finish() rejects it).
+  if (schema_version >= 4) {
     if (auto corun = o.optional("corun")) {
-      if (p.kind == ProfileKind::reference) corun->fail("a reference profile holds device ceilings only, no co-run measurement");
+      if (p.kind != ProfileKind::measured) corun->fail("only a measured profile holds a co-run measurement");
       p.corun = parse_corun(*corun, p.provenance.sm_count, p.parts.size());
     }
   }
   if (p.kind == ProfileKind::reference && !p.entries.empty())
     kernels.fail("a reference profile holds device ceilings only, no kernel entries");
+  if (p.kind == ProfileKind::published && p.entries.empty()) kernels.fail("a published part needs at least one entry");
   for (size_t i = 0; i < p.entries.size(); ++i)
     for (size_t j = 0; j < i; ++j)
       if (p.entries[i].kernel == p.entries[j].kernel && p.entries[i].shape == p.entries[j].shape)
@@ -369,5 +449,25 @@ Profile parse_profile(const JsonValue& root) {
 }
 
 Profile load_profile(const std::string& path) { return parse_profile(load_json_file(path)); }
+
+Profile load_profile_parts(const std::string& main, const std::vector<std::string>& published) {
+  Profile p = load_profile(main);
+  if (p.kind == ProfileKind::published)
+    throw InputError(main, "/kind", "a published part has no ceilings: list it after a measured or reference profile");
+  for (const std::string& file : published) {
+    Profile part = load_profile(file);
+    if (part.kind != ProfileKind::published)
+      throw InputError(file, "/kind", std::string("only published parts may follow the first profile, got \"") +
+                                          to_string(part.kind) + "\"");
+    for (ProfileEntry& e : part.entries) {
+      for (const ProfileEntry& other : p.entries)
+        if (other.kernel == e.kernel && other.shape == e.shape)
+          throw InputError(file, e.pointer, "the same kernel and shape as " + other.file + " " + other.pointer);
+      p.entries.push_back(std::move(e));
+    }
+    p.published.push_back({file, part.provenance});
+  }
+  return p;
+}
 
 }  // namespace mhc

@@ -7,6 +7,9 @@
 //    one entry per (kernel, shape) with the median duration and the DRAM bytes it moved.
 //  - "reference": written by hand from published/measured device ceilings only (no kernel entries);
 //    every value carries a "source" string saying where it comes from.
+//  - "published": kernel rates a paper or a repository published (FlashAttention-3's figures,
+//    DeepGEMM's tables), one entry per published point with its source; no ceilings. Priced beside a
+//    measured or reference profile (load_profile_parts), never alone.
 #pragma once
 
 #include <cstdint>
@@ -23,14 +26,15 @@ namespace mhc {
 
 class JsonValue;
 
-// Version 2 adds `parts` (a profile merged from several runs, mhcsim profile-merge), version 3 the
-// `corun` section (profile_corun.h). The reader takes 1 to 3; the writer writes the lowest version
-// that holds the file, so a single run's file without corun stays version 1.
-inline constexpr int kProfileSchemaVersion = 3;
+// Version 2 adds `parts` (a profile merged from several runs, mhcsim profile-merge); version 3 the
+// "published" kind, the attention shape keys `window` and `sparse_topk` and the sampled `clocks`;
+// version 4 the `corun` section (how kernels share the GPU). The reader takes 1 to 4; the writer
+// writes the lowest version that can hold the profile.
+inline constexpr int kProfileSchemaVersion = 4;
 inline constexpr int kProfileSchemaOldestVersion = 1;
 inline constexpr const char* kProfileSchemaName = "mhcsim-profile";
 
-enum class ProfileKind { measured, reference };
+enum class ProfileKind { measured, reference, published };
 const char* to_string(ProfileKind);
 
 // Which shape keys a kernel's entries carry and how its cost scales.
@@ -39,7 +43,7 @@ enum class KernelFamily {
   residual,     // residual.merge_*: C, tokens
   norm,         // rmsnorm_*: C, tokens
   elementwise,  // swiglu_*, rope_*, add_*: C (row width), tokens
-  gemm,         // gemm: m, n, k, groups, dtype
+  gemm,         // gemm, gemm_fp8_block: m, n, k, groups, dtype
   attention,    // attention_fwd / attention_bwd: tokens, seq, heads, head dims, causal
 };
 const char* to_string(KernelFamily);
@@ -54,6 +58,27 @@ bool is_sinkhorn_kernel(const std::string& kernel_id);
 struct SourcedValue {
   double value = 0.0;
   std::string source;
+};
+
+// Clocks mhc-profile sampled (NVML) while it measured one part of its run.
+struct SampledRange {
+  double min = 0.0, median = 0.0, max = 0.0;
+};
+struct ClockPart {
+  std::string part;  // "ceilings", "mhc", "gemm", "layer"
+  int samples = 0;
+  SampledRange sm_clock_mhz, memory_clock_mhz;
+  std::optional<SampledRange> power_w;
+  std::vector<std::string> throttle_reasons;  // every reason NVML reported during the part
+};
+// Whether the run measured in short bursts (each entry's launches on a GPU otherwise idle: boost
+// clocks) or under a sustained load (mhc-profile --sustained: the GPU held at its power limit before
+// each part and each entry, as in a training step), and the clocks it saw.
+struct ClockRecord {
+  std::string mode;  // "burst" or "sustained"
+  double sustained_load_s = 0.0;  // sustained: the load held before each part
+  std::string source;  // how the clocks were sampled, or why they were not
+  std::vector<ClockPart> parts;
 };
 
 struct ProfileProvenance {
@@ -71,9 +96,10 @@ struct ProfileProvenance {
   std::string cublaslt;      // optional
   std::string cudnn;         // optional
   std::string host;          // optional
-  // reference only: how the file was compiled ("hand-written from /work/shared/REFERENCES.md").
+  // reference and published: how the file was compiled (from which documents, by which script).
   std::string compiled_from;
   std::string notes;  // optional, free text
+  std::optional<ClockRecord> clocks;  // measured, optional (version 3): the clocks sampled during the run
 };
 
 // One run of a merged profile: the file it was read from and that run's provenance.
@@ -105,6 +131,7 @@ struct ProfileShape {
   DType dtype = DType::bf16;                     // gemm (attention is bf16)
   int64_t seq = 0, heads = 0, head_dim_qk = 0, head_dim_v = 0;  // attention
   bool causal = true;
+  int64_t window = 0, sparse_topk = 0;  // attention: sliding window / selected keys (0: all earlier keys)
 
   // The coordinates along which entries of one kernel are interpolated: tokens, or for a GEMM its
   // rows m (forward, input gradient) and its reduction k (weight gradient: k = tokens).
@@ -131,11 +158,17 @@ struct ProfileEntry {
   std::string implementation;  // "mhc kernels", "cublasLt", "cudnn fused attention", ...
   int part = -1;               // index into Profile::parts (merged profiles); -1 in a single run's profile
   std::string pointer;         // JSON pointer inside the profile ("/kernels/12")
+  // Published entries: where the figure comes from (paper + figure, or repository + file + commit) and
+  // the rate it gives; `seconds` is then model_flops / published_flops_per_s.
+  std::string published_source;
+  double published_flops_per_s = 0.0;
+  std::string file;  // the file the entry was read from (a combined profile's parts differ)
+  bool published() const { return !published_source.empty(); }
 
   std::string label() const;  // "mhc_fused.post_res_fwd{n=4 C=2560 tokens=16384}"
 };
 
-// The `corun` section (schema version 3, profiles/SCHEMA.md): how kernels share one GPU, measured by
+// The `corun` section (schema version 4, profiles/SCHEMA.md): how kernels share one GPU, measured by
 // `mhc-profile --corun` (profiles/corun.cu):
 //  - copy bandwidth against the number of SMs the copy kernel runs on (one block per SM): how many
 //    SMs a memory-bound kernel needs to sustain a bandwidth, which is what it takes from a GEMM;
@@ -186,13 +219,24 @@ struct Profile {
   ProfileCeilings ceilings;
   ProfileDatasheet datasheet;
   std::vector<ProfileEntry> entries;
-  std::optional<ProfileCorun> corun;  // schema version 3
+  std::optional<ProfileCorun> corun;  // schema version 4
+  // Published parts priced beside this profile (load_profile_parts): file and how it was compiled.
+  struct PublishedPart {
+    std::string file;
+    ProfileProvenance provenance;
+  };
+  std::vector<PublishedPart> published;
 };
 
 // Reads and validates a whole profile; every problem is an InputError naming the file and the JSON
 // path (missing provenance, negative time, unknown kernel, wrong schema version, unknown key, ...).
 Profile load_profile(const std::string& path);
 Profile parse_profile(const JsonValue& root);
+// The profile that prices a scenario: a measured (or reference) profile, which gives the ceilings,
+// and the published parts listed after it, whose entries join its own. A published part as `main`,
+// a non-published one among `published`, or a (kernel, shape) given twice is an InputError naming the
+// file and the JSON path.
+Profile load_profile_parts(const std::string& main, const std::vector<std::string>& published);
 
 // Writes a profile in the schema load_profile reads (what mhc-profile emits). Validates the
 // in-memory profile first by the same rules (throws InputError naming `Profile::file` or "profile").

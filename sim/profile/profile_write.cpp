@@ -24,10 +24,28 @@ void put_if(json& o, const char* key, const std::string& value) {
   if (!value.empty()) o[key] = value;
 }
 
+json range(const SampledRange& r) { return json{{"min", r.min}, {"median", r.median}, {"max", r.max}}; }
+
+json clocks(const ClockRecord& c) {
+  json parts = json::array();
+  for (const ClockPart& p : c.parts) {
+    json o{{"part", p.part},
+           {"samples", p.samples},
+           {"sm_clock_mhz", range(p.sm_clock_mhz)},
+           {"memory_clock_mhz", range(p.memory_clock_mhz)},
+           {"throttle_reasons", p.throttle_reasons}};
+    if (p.power_w) o["power_w"] = range(*p.power_w);
+    parts.push_back(o);
+  }
+  json o{{"mode", c.mode}, {"source", c.source}, {"parts", parts}};
+  if (c.mode == "sustained") o["sustained_load_s"] = c.sustained_load_s;
+  return o;
+}
+
 json provenance(const ProfileProvenance& v, ProfileKind kind) {
   json o{{"gpu", v.gpu}, {"date", v.date}};
   put_if(o, "notes", v.notes);
-  if (kind == ProfileKind::reference) {
+  if (kind != ProfileKind::measured) {
     o["compiled_from"] = v.compiled_from;
     return o;
   }
@@ -42,21 +60,20 @@ json provenance(const ProfileProvenance& v, ProfileKind kind) {
   put_if(o, "cublaslt", v.cublaslt);
   put_if(o, "cudnn", v.cudnn);
   put_if(o, "host", v.host);
+  if (v.clocks) o["clocks"] = clocks(*v.clocks);
   return o;
 }
 
 json entry(const ProfileEntry& e) {
   json o{{"kernel", e.kernel},
          {"shape", profile_shape_json(e.shape, e.kernel, e.family)},
-         {"time_s",
-          {{"median", e.seconds},
-           {"min", e.seconds_min},
-           {"max", e.seconds_max},
-           {"runs", e.runs},
-           {"warmup", e.warmup},
-           {"input_sets", e.input_sets}}},
          {"model", {{"read_bytes", e.model_read_bytes}, {"write_bytes", e.model_write_bytes}, {"flops", e.model_flops}}},
          {"implementation", e.implementation}};
+  if (e.published())
+    o["published"] = json{{"flops_per_s", e.published_flops_per_s}, {"source", e.published_source}};
+  else
+    o["time_s"] = json{{"median", e.seconds}, {"min", e.seconds_min}, {"max", e.seconds_max},
+                       {"runs", e.runs},     {"warmup", e.warmup},   {"input_sets", e.input_sets}};
   if (e.dram_read_bytes && e.dram_write_bytes)
     o["dram_bytes"] = json{{"read", *e.dram_read_bytes}, {"write", *e.dram_write_bytes}};
   if (e.part >= 0) o["part"] = e.part;
@@ -69,9 +86,13 @@ nlohmann::json profile_shape_json(const ProfileShape& s, const std::string& kern
   switch (family) {
     case KernelFamily::gemm:
       return json{{"m", s.m}, {"n", s.gemm_n}, {"k", s.k}, {"groups", s.groups}, {"dtype", to_string(s.dtype)}};
-    case KernelFamily::attention:
-      return json{{"tokens", s.tokens}, {"seq", s.seq}, {"heads", s.heads}, {"head_dim_qk", s.head_dim_qk},
-                  {"head_dim_v", s.head_dim_v}, {"causal", s.causal}};
+    case KernelFamily::attention: {
+      json o{{"tokens", s.tokens}, {"seq", s.seq}, {"heads", s.heads}, {"head_dim_qk", s.head_dim_qk},
+             {"head_dim_v", s.head_dim_v}, {"causal", s.causal}};
+      if (s.window) o["window"] = s.window;
+      if (s.sparse_topk) o["sparse_topk"] = s.sparse_topk;
+      return o;
+    }
     default: {
       json o{{"C", s.C}, {"tokens", s.tokens}};
       if (family == KernelFamily::mhc) o["n"] = s.n;
@@ -82,9 +103,13 @@ nlohmann::json profile_shape_json(const ProfileShape& s, const std::string& kern
 }
 
 nlohmann::json profile_to_json(const Profile& p) {
-  // The lowest version that holds the file: 3 for a corun section, 2 for parts, else 1, so a single
-  // run's file without corun stays readable by version-1 readers.
-  const int version = p.corun ? 3 : !p.parts.empty() ? 2 : 1;
+  // The lowest version that holds the profile: 4 for a corun section; 3 for the published kind,
+  // sampled clocks or windowed attention shapes; 2 for a merged profile; 1 otherwise (readable by
+  // every reader).
+  bool needs_3 = p.kind == ProfileKind::published || p.provenance.clocks.has_value();
+  for (const ProfilePart& part : p.parts) needs_3 |= part.provenance.clocks.has_value();
+  for (const ProfileEntry& e : p.entries) needs_3 |= e.shape.window > 0 || e.shape.sparse_topk > 0;
+  const int version = p.corun ? 4 : needs_3 ? 3 : p.parts.empty() ? 1 : 2;
   json o{{"schema", kProfileSchemaName}, {"schema_version", version}, {"kind", to_string(p.kind)}};
   o["provenance"] = provenance(p.provenance, p.kind);
   if (!p.parts.empty()) {
@@ -93,10 +118,12 @@ nlohmann::json profile_to_json(const Profile& p) {
       parts.push_back(json{{"file", part.file}, {"provenance", provenance(part.provenance, ProfileKind::measured)}});
     o["parts"] = parts;
   }
-  json ceilings{{"copy_bandwidth_Bps", sourced(p.ceilings.copy_bandwidth_Bps)},
-                {"peak_flops", peaks(p.ceilings.peak_flops)}};
-  if (p.ceilings.launch_overhead_s) ceilings["launch_overhead_s"] = sourced(*p.ceilings.launch_overhead_s);
-  o["ceilings"] = ceilings;
+  if (p.kind != ProfileKind::published) {
+    json ceilings{{"copy_bandwidth_Bps", sourced(p.ceilings.copy_bandwidth_Bps)},
+                  {"peak_flops", peaks(p.ceilings.peak_flops)}};
+    if (p.ceilings.launch_overhead_s) ceilings["launch_overhead_s"] = sourced(*p.ceilings.launch_overhead_s);
+    o["ceilings"] = ceilings;
+  }
   const ProfileDatasheet& d = p.datasheet;
   if (d.sm_count || d.memory_bytes || d.dram_bandwidth_Bps || !d.peak_flops.empty()) {
     json ds = json::object();

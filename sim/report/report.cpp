@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <sstream>
 
 #include "model/io_table.h"
 #include "model/model.h"
@@ -59,6 +60,28 @@ std::string fmt_factor(double x) {
   return buf;
 }
 
+// What the profile says about the clocks it was measured at, for the report.
+std::string clock_statement(const Profile& p) {
+  const auto& c = p.provenance.clocks;
+  auto median_of = [](const ClockRecord& r, const char* part) -> double {
+    for (const auto& cp : r.parts)
+      if (cp.part == part) return cp.sm_clock_mhz.median;
+    return r.parts.empty() ? 0.0 : r.parts.front().sm_clock_mhz.median;
+  };
+  std::ostringstream s;
+  if (!c || c->mode == "burst") {
+    s << "measured in short bursts (each entry's launches on an otherwise idle GPU, at boost clocks";
+    if (c && !c->parts.empty()) s << ", SM clock median " << median_of(*c, "gemm") << " MHz during the GEMMs";
+    else if (p.kind == ProfileKind::measured) s << "; the profile records no sampled clocks, its SM clock " << p.provenance.sm_clock_mhz << " MHz is the device's peak";
+    s << "); a training step runs sustained under the power limit, where clocks may be lower: kernel times are "
+         "optimistic by that much";
+  } else {
+    s << "measured under a sustained load (" << c->sustained_load_s << " s at the power limit before each part), SM "
+      << "clock median " << median_of(*c, "gemm") << " MHz during the GEMMs";
+  }
+  return s.str();
+}
+
 double peak_memory(const VariantRun& v) {
   double m = 0;
   for (const auto& r : v.memory) m = std::max(m, r.total_bytes);
@@ -86,6 +109,11 @@ std::map<std::string, double> rank_compute_by_class(const VariantRun& v, int ran
         break;
       default: break;
     }
+  }
+  // The optimizer step: its own tasks in the step graph, once per step.
+  for (TaskId id = 0; id < boost::num_vertices(v.step.graph); ++id) {
+    const TaskNode& n = v.step.graph[id];
+    if (n.kind == NodeKind::compute && n.rank == rank && n.category == "optimizer") out["optimizer"] += n.seconds;
   }
   return out;
 }
@@ -126,7 +154,14 @@ json report_json(const RunResult& r) {
                                {"zero_stage", s.parallel.zero_stage}, {"micro_batches", s.parallel.micro_batches()},
                                {"tokens_per_micro_batch", m.costs.tokens_per_microbatch}}},
                    {"cluster", {{"name", s.cluster.name}, {"gpus", s.cluster.total_gpus()}, {"gpu", s.cluster.gpu}}}};
-  j["profile"] = {{"file", s.profile}, {"kind", to_string(r.profile.kind)}, {"note", s.cluster.profile_note}};
+  j["profile"] = {{"file", s.profile}, {"kind", to_string(r.profile.kind)}, {"note", s.cluster.profile_note},
+                  {"clocks", clock_statement(r.profile)}};
+  json published = json::array();
+  for (const auto& part : r.profile.published)
+    published.push_back({{"file", part.file}, {"gpu", part.provenance.gpu}, {"compiled_from", part.provenance.compiled_from}});
+  j["profile"]["published_parts"] = published;
+  j["scenario"]["precision"] = {{"name", s.model.precision.name}, {"gemm", to_string(s.model.precision.gemm)},
+                                {"moe_dispatch", to_string(s.model.precision.moe_dispatch)}};
   j["what_if"] = json::array();
   if (r.pricing.mhc_at_floor)
     j["what_if"].push_back("mhc_at_floor: mHC kernels priced at their roofline floor on the profile's ceilings, "
@@ -144,7 +179,7 @@ json report_json(const RunResult& r) {
   const double d_busy = m.ranks[R].busy - b.ranks[R].busy;
   const double mhc_kernels = mc["mhc_forward"] + mc["mhc_backward"] + mc["mhc_recompute"] -
                              (bc["mhc_forward"] + bc["mhc_backward"]);
-  const double d_layer = mc["layer"] - bc["layer"];
+  const double d_layer = mc["layer"] + mc["optimizer"] - (bc["layer"] + bc["optimizer"]);
   const RankSharing ms = rank_sharing(m, R), bs = rank_sharing(b, R);
   const double d_idle = m.ranks[R].idle - b.ranks[R].idle;
   j["overhead_breakdown"] = {
@@ -211,7 +246,7 @@ json report_json(const RunResult& r) {
   // MFU against the peak of the precision the run's GEMMs use (an FP8 run against the FP8 peak): every
   // op's time is at least its FLOPs over its own dtype's peak, and no dtype's peak exceeds the GEMM
   // dtype's, so the figure cannot pass 100%.
-  const DType peak_dtype = s.model.gemm_dtype;
+  const DType peak_dtype = s.model.precision.gemm_dtype();
   const double peak = cost.peak_flops(peak_dtype), gpus = s.cluster.total_gpus();
   j["mfu"] = {{"mhc", m.model_flops_per_step / (gpus * peak * m.step_time_s)},
               {"baseline", b.model_flops_per_step / (gpus * peak * b.step_time_s)},
@@ -222,17 +257,37 @@ json report_json(const RunResult& r) {
                "norms and elementwise ops x global tokens; mHC kernels and recomputation excluded; peak = the "
                "profile's dense " + std::string(to_string(peak_dtype)) + " ceiling (the precision of the run's GEMMs)"},
               {"peak_dtype", to_string(peak_dtype)}};
+  // Each priced op with how it was priced and its share of a pipeline GPU's step: per micro-batch ops
+  // run `launches` times per micro-batch over the pipeline's ranks; the optimizer once per step.
   json priced = json::array();
-  for (const auto& p : m.costs.priced)
-    priced.push_back({{"op", p.op},
-                      {"kernel", p.kernel},
-                      {"seconds", p.seconds},
-                      {"method", p.method},
-                      {"source", p.source},
-                      {"dram_bytes", p.dram_bytes},
-                      {"sm_share", p.sm_share},
-                      {"bound", p.memory_bound ? "memory" : "compute"}});
+  const double micro = double(s.parallel.micro_batches()), ranks = double(m.schedule.ranks);
+  std::map<std::string, int> by_method;
+  json roofline_warnings = json::array();
+  double bandwidth_share = 0;
+  for (const auto& p : m.costs.priced) {
+    const double share = p.per_step ? p.seconds / m.step_time_s
+                                    : p.seconds * double(p.launches) * micro / (ranks * m.step_time_s);
+    json o{{"op", p.op},       {"kernel", p.kernel},     {"seconds", p.seconds}, {"method", p.method},
+           {"source", p.source}, {"launches", p.launches}, {"per_step", p.per_step}, {"share_of_step", share},
+           {"flops", p.flops},   {"bytes", p.bytes},
+           {"dram_bytes", p.dram_bytes}, {"sm_share", p.sm_share}, {"bound", p.memory_bound ? "memory" : "compute"}};
+    if (p.seconds > 0) {
+      o["achieved_tflops"] = p.flops / p.seconds / 1e12;
+      o["achieved_GBps"] = p.bytes / p.seconds / 1e9;
+    }
+    priced.push_back(o);
+    ++by_method[p.method];
+    if (p.method == "roofline" && share > 0.01) roofline_warnings.push_back({{"op", p.op}, {"share_of_step", share}});
+    if (p.method == "bandwidth") bandwidth_share += share;
+  }
   j["priced_ops"] = priced;
+  j["pricing"] = {{"by_method", by_method},
+                  {"roofline_over_1pct_of_step", roofline_warnings},
+                  {"bandwidth_share_of_step", bandwidth_share},
+                  {"note", "measured: a profile entry at the exact shape; interpolated: from measured entries; "
+                           "published: from published entries (their source in each op's); bandwidth: a memory-bound "
+                           "op without an entry at the measured copy bandwidth; roofline: a GEMM or attention without "
+                           "data, at its lower bound"}};
   return j;
 }
 

@@ -27,6 +27,11 @@ std::string report_text(const json& j) {
      << " DP" << lay["dp"] << " ZeRO-" << lay["zero_stage"] << ", " << sc["schedule"].get<std::string>() << ", "
      << lay["micro_batches"] << " micro-batches of " << lay["tokens_per_micro_batch"].get<double>() << " tokens\n"
      << "  profile " << j["profile"]["file"].get<std::string>() << " (" << j["profile"]["kind"].get<std::string>() << ")\n";
+  for (const auto& part : j["profile"]["published_parts"])
+    os << "    + published part " << part["file"].get<std::string>() << "\n";
+  const auto& prec = sc["precision"];
+  os << "  precision " << prec["name"].get<std::string>() << " (GEMMs " << prec["gemm"].get<std::string>()
+     << ", MoE dispatch " << prec["moe_dispatch"].get<std::string>() << ")\n";
   if (j.contains("what_if"))
     for (const auto& w : j["what_if"]) os << "  WHAT-IF " << w.get<std::string>() << "\n";
   if (j["profile"]["kind"] == "reference")
@@ -112,13 +117,19 @@ std::string report_text(const json& j) {
   os << "\nMFU " << fmt("%.1f%%", 100 * j["mfu"]["mhc"].get<double>()) << " (baseline "
      << fmt("%.1f%%", 100 * j["mfu"]["baseline"].get<double>()) << "): " << j["mfu"]["convention"].get<std::string>()
      << "\n";
-  int measured = 0, interpolated = 0, roofline = 0;
-  for (const auto& p : j["priced_ops"]) {
-    const auto m = p["method"].get<std::string>();
-    (m == "measured" ? measured : m == "interpolated" ? interpolated : roofline)++;
+  const auto& pricing = j["pricing"];
+  auto count = [&](const char* m) { return pricing["by_method"].contains(m) ? pricing["by_method"][m].get<int>() : 0; };
+  os << "Pricing: " << j["priced_ops"].size() << " distinct ops: " << count("measured") << " measured, "
+     << count("interpolated") << " interpolated, " << count("published") << " from published kernel data, "
+     << count("bandwidth") << " at the measured copy bandwidth (" << fmt("%.1f%%", 100 * pricing["bandwidth_share_of_step"].get<double>())
+     << " of the step), " << count("roofline") << " roofline (--json lists each with its source)\n";
+  if (!pricing["roofline_over_1pct_of_step"].empty()) {
+    os << "WARNING: roofline-priced ops (a lower bound, no kernel data) above 1% of the step:";
+    for (const auto& w : pricing["roofline_over_1pct_of_step"])
+      os << " " << w["op"].get<std::string>() << fmt(" (%.1f%%)", 100 * w["share_of_step"].get<double>());
+    os << "\n";
   }
-  os << "Pricing: " << j["priced_ops"].size() << " distinct ops: " << measured << " measured, " << interpolated
-     << " interpolated, " << roofline << " roofline (--json lists each with its source)\n"
+  os << "Clocks: the profile was " << j["profile"]["clocks"].get<std::string>() << "\n"
      << "Engine: " << fmt("%.2f s", j["mhc"]["engine"]["wall_s"]) << " + " << fmt("%.2f s", j["baseline"]["engine"]["wall_s"])
      << " wall, " << j["mhc"]["engine"]["activities"].get<long>() + j["baseline"]["engine"]["activities"].get<long>()
      << " SimGrid activities\n";

@@ -110,7 +110,7 @@ VariantRun run_variant(const Scenario& s, const CostModel& cost, const RunOption
 
 RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   RunResult r;
-  r.profile = load_profile(s.profile);
+  r.profile = load_profile_parts(s.profile, s.published_parts);
   r.pricing = options.pricing;
   const CostModel cost(r.profile, options.pricing);
   r.mhc = run_variant(s, cost, options);

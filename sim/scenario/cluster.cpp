@@ -30,10 +30,20 @@ ClusterSpec parse_cluster(JsonObject obj, const std::string& base_dir) {
   auto gpu = obj.required("gpu").object();
   c.gpu = gpu.required("kind").string();
   c.gpu_memory_bytes = gpu.required("memory_GB").positive() * kGB;
+  // One profile file, or a list: the measured (or reference) profile first, then published parts.
   auto profile = gpu.required("profile");
-  c.profile = resolve_relative(base_dir, profile.string());
-  if (!std::filesystem::is_regular_file(c.profile))
-    profile.fail("profile file not found: " + c.profile);
+  auto one = [&](const JsonValue& item) {
+    std::string path = resolve_relative(base_dir, item.string());
+    if (!std::filesystem::is_regular_file(path)) item.fail("profile file not found: " + path);
+    return path;
+  };
+  if (profile.is_array()) {
+    auto items = profile.non_empty_array();
+    c.profile = one(items.front());
+    for (size_t i = 1; i < items.size(); ++i) c.published_parts.push_back(one(items[i]));
+  } else {
+    c.profile = one(profile);
+  }
   if (auto note = gpu.optional("profile_note")) c.profile_note = note->string();
   // Communication kernels hold SMs while they move data (DeepSeek-V3 gives 20 of 132 to communication).
   c.sms = static_cast<int>(gpu.required("sms").integer_at_least(1));

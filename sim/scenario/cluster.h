@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace mhc {
 
@@ -24,7 +25,9 @@ struct ClusterSpec {
   // The GPU: its kind, which measured profile prices it (profiles/<gpu>.json, relative to the
   // repository or absolute), and its memory capacity.
   std::string gpu;             // "H100-SXM", "H800", "H200"
-  std::string profile;         // profile file path
+  std::string profile;         // profile file path (measured or reference: it gives the ceilings)
+  // Published profile parts priced beside it ("profile": [measured, published...]; profiles/SCHEMA.md).
+  std::vector<std::string> published_parts;
   std::string profile_note;    // why this profile stands for this GPU (e.g. "H800 = H100 SXM compute")
   double gpu_memory_bytes = 0.0;
 

@@ -12,6 +12,35 @@ namespace mhc {
 
 namespace fs = std::filesystem;
 
+const char* to_string(GemmRecipe r) {
+  switch (r) {
+    case GemmRecipe::bf16: return "bf16";
+    case GemmRecipe::fp8_tensor: return "fp8_tensor";
+    default: return "fp8_block";
+  }
+}
+
+const std::vector<std::string>& precision_preset_names() {
+  static const std::vector<std::string> names{"bf16", "fp8-tensor", "deepseek-v3-fp8"};
+  return names;
+}
+
+std::optional<PrecisionSpec> precision_preset(const std::string& name) {
+  PrecisionSpec p;
+  p.name = name;
+  if (name == "bf16") return p;
+  if (name == "fp8-tensor") {  // one scale per tensor, as Transformer Engine's FP8 recipes
+    p.gemm = GemmRecipe::fp8_tensor;
+    return p;
+  }
+  if (name == "deepseek-v3-fp8") {  // arXiv 2412.19437 section 3.3: block-scaled GEMMs, FP8 dispatch
+    p.gemm = GemmRecipe::fp8_block;
+    p.moe_dispatch = DType::fp8;
+    return p;
+  }
+  return std::nullopt;
+}
+
 const char* to_string(ResidualVariant v) {
   switch (v) {
     case ResidualVariant::residual: return "residual";
@@ -37,11 +66,20 @@ namespace {
 std::string dir_of(const std::string& file) { return fs::path(file).parent_path().string(); }
 
 
-AttentionSpec parse_attention(JsonObject obj) {
+AttentionSpec parse_attention(JsonObject obj, int64_t seq_len) {
   AttentionSpec a;
   std::string kind = obj.required("kind").one_of({"mha", "gqa", "mla"});
   a.heads = obj.required("heads").integer_at_least(1);
   a.head_dim = obj.required("head_dim").integer_at_least(1);
+  if (auto w = obj.optional("window")) {
+    a.window = w->integer_at_least(1);
+    if (a.window >= seq_len) w->fail("a sliding window must be shorter than seq_len (" + std::to_string(seq_len) + "), got " + std::to_string(a.window));
+  }
+  if (auto k = obj.optional("sparse_topk")) {
+    a.sparse_topk = k->integer_at_least(1);
+    if (a.window > 0) k->fail("a layer attends either in a sliding window or to selected keys, not both");
+    if (a.sparse_topk >= seq_len) k->fail("must be smaller than seq_len (" + std::to_string(seq_len) + "), got " + std::to_string(a.sparse_topk));
+  }
   if (kind == "mla") {
     a.kind = AttentionSpec::Kind::mla;
     a.rope_dim = obj.required("rope_dim").integer_at_least(0);
@@ -58,9 +96,51 @@ AttentionSpec parse_attention(JsonObject obj) {
     } else {
       a.kv_heads = a.heads;
     }
+    // Whether q and k are rotated (RoPE over the whole head) or positions come from elsewhere.
+    a.rope_dim = obj.required("rope").boolean() ? a.head_dim : 0;
   }
   obj.finish();
   return a;
+}
+
+PrecisionSpec parse_precision(const JsonValue& v) {
+  if (v.is_string()) {
+    const std::string name = v.one_of(precision_preset_names());
+    return *precision_preset(name);
+  }
+  if (!v.is_object())
+    v.fail("expected a recipe name (" + [] {
+      std::string names;
+      for (const auto& n : precision_preset_names()) names += (names.empty() ? "" : ", ") + n;
+      return names;
+    }() + ") or an object {gemm, moe_dispatch}, got " + v.type_name());
+  JsonObject o = v.object();
+  PrecisionSpec p;
+  p.name = "custom";
+  const std::string gemm = o.required("gemm").one_of({"bf16", "fp8_tensor", "fp8_block"});
+  p.gemm = gemm == "bf16" ? GemmRecipe::bf16 : gemm == "fp8_tensor" ? GemmRecipe::fp8_tensor : GemmRecipe::fp8_block;
+  p.moe_dispatch = o.required("moe_dispatch").one_of({"bf16", "fp8"}) == "fp8" ? DType::fp8 : DType::bf16;
+  o.finish();
+  return p;
+}
+
+// "profile": a file, or a list whose first file is measured (or reference) and the rest published
+// parts. Relative to `base`; every file must exist.
+void parse_profile_list(const JsonValue& v, const std::string& base, std::string& main,
+                        std::vector<std::string>& published) {
+  auto one = [&](const JsonValue& item) {
+    std::string path = resolve_relative(base, item.string());
+    if (!fs::is_regular_file(path)) item.fail("profile file not found: " + path);
+    return path;
+  };
+  published.clear();
+  if (!v.is_array()) {
+    main = one(v);
+    return;
+  }
+  auto items = v.non_empty_array();
+  main = one(items.front());
+  for (size_t i = 1; i < items.size(); ++i) published.push_back(one(items[i]));
 }
 
 FfnSpec parse_ffn(JsonObject obj, int64_t layers) {
@@ -97,10 +177,14 @@ void inline_reference_for(nlohmann::json& doc, const std::string& key, const std
   std::string file = resolve_relative(base_dir, doc[key].get<std::string>());
   JsonValue referenced = load_json_file(file);
   nlohmann::json copy = referenced.raw();
-  // A cluster's relative profile path is relative to the cluster file: make it absolute.
-  if (key == "cluster" && copy.contains("gpu") && copy["gpu"].is_object() && copy["gpu"].contains("profile") &&
-      copy["gpu"]["profile"].is_string())
-    copy["gpu"]["profile"] = resolve_relative(dir_of(file), copy["gpu"]["profile"].get<std::string>());
+  // A cluster's relative profile paths are relative to the cluster file: make them absolute.
+  if (key == "cluster" && copy.contains("gpu") && copy["gpu"].is_object() && copy["gpu"].contains("profile")) {
+    auto& profile = copy["gpu"]["profile"];
+    if (profile.is_string()) profile = resolve_relative(dir_of(file), profile.get<std::string>());
+    if (profile.is_array())
+      for (auto& item : profile)
+        if (item.is_string()) item = resolve_relative(dir_of(file), item.get<std::string>());
+  }
   doc[key] = copy;
 }
 
@@ -141,6 +225,10 @@ ParallelSpec parse_parallel(JsonObject obj) {
   p.micro_batch = obj.required("micro_batch").integer_at_least(1);
   p.global_batch = obj.required("global_batch").integer_at_least(1);
   if (auto a2a = obj.optional("ep_all_to_all")) p.ep_all_to_all = a2a->one_of({"direct", "rail"});
+  if (auto imb = obj.optional("moe_imbalance")) {
+    p.moe_imbalance = imb->number();
+    if (p.moe_imbalance < 1.0) imb->fail("the busiest GPU's routed rows over the mean: must be >= 1 (1 = balanced), got " + std::to_string(p.moe_imbalance));
+  }
   if (auto sl = obj.optional("stage_layers"))
     for (const auto& v : sl->non_empty_array()) p.stage_layers.push_back(v.integer_at_least(1));
   return p;
@@ -158,10 +246,12 @@ ModelSpec parse_model(JsonObject obj) {
   m.vocab = obj.required("vocab").integer_at_least(1);
   m.seq_len = obj.required("seq_len").integer_at_least(1);
   m.tied_embeddings = obj.required("tied_embeddings").boolean();
-  m.attention = parse_attention(obj.required("attention").object());
+  m.attention = parse_attention(obj.required("attention").object(), m.seq_len);
   m.ffn = parse_ffn(obj.required("ffn").object(), m.layers);
-  std::string dt = obj.required("gemm_dtype").one_of({"bf16", "fp8"});
-  m.gemm_dtype = dt == "fp8" ? DType::fp8 : DType::bf16;
+  if (auto old = obj.optional("gemm_dtype"))
+    old->fail("replaced by \"precision\": a recipe name (bf16, fp8-tensor, deepseek-v3-fp8) or {gemm, moe_dispatch}");
+  m.precision = parse_precision(obj.required("precision"));
+  if (auto mtp = obj.optional("mtp_depth")) m.mtp_depth = mtp->integer_at_least(0);
   obj.finish();
   return m;
 }
@@ -210,10 +300,10 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
   s.cluster = cluster.is_string() ? load_cluster_file(resolve_relative(base, cluster.string()))
                                   : parse_cluster(cluster.object(), base);
   s.profile = s.cluster.profile;
-  if (auto profile = obj.optional("profile")) {
-    s.profile = resolve_relative(base, profile->string());
-    if (!fs::is_regular_file(s.profile)) profile->fail("profile file not found: " + s.profile);
-  }
+  s.published_parts = s.cluster.published_parts;
+  if (auto profile = obj.optional("profile")) parse_profile_list(*profile, base, s.profile, s.published_parts);
+  // The run's recipe, when it differs from the model's (e.g. the same model in bf16 and in FP8).
+  if (auto precision = obj.optional("precision")) s.model.precision = parse_precision(*precision);
 
   // mHC settings.
   auto mobj = obj.required("mhc").object();
@@ -332,8 +422,9 @@ nlohmann::json scenario_content(const std::string& path, const std::vector<std::
   return doc;
 }
 
-nlohmann::json with_profile(nlohmann::json content, const std::string& profile_path) {
-  content["cluster"]["gpu"]["profile"] = profile_path;
+nlohmann::json with_profile(nlohmann::json content, const std::vector<std::string>& profile_paths) {
+  if (profile_paths.size() == 1) content["cluster"]["gpu"]["profile"] = profile_paths.front();
+  else content["cluster"]["gpu"]["profile"] = profile_paths;
   return content;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,11 +18,16 @@ namespace mhc {
 struct AttentionSpec {
   enum class Kind { mha, gqa, mla } kind = Kind::mha;
   int64_t heads = 0;
-  int64_t kv_heads = 0;   // mha/gqa
+  int64_t kv_heads = 0;   // mha/gqa (gqa with kv_heads 1 is MQA); mla: heads (K and V are per head)
   int64_t head_dim = 0;   // per head (mla: the non-RoPE part of q/k and v)
-  int64_t rope_dim = 0;   // mla: decoupled RoPE dimension
+  int64_t rope_dim = 0;   // rotary dimensions per head: mla's decoupled RoPE; mha/gqa: head_dim with
+                          // "rope": true, 0 without RoPE
   int64_t kv_rank = 0;    // mla: compressed KV dimension
   int64_t q_rank = 0;     // mla: compressed Q dimension (0 = no Q compression)
+  // Which keys a query attends to (causal always): all earlier ones (0), the last `window` (sliding
+  // window), or `sparse_topk` selected ones (sparse attention; 0 = dense).
+  int64_t window = 0;
+  int64_t sparse_topk = 0;
 };
 
 struct FfnSpec {
@@ -35,6 +41,22 @@ struct FfnSpec {
   int64_t dense_layers = 0;    // moe: leading layers with a dense FFN
 };
 
+// How the run's GEMMs compute. bf16; FP8 with one scale per tensor (cuBLASLt, Transformer Engine);
+// FP8 with 1x128 activation tiles and 128x128 weight blocks (DeepSeek-V3 section 3.3, DeepGEMM):
+// forward, input- and weight-gradient GEMMs alike. FP8 recipes add the casts their GEMMs need.
+enum class GemmRecipe { bf16, fp8_tensor, fp8_block };
+const char* to_string(GemmRecipe r);
+
+struct PrecisionSpec {
+  std::string name;  // the preset ("bf16", "fp8-tensor", "deepseek-v3-fp8") or "custom"
+  GemmRecipe gemm = GemmRecipe::bf16;
+  DType moe_dispatch = DType::bf16;  // the EP dispatch payload (DeepSeek-V3: FP8; combine stays BF16)
+  DType gemm_dtype() const { return gemm == GemmRecipe::bf16 ? DType::bf16 : DType::fp8; }
+};
+// The named recipes; nullopt for an unknown name.
+std::optional<PrecisionSpec> precision_preset(const std::string& name);
+const std::vector<std::string>& precision_preset_names();
+
 struct ModelSpec {
   std::string name;
   std::string file;
@@ -45,7 +67,10 @@ struct ModelSpec {
   bool tied_embeddings = false;
   AttentionSpec attention;
   FfnSpec ffn;
-  DType gemm_dtype = DType::bf16;  // fp8 GEMMs as DeepSeek-V3 trains
+  PrecisionSpec precision;
+  // Multi-token prediction modules (DeepSeek-V3 section 2.2: depth 1), each a projection, one
+  // transformer layer and the shared head, run on the last pipeline stage; 0 = none.
+  int64_t mtp_depth = 0;
 };
 
 enum class ResidualVariant { residual, hc, mhc };
@@ -71,6 +96,9 @@ struct ParallelSpec {
   // How the MoE all-to-all moves: "direct" (NCCL's all-to-all, one flow per GPU pair; the default)
   // or "rail" (DeepEP as DeepSeek-V3 uses it: across nodes to the same-position GPU, then NVLink).
   std::string ep_all_to_all = "direct";
+  // Routed rows the busiest GPU's experts receive over the balanced mean (1 = balanced routing); the
+  // expert GEMMs and their elementwise ops are priced on that GPU's rows.
+  double moe_imbalance = 1.0;
 
   int64_t micro_batches() const { return global_batch / (dp * micro_batch); }
   int64_t first_layer(int stage) const;  // index of the stage's first layer
@@ -96,6 +124,7 @@ struct Scenario {
   ScheduleSpec schedule;
   ClusterSpec cluster;
   std::string profile;  // profile path (the cluster's unless the scenario overrides it)
+  std::vector<std::string> published_parts;  // published profile parts priced beside it (profiles/SCHEMA.md)
 
   int model_stages() const { return schedule.model_stages(parallel.pp); }
 };
@@ -113,9 +142,10 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
 // equal profile contents give the same run, wherever the files live; the sweep content-addresses its
 // points with it. Call it on a scenario load_scenario() accepts. Throws InputError.
 nlohmann::json scenario_content(const std::string& path, const std::vector<std::string>& overrides = {});
-// Such a content made loadable again: the cluster's profile is `profile_path` (relative to the
-// folder of the file it will be written to, or absolute).
-nlohmann::json with_profile(nlohmann::json content, const std::string& profile_path);
+// Such a content made loadable again: the cluster's profile is `profile_paths` (relative to the
+// folder of the file it will be written to, or absolute): one file, or the measured profile and its
+// published parts.
+nlohmann::json with_profile(nlohmann::json content, const std::vector<std::string>& profile_paths);
 
 // The paper's Eq. 20: L_r* = argmin_{L_r} [ nC ceil(L/L_r) + (n+2) C L_r ] over 1..L. The paper's
 // "layer" is one application of x_{l+1} = H_res x_l + H_post^T F(H_pre x_l), i.e. one sublayer

@@ -108,6 +108,12 @@ Simulator this_simulator() {
   return {exe.string(), sha256_file_hex(exe.string())};
 }
 
+std::string profiles_sha256(const Scenario& s) {
+  std::string shas = sha256_file_hex(s.profile);
+  for (const std::string& part : s.published_parts) shas += "+" + sha256_file_hex(part);
+  return s.published_parts.empty() ? shas : sha256_hex(shas);
+}
+
 std::string point_key(const nlohmann::json& content, const std::string& profile_sha256, const std::string& simulator_sha256) {
   // nlohmann::json keeps object keys sorted, so dump() is canonical: key order and whitespace in the
   // files do not change a key.
@@ -124,9 +130,8 @@ SubmitReport plan_slurm_sweep(const SweepRequest& req, const std::string& dir, c
   auto lock = store.lock();
 
   std::map<std::string, std::string> profile_sha;  // profile path -> SHA-256 of its bytes
-  std::vector<PlannedPoint> planned;
-  for (const SweepWork& w : grid.work) {
-    const std::string& profile = w.scenario.profile;
+  // Each profile part (the measured profile and the published parts) copied once by its content.
+  auto copy_of = [&](const std::string& profile) {
     if (!profile_sha.count(profile)) {
       const std::string sha = sha256_file_hex(profile);
       const auto bytes = read_file_if_exists(profile);
@@ -134,17 +139,22 @@ SubmitReport plan_slurm_sweep(const SweepRequest& req, const std::string& dir, c
       if (!fs::exists(store.profile_copy(sha))) write_file_atomically(store.profile_copy(sha), *bytes);
       profile_sha[profile] = sha;
     }
+    return profile_sha[profile];
+  };
+  std::vector<PlannedPoint> planned;
+  for (const SweepWork& w : grid.work) {
+    std::vector<std::string> copies{"../profiles/" + copy_of(w.scenario.profile) + ".json"};
+    for (const std::string& part : w.scenario.published_parts) copies.push_back("../profiles/" + copy_of(part) + ".json");
     const nlohmann::json content = scenario_content(req.scenario, w.overrides);
     PlannedPoint p;
-    p.key = point_key(content, profile_sha[profile], simulator.sha256);
+    p.key = point_key(content, profiles_sha256(w.scenario), simulator.sha256);
     p.n = w.scenario.mhc.n;
     p.settings = grid.result.configs[w.config].settings;
     p.scenario = req.scenario;
     p.overrides = w.overrides;
-    // The point's own scenario: loadable from anywhere, its profile the copy beside it.
+    // The point's own scenario: loadable from anywhere, its profile parts the copies beside it.
     if (!fs::exists(store.point_scenario(p.key)))
-      write_file_atomically(store.point_scenario(p.key),
-                            with_profile(content, "../profiles/" + profile_sha[profile] + ".json").dump(2) + "\n");
+      write_file_atomically(store.point_scenario(p.key), with_profile(content, copies).dump(2) + "\n");
     planned.push_back(std::move(p));
   }
   const std::vector<size_t> indices = store.add_points(planned);
@@ -188,7 +198,7 @@ PointOutcome run_stored_point(const std::string& dir, size_t index, const Simula
   try {
     const std::string file = store.point_scenario(outcome.key);
     const Scenario scenario = load_scenario(file);
-    const std::string key = point_key(scenario_content(file), sha256_file_hex(scenario.profile), simulator.sha256);
+    const std::string key = point_key(scenario_content(file), profiles_sha256(scenario), simulator.sha256);
     if (key != outcome.key)
       throw std::runtime_error("the point's files or the mhcsim executable (" + simulator.path +
                                ") changed since the sweep was planned: its key is now " + key +

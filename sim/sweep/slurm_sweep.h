@@ -22,6 +22,8 @@ Simulator this_simulator();  // /proc/self/exe
 
 // A point's key: the SHA-256 of its scenario's content (scenario_content(): no paths), of its
 // profile's bytes and of the simulator's bytes.
+// The SHA-256 of a scenario's profile, or of its parts' SHA-256s joined when it has published parts.
+std::string profiles_sha256(const Scenario& s);
 std::string point_key(const nlohmann::json& scenario_content, const std::string& profile_sha256,
                       const std::string& simulator_sha256);
 

@@ -237,13 +237,17 @@ TEST(CostLookup, RooflineOnTheReferenceProfileIsTheClosedForm) {
   EXPECT_DOUBLE_EQ(model.copy_bandwidth_Bps(), 3.0e12);
   EXPECT_DOUBLE_EQ(model.peak_flops(DType::bf16), 690e12);
   EXPECT_DOUBLE_EQ(model.peak_flops(DType::fp32), 0.0);  // no CUDA-core ceiling in the reference
-  // Memory bound: post_res at n = 4, C = 2560, 16384 tokens.
+  // Memory bound: post_res at n = 4, C = 2560, 16384 tokens, with no entry: its bytes at the copy
+  // bandwidth (the "bandwidth" method), which is also its roofline.
   Op op = post_res_op(4, 2560);
   PricedOp p = model.price(op, 16384);
-  EXPECT_EQ(p.method, PriceMethod::roofline);
+  EXPECT_EQ(p.method, PriceMethod::bandwidth);
   EXPECT_DOUBLE_EQ(p.seconds, (op.read_bytes + op.write_bytes) * 16384 / 3.0e12);
-  EXPECT_NE(p.source.find("memory bound"), std::string::npos) << p.source;
+  EXPECT_NE(p.source.find("copy bandwidth"), std::string::npos) << p.source;
   EXPECT_NE(p.source.find("no launch overhead"), std::string::npos) << p.source;
+  PricedOp r = model.roofline(query_for_op(op, 16384));
+  EXPECT_DOUBLE_EQ(r.seconds, p.seconds);
+  EXPECT_NE(r.source.find("memory bound"), std::string::npos) << r.source;
   // Compute bound: an 8192^3 GEMM in bf16 and fp8.
   for (DType dt : {DType::bf16, DType::fp8}) {
     Op g;
@@ -271,10 +275,15 @@ TEST(CostLookup, RooflineAddsOnlyAMeasuredLaunchOverhead) {
   op.read_bytes = 2.0 * 4096;
   op.write_bytes = 2.0 * 4096;
   op.flops = 4.0 * 4096;
-  PricedOp p = model.price(op, 1000);
+  PricedOp p = model.roofline(query_for_op(op, 1000));
   EXPECT_DOUBLE_EQ(p.seconds, 4.0 * 4096 * 1000 / 2.0e12 + 3e-6);
   EXPECT_NE(p.source.find("no fp32 peak"), std::string::npos) << p.source;
   EXPECT_NE(p.source.find("measured launch overhead"), std::string::npos) << p.source;
+  // Priced without an entry, the norm moves its bytes at the copy bandwidth plus the same launch.
+  PricedOp b = model.price(op, 1000);
+  EXPECT_EQ(b.method, PriceMethod::bandwidth);
+  EXPECT_DOUBLE_EQ(b.seconds, p.seconds);
+  EXPECT_NE(b.source.find("measured launch overhead"), std::string::npos) << b.source;
 }
 
 TEST(CostLookup, UnmeasuredAttentionIsItsFlopsAtTheGemmPeakAndSaysSo) {
@@ -282,14 +291,14 @@ TEST(CostLookup, UnmeasuredAttentionIsItsFlopsAtTheGemmPeakAndSaysSo) {
   Op op;
   op.kernel = "attention_fwd";
   op.kind = OpKind::attention;
-  op.attention = AttentionShape{32, 192, 128, 4096, true};
+  op.attention = AttentionShape{32, 32, 192, 128, 4096, true};
   op.flops = 2.0 * 32 * 4096 * (192 + 128) / 2;  // causal: half the score matrix, per token
   op.read_bytes = 2.0 * 32 * (192 * 2 + 128);
   op.write_bytes = 2.0 * 32 * 128;
   PricedOp p = model.price(op, 8192);
   EXPECT_EQ(p.method, PriceMethod::roofline);
   EXPECT_DOUBLE_EQ(p.seconds, op.flops * 8192 / 5.0e14);
-  EXPECT_NE(p.source.find("attention not measured"), std::string::npos) << p.source;
+  EXPECT_NE(p.source.find("attention neither measured nor published"), std::string::npos) << p.source;
 }
 
 TEST(CostLookup, UnknownKernelFallsBackToRooflineAndSaysSo) {

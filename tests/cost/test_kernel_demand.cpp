@@ -72,7 +72,7 @@ TEST(KernelDemand, TheProportionalWhatIfTakesSmsInProportionToBandwidth) {
 
 TEST(KernelDemand, WithACorunCurveItTakesTheSmsTheCopyNeeds) {
   json doc = profile_doc();
-  doc["schema_version"] = 3;
+  doc["schema_version"] = 4;
   doc["corun"] = testing::corun_json();  // 1.0, 1.6, 2.0 TB/s on 25, 50, 100 of 100 SMs
   CostModel cost(testing::load_json_profile(doc, "demand_corun.json"));
   KernelDemand d = kernel_demand(cost, post_res_query(), 1e-3);

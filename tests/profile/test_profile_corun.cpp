@@ -1,4 +1,4 @@
-// The corun section (schema version 3): read, validated, written back, merged; and the SMs a
+// The corun section (schema version 4): read, validated, written back, merged; and the SMs a
 // bandwidth needs on its copy curve.
 #include <gtest/gtest.h>
 
@@ -15,7 +15,7 @@ using nlohmann::json;
 
 json with_corun() {
   json doc = testing::measured_profile_json();
-  doc["schema_version"] = 3;
+  doc["schema_version"] = 4;
   doc["corun"] = testing::corun_json();
   return doc;
 }
@@ -60,16 +60,16 @@ TEST(ProfileCorun, SmsForABandwidthFollowTheCurve) {
 TEST(ProfileCorun, WrittenAndReadBackUnchanged) {
   Profile p = testing::load_json_profile(with_corun(), "corun_write.json");
   const json out = profile_to_json(p);
-  EXPECT_EQ(out["schema_version"], 3);
+  EXPECT_EQ(out["schema_version"], 4);
   EXPECT_EQ(out["corun"], with_corun()["corun"]);
   p.corun.reset();
   EXPECT_EQ(profile_to_json(p)["schema_version"], 1);  // the lowest version that holds the file
 }
 
 TEST(ProfileCorun, RejectedWhereTheSchemaDoesNotAllowIt) {
-  json v2 = with_corun();
-  v2["schema_version"] = 2;
-  EXPECT_EQ(load_error(v2, "corun_v2.json").path(), "/corun");  // an unknown key before version 3
+  json v3 = with_corun();
+  v3["schema_version"] = 3;
+  EXPECT_EQ(load_error(v3, "corun_v3.json").path(), "/corun");  // an unknown key before version 4
 
   json reference = with_corun();
   reference["kind"] = "reference";
@@ -114,7 +114,7 @@ TEST(ProfileCorun, MergeKeepsTheFirstSectionWithItsPart) {
   EXPECT_EQ(m.profile.corun->part, 1);
   EXPECT_FALSE(m.warnings.empty());
   const json out = profile_to_json(m.profile);  // validates by the reader's rules
-  EXPECT_EQ(out["schema_version"], 3);
+  EXPECT_EQ(out["schema_version"], 4);
   EXPECT_EQ(out["corun"]["part"], 1);
 }
 

@@ -39,6 +39,9 @@ std::set<std::string> expected_timeline_kinds(const json& r) {
   if (bubble) k.insert("bubble (no compute)");
   if (r["scenario"]["variant"] != "residual") k.insert("mHC / residual-stream kernels");
   if (r["scenario"]["recompute"].get<bool>()) k.insert("mHC recomputation");
+  // The optimizer step after each stage's gradient reduction (priced once per step).
+  for (const auto& p : r["priced_ops"])
+    if (p["per_step"].get<bool>()) k.insert("optimizer");
   return k;
 }
 

@@ -11,7 +11,7 @@ namespace {
 
 TEST(CorunCheck, PredictsThePairAndTheGemmBesideTheCopy) {
   nlohmann::json doc = testing::measured_profile_json();
-  doc["schema_version"] = 3;
+  doc["schema_version"] = 4;
   doc["corun"] = testing::corun_json();
   // Post-res alone at 1.3 TB/s: halfway from 25 to 50 SMs on the curve, 37.5 SMs.
   const auto io = io_model_bytes_per_token("mhc_fused.post_res_fwd", 4, 2560);

@@ -80,7 +80,7 @@ TEST(TensorParallel, MhcKernelTimePerGpuIsThatOfTheLocalTokens) {
 
 TEST(TensorParallel, CollectivesOnAnIdleNodeMatchNcclsClosedForm) {
   const Scenario s = small_tp2();
-  const CostModel cost(load_profile(s.profile));
+  const CostModel cost(load_profile_parts(s.profile, s.published_parts));
   const VariantRun v = run_variant(s, cost, RunOptions{});
   // The first all-gather and the first reduce-scatter of the step: nothing else is on the network.
   std::map<CollectiveOp, TaskId> first;

@@ -25,9 +25,9 @@ class ScenarioFiles : public ::testing::Test {
     std::ofstream(dir_ / "profile.json") << "{}";
     model_ = {{"name", "m"}, {"layers", 8}, {"hidden", 1024}, {"vocab", 32000}, {"seq_len", 2048},
               {"tied_embeddings", false},
-              {"attention", {{"kind", "gqa"}, {"heads", 8}, {"kv_heads", 2}, {"head_dim", 128}}},
+              {"attention", {{"kind", "gqa"}, {"heads", 8}, {"kv_heads", 2}, {"head_dim", 128}, {"rope", true}}},
               {"ffn", {{"kind", "dense"}, {"activation", "swiglu"}, {"dense_dim", 4096}}},
-              {"gemm_dtype", "bf16"}};
+              {"precision", "bf16"}};
     cluster_ = {{"name", "c"}, {"nodes", 2}, {"gpus_per_node", 4},
                 {"gpu", {{"kind", "H100-SXM"}, {"memory_GB", 80}, {"sms", 132}, {"comm_sms", 20},
                          {"profile", "profile.json"}}},
@@ -68,6 +68,52 @@ class ScenarioFiles : public ::testing::Test {
 }  // namespace
 
 TEST_F(ScenarioFiles, ValidScenarioLoads) { EXPECT_EQ(load(), "ok"); }
+
+TEST_F(ScenarioFiles, GemmDtypeWasReplacedByPrecision) {
+  model_.erase("precision");
+  model_["gemm_dtype"] = "fp8";
+  EXPECT_EQ(load(), "model.json: /gemm_dtype: replaced by \"precision\": a recipe name (bf16, fp8-tensor, "
+                    "deepseek-v3-fp8) or {gemm, moe_dispatch}");
+}
+
+TEST_F(ScenarioFiles, PrecisionPresetsAndObjects) {
+  model_["precision"] = "fp8-blockwise";
+  EXPECT_EQ(load(), "model.json: /precision: expected one of \"bf16\", \"fp8-tensor\", \"deepseek-v3-fp8\", got \"fp8-blockwise\"");
+  model_["precision"] = {{"gemm", "fp8_block"}};
+  EXPECT_EQ(load(), "model.json: /precision: missing required key \"moe_dispatch\"");
+  model_["precision"] = {{"gemm", "fp8_block"}, {"moe_dispatch", "fp8"}};
+  EXPECT_EQ(load(), "ok");
+  // The scenario may run the model in another recipe.
+  scenario_["precision"] = "deepseek-v3-fp8";
+  std::ofstream(dir_ / "s.json") << scenario_.dump(2);
+  EXPECT_EQ(load(), "ok");
+  const Scenario s = load_scenario((dir_ / "s.json").string());
+  EXPECT_EQ(s.model.precision.name, "deepseek-v3-fp8");
+  EXPECT_EQ(s.model.precision.gemm, GemmRecipe::fp8_block);
+  EXPECT_EQ(s.model.precision.moe_dispatch, DType::fp8);
+}
+
+TEST_F(ScenarioFiles, AttentionWindowAndRope) {
+  model_["attention"].erase("rope");
+  EXPECT_EQ(load(), "model.json: /attention: missing required key \"rope\"");
+  model_["attention"]["rope"] = true;
+  model_["attention"]["window"] = 2048;
+  EXPECT_EQ(load(), "model.json: /attention/window: a sliding window must be shorter than seq_len (2048), got 2048");
+  model_["attention"]["window"] = 512;
+  model_["attention"]["sparse_topk"] = 256;
+  EXPECT_EQ(load(), "model.json: /attention/sparse_topk: a layer attends either in a sliding window or to selected "
+                    "keys, not both");
+}
+
+TEST_F(ScenarioFiles, ProfileListNamesEveryFile) {
+  cluster_["gpu"]["profile"] = {"profile.json", "published.json"};
+  EXPECT_EQ(load().rfind("cluster.json: /gpu/profile/1: profile file not found: ", 0), 0u) << load();
+  std::ofstream(dir_ / "published.json") << "{}";
+  EXPECT_EQ(load(), "ok");
+  scenario_["parallelism"]["moe_imbalance"] = 0.5;
+  EXPECT_EQ(load(), "s.json: /parallelism/moe_imbalance: the busiest GPU's routed rows over the mean: must be >= 1 "
+                    "(1 = balanced), got 0.500000");
+}
 
 TEST_F(ScenarioFiles, MissingKey) {
   scenario_["mhc"].erase("n");

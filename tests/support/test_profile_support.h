@@ -39,7 +39,7 @@ inline nlohmann::json measured_profile_json() {
               {"kernels", json::array()}};
 }
 
-// A corun section (schema version 3) for a 100-SM GPU: the copy reaches 1, 1.6 and 2 TB/s on 25, 50
+// A corun section (schema version 4) for a 100-SM GPU: the copy reaches 1, 1.6 and 2 TB/s on 25, 50
 // and 100 SMs.
 inline nlohmann::json corun_json() {
   using nlohmann::json;
