@@ -13,7 +13,7 @@
 namespace mhc {
 
 // Compute seconds of one rank's tasks per step, by class: "mhc_forward", "mhc_backward",
-// "mhc_recompute", "layer".
+// "mhc_recompute", "layer", "optimizer".
 std::map<std::string, double> rank_compute_by_class(const VariantRun& v, int rank);
 
 // How one rank's compute tasks shared their GPU: the time they overlapped one another (busy time beyond
