@@ -347,7 +347,11 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
                  "expert grads" + (j == 0 ? std::string() : " " + std::to_string(j)));
     }
     // The optimizer step of the stage's parameters on every GPU holding a copy, once its gradients
-    // are reduced (sc.optimizer_seconds: this GPU's ZeRO shard, memory-bound).
+    // are reduced (sc.optimizer_seconds: this GPU's ZeRO shard, memory-bound) and the rank's whole
+    // schedule has run: training loops step the optimizer once the pipeline schedule returns
+    // (Megatron-LM megatron/training/training.py train_step: forward_backward_func, then
+    // optimizer.step(); deepseek-ai/DualPipe examples/example_dualpipe.py @7cb1e5e reads the
+    // gradients after DualPipe.step()), so it never co-runs with the rank's other chunk.
     if (sc.optimizer_seconds > 0)
       for (const Holder& h : copies)
         for (int d = 0; d < replicas; ++d) {
@@ -355,6 +359,7 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
           n.kind = NodeKind::compute;
           n.gpu = out.layout.gpu_of_rank[h.rank] + d * tp;
           n.seconds = sc.optimizer_seconds;
+          set_demand(n, sc.optimizer_demand);
           n.category = "optimizer";
           n.rank = d == 0 ? h.rank : -1;
           n.chunk = h.chunk;
@@ -363,6 +368,7 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
           TaskId id = add_node(g, n);
           for (TaskId r : reductions) boost::add_edge(r, id, g);
           for (TaskId x : ends[d][pipes[d].task_vertex[h.rank][h.last_task]].exits) boost::add_edge(x, id, g);
+          for (TaskId x : ends[d][pipes[d].task_vertex[h.rank].back()].exits) boost::add_edge(x, id, g);
         }
   }
   return out;

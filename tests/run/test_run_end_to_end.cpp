@@ -250,6 +250,25 @@ TEST(Run, DualPipeReducesEachStageOnceOverBothOfItsCopies) {
   }
 }
 
+// The optimizer steps once the rank's whole schedule has run (training loops call it after the
+// pipeline schedule returns): under DualPipe a rank holds two stages, and neither stage's optimizer
+// step may overlap the other chunk's compute.
+TEST(Run, OptimizerStepStartsAfterEveryComputeTaskOfItsGpu) {
+  auto r = run_scenario(small({"/schedule/kind=dualpipe"}), RunOptions{});
+  const TaskGraph& g = r.mhc.step.graph;
+  std::map<int, double> last_compute_end;  // by GPU
+  for (TaskId v = 0; v < boost::num_vertices(g); ++v)
+    if (g[v].kind == NodeKind::compute && g[v].category != "optimizer")
+      last_compute_end[g[v].gpu] = std::max(last_compute_end[g[v].gpu], r.mhc.timings[v].end);
+  int steps = 0;
+  for (TaskId v = 0; v < boost::num_vertices(g); ++v) {
+    if (g[v].category != "optimizer" || g[v].rank < 0) continue;  // replica 0's
+    ++steps;
+    EXPECT_GE(r.mhc.timings[v].start, last_compute_end.at(g[v].gpu)) << g[v].name;
+  }
+  EXPECT_EQ(steps, 2 * r.mhc.scenario.parallel.pp);  // two stages per rank
+}
+
 TEST(Run, MhcAtFloorWhatIfPricesOnlyTheMhcKernelsAtTheirRoofline) {
   RunOptions floor_opts;
   floor_opts.pricing.mhc_at_floor = true;
