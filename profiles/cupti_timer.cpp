@@ -149,6 +149,64 @@ std::vector<double> ActivityTimer::time_calls(const std::function<void(cudaStrea
   return out;
 }
 
+std::vector<ActivityTimer::PairTiming> ActivityTimer::time_pairs(const std::function<void(cudaStream_t)>& gate,
+                                                                 const std::function<void(cudaStream_t)>& a,
+                                                                 cudaStream_t stream_a,
+                                                                 const std::function<void(cudaStream_t)>& b,
+                                                                 cudaStream_t stream_b,
+                                                                 const std::function<void()>& rotate, int warmup,
+                                                                 int runs) {
+  MHC_CUDA_CHECK(cudaDeviceSynchronize());
+  MHC_CUPTI_CHECK(cuptiActivityFlushAll(CUPTI_ACTIVITY_FLAG_FLUSH_FORCED));
+  clear_records();
+  cudaEvent_t opened = nullptr;
+  MHC_CUDA_CHECK(cudaEventCreateWithFlags(&opened, cudaEventDisableTiming));
+  const int total = warmup + runs;
+  auto tagged = [](uint64_t id, const std::function<void(cudaStream_t)>& call, cudaStream_t s) {
+    MHC_CUPTI_CHECK(cuptiActivityPushExternalCorrelationId(CUPTI_EXTERNAL_CORRELATION_KIND_CUSTOM0, id));
+    call(s);
+    uint64_t popped = 0;
+    MHC_CUPTI_CHECK(cuptiActivityPopExternalCorrelationId(CUPTI_EXTERNAL_CORRELATION_KIND_CUSTOM0, &popped));
+  };
+  for (int i = 0; i < total; ++i) {
+    rotate();
+    gate(stream_a);
+    MHC_CUDA_CHECK(cudaEventRecord(opened, stream_a));
+    MHC_CUDA_CHECK(cudaStreamWaitEvent(stream_b, opened, 0));
+    tagged(2 * uint64_t(i) + 1, a, stream_a);
+    tagged(2 * uint64_t(i) + 2, b, stream_b);
+    MHC_CUDA_CHECK(cudaDeviceSynchronize());  // runs do not overlap one another
+  }
+  MHC_CUDA_CHECK(cudaGetLastError());
+  cudaEventDestroy(opened);
+  flush(stream_a);
+
+  Records& r = records();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  std::map<uint64_t, Span> per_call;
+  for (const auto& [corr, span] : r.kernels) {
+    auto ext = r.external_by_correlation.find(corr);
+    if (ext == r.external_by_correlation.end()) continue;  // the gate kernels
+    auto [it, fresh] = per_call.emplace(ext->second, span);
+    if (!fresh) {
+      it->second.start = std::min(it->second.start, span.start);
+      it->second.end = std::max(it->second.end, span.end);
+    }
+  }
+  std::vector<PairTiming> out;
+  for (int i = warmup; i < total; ++i) {
+    auto x = per_call.find(2 * uint64_t(i) + 1), y = per_call.find(2 * uint64_t(i) + 2);
+    if (x == per_call.end() || y == per_call.end())
+      throw std::runtime_error("CUPTI delivered no kernel record for co-run " + std::to_string(i));
+    PairTiming t;
+    t.a_s = double(x->second.end - x->second.start) * 1e-9;
+    t.b_s = double(y->second.end - y->second.start) * 1e-9;
+    t.span_s = double(std::max(x->second.end, y->second.end) - std::min(x->second.start, y->second.start)) * 1e-9;
+    out.push_back(t);
+  }
+  return out;
+}
+
 std::vector<double> ActivityTimer::time_device_copies(void* dst, const void* src, size_t bytes, cudaStream_t stream,
                                                       int warmup, int runs) {
   MHC_CUDA_CHECK(cudaStreamSynchronize(stream));

@@ -24,6 +24,18 @@ class ActivityTimer {
   std::vector<double> time_calls(const std::function<void(cudaStream_t)>& launch, const std::function<void()>& rotate,
                                  cudaStream_t stream, int warmup, int runs);
 
+  // Two calls at once on two streams, `runs` times after `warmup`: `gate` (a short spinning kernel on
+  // `stream_a`) is launched first and both streams wait for it, so `a` and `b` start together once
+  // both are queued. Per run: each call's first-kernel-start to last-kernel-end, and the span from
+  // the first start of either to the last end of either (seconds).
+  struct PairTiming {
+    double a_s = 0.0, b_s = 0.0, span_s = 0.0;
+  };
+  std::vector<PairTiming> time_pairs(const std::function<void(cudaStream_t)>& gate,
+                                     const std::function<void(cudaStream_t)>& a, cudaStream_t stream_a,
+                                     const std::function<void(cudaStream_t)>& b, cudaStream_t stream_b,
+                                     const std::function<void()>& rotate, int warmup, int runs);
+
   // Device-to-device copies of `bytes` each (cudaMemcpyAsync), timed from CUPTI memcpy records.
   std::vector<double> time_device_copies(void* dst, const void* src, size_t bytes, cudaStream_t stream, int warmup,
                                          int runs);

@@ -3,11 +3,12 @@
 //
 //   mhc-profile --out profiles/h100-sxm.json [--device 0] [--runs 50] [--warmup 10] [--input-sets 4]
 //               [--quick] [--skip mhc,gemm,layer] [--no-dram] [--time-limit SECONDS]
-//               [--mhc-n 1,2,4] [--mhc-C 1280,2560] [--mhc-tokens 4096,16384] [--sustained SECONDS]
+//               [--mhc-n 1,2,4] [--mhc-C 1280,2560] [--mhc-tokens 4096,16384] [--sustained SECONDS] [--corun]
 // --sustained holds the GPU at its power limit (back-to-back 8192^3 bf16 GEMMs) for SECONDS before each
 // part and for kSustainBeforeEntry_s before each entry, so entries are timed at the clocks of a
 // sustained training run rather than at boost clocks; the profile records which, and the clocks NVML
 // saw during each part (provenance.clocks).
+// --corun adds the co-run microbenchmark (profiles/corun.h): the profile's `corun` section.
 // --mhc-* replace one axis of the mHC sweep grid, so a sweep can be split across calls (profiles are
 // merged with `mhcsim profile-merge`). --time-limit stops the sweeps when the budget is spent and writes what was measured (the notes say
 // the sweep is incomplete).
@@ -22,6 +23,7 @@
 #include "clock_sampler.h"
 #include "core/cli_args.h"
 #include "core/json_input.h"
+#include "corun.h"
 #include "cuda_check.h"
 #include "device_info.h"
 #include "gemm_lt.h"
@@ -147,12 +149,12 @@ int run(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   CliArgs cli("mhc-profile", args, {"--out", "--device", "--runs", "--warmup", "--input-sets", "--skip", "--time-limit", "--mhc-n",
                "--mhc-C", "--mhc-tokens", "--sustained"},
-              {"--quick", "--no-dram", "--help"});
+              {"--quick", "--no-dram", "--corun", "--help"});
   if (cli.flag("--help")) {
     std::cout << "usage: mhc-profile --out FILE [--device N] [--runs 50] [--warmup 10] [--input-sets 4] [--quick]\n"
                  "                   [--skip mhc,gemm,layer] [--no-dram] [--time-limit SECONDS]\n"
                  "                   [--mhc-n 1,2,4] [--mhc-C 1280,2560] [--mhc-tokens 4096,16384]\n"
-                 "                   [--sustained SECONDS]\n";
+                 "                   [--sustained SECONDS] [--corun]\n";
     return 0;
   }
   cli.expect_positional(0, "");
@@ -222,6 +224,12 @@ int run(int argc, char** argv) {
   if (!skip.count("mhc")) part("mhc", [&] { measure_mhc_kernels(measurer, mhc_grid, profile.entries); });
   if (!skip.count("gemm")) part("gemm", [&] { measure_gemms(measurer, quick, profile.entries); });
   if (!skip.count("layer")) part("layer", [&] { measure_layer_ops(measurer, quick, profile.entries); });
+  if (cli.flag("--corun")) {
+    CorunSettings corun;
+    corun.warmup = std::min(settings.warmup, 5);
+    corun.runs = std::min(settings.runs, 20);
+    part("corun", [&] { profile.corun = measure_corun(measurer, corun); });
+  }
   profile.provenance.clocks = clocks;
   if (measurer.out_of_time())
     profile.provenance.notes += "; the sweep stopped at --time-limit " + std::to_string(time_limit) +

@@ -48,6 +48,30 @@ ProfileEntry make_entry(const std::string& kernel, const ProfileShape& shape, co
   return e;
 }
 
+ProfileCorun make_corun(const CorunSamples& s) {
+  auto median = [](const std::vector<double>& v) { return summarize(v).median; };
+  auto times = [&](const std::vector<CorunSamples::Pair>& runs) {
+    std::vector<double> a, b, span;
+    for (const auto& r : runs) a.push_back(r.first), b.push_back(r.second), span.push_back(r.span);
+    return CorunTimes{median(a), median(b), median(span)};
+  };
+  ProfileCorun c;
+  c.method = s.method;
+  for (const auto& [sms, durations] : s.copy_by_sms) c.copy_by_sms.push_back({sms, 2.0 * s.copy_bytes / median(durations)});
+  c.gemm_shape = s.gemm_shape;
+  c.gemm_alone_s = median(s.gemm_alone);
+  c.post_res_shape = s.post_res_shape;
+  c.post_res_alone_s = median(s.post_res_alone);
+  c.same_priority = times(s.same_priority);
+  c.post_res_high_priority = times(s.post_res_high_priority);
+  c.copy_sms = s.copy_sms;
+  c.copy_alone_Bps = 2.0 * s.paced_copy_bytes / median(s.paced_copy_alone);
+  const CorunTimes beside = times(s.gemm_beside_copy);
+  c.gemm_beside_copy_s = beside.gemm_s;
+  c.copy_beside_gemm_Bps = 2.0 * s.paced_copy_bytes / beside.post_res_s;
+  return c;
+}
+
 std::string command_line(int argc, char** argv) { return shell_command_line({argv, argv + argc}); }
 
 std::string driver_version_from_proc(const std::string& proc_text) {

@@ -34,6 +34,29 @@ ProfileEntry make_entry(const std::string& kernel, const ProfileShape& shape, co
                         const RunSettings& settings, std::optional<DramBytes> dram, double model_read_bytes,
                         double model_write_bytes, double model_flops, const std::string& implementation);
 
+// The raw measurements of the co-run microbenchmark (corun.cpp), per run, in seconds.
+struct CorunSamples {
+  std::string method;
+  double copy_bytes = 0.0;                                     // copied per call (read once, written once)
+  std::vector<std::pair<int, std::vector<double>>> copy_by_sms;  // SMs -> durations
+  ProfileShape gemm_shape;
+  std::vector<double> gemm_alone;
+  ProfileShape post_res_shape;
+  std::vector<double> post_res_alone;
+  struct Pair {
+    double first = 0.0, second = 0.0, span = 0.0;
+  };
+  std::vector<Pair> same_priority;           // (GEMM, post-res, span)
+  std::vector<Pair> post_res_high_priority;  // (GEMM, post-res, span)
+  int copy_sms = 0;
+  double paced_copy_bytes = 0.0;
+  std::vector<double> paced_copy_alone;
+  std::vector<Pair> gemm_beside_copy;  // (GEMM, copy, span)
+};
+// Medians of each, copy bandwidth as bytes read + written per second. Throws std::invalid_argument
+// for an empty series or a non-positive sample.
+ProfileCorun make_corun(const CorunSamples& samples);
+
 // Joins argv into one shell-quoted command line, for the provenance (sim/core/command_stamp.h).
 std::string command_line(int argc, char** argv);
 // The driver version string from /proc/driver/nvidia/version's text ("580.159.03"), or "" if absent.

@@ -13,7 +13,8 @@
 namespace {
 
 int run_run(const std::vector<std::string>& argv) {
-  mhc::CliArgs args("mhcsim run", argv, {"--trace", "--set", "--html"}, {"--json", "--no-network", "--mhc-at-floor"});
+  mhc::CliArgs args("mhcsim run", argv, {"--trace", "--set", "--html"},
+                    {"--json", "--no-network", "--mhc-at-floor", "--sm-demand-proportional"});
   args.expect_positional(1, "SCENARIO.json");
   const auto scenario = mhc::load_scenario(args.positional_at(0, "SCENARIO.json"), args.all("--set"));
   // Output files are opened before the simulation: a bad path fails at once, not minutes later.
@@ -22,9 +23,15 @@ int run_run(const std::vector<std::string>& argv) {
   mhc::RunOptions options;
   options.network = !args.flag("--no-network");
   options.pricing.mhc_at_floor = args.flag("--mhc-at-floor");
+  options.pricing.sm_demand_proportional = args.flag("--sm-demand-proportional");
+  options.engine.gpu.record_segments = trace.has_value();  // the share each kernel got, over time
   const auto result = mhc::run_scenario(scenario, options);
   const auto report = mhc::report_json(result);
-  if (trace) trace->write(mhc::chrome_trace_json(result.mhc.step.graph, result.mhc.timings, 1e6));
+  if (trace) {
+    const mhc::TraceShares shares{&result.mhc.shares, &result.mhc.comm_segments, double(scenario.cluster.sms)};
+    trace->write(mhc::chrome_trace_json(result.mhc.step.graph, result.mhc.timings, 1e6,
+                                        result.mhc.shares.empty() ? nullptr : &shares));
+  }
   if (html) html->write(mhc::run_page_html(report, mhc::step_timeline(result.mhc), mhc::step_timeline(result.baseline)));
   if (args.flag("--json"))
     std::cout << report.dump(2) << "\n";
@@ -36,13 +43,16 @@ int run_run(const std::vector<std::string>& argv) {
 const mhc::CommandRegistration reg(
     "run", mhc::Command{"predicts step time, overhead, bubble, memory, I/O and MFU of a scenario vs its baseline",
                         "mhcsim run SCENARIO.json [--json] [--trace FILE] [--html FILE] [--set /JSON/POINTER=VALUE ...] "
-                        "[--no-network] [--mhc-at-floor]\n"
+                        "[--no-network] [--mhc-at-floor] [--sm-demand-proportional]\n"
                         "  --html writes one self-contained page: per-rank timeline (mHC and baseline), where the\n"
                         "         extra time goes, memory per GPU, I/O per token, provenance (numbers as --json)\n"
-                        "  --trace writes a Chrome/Perfetto timeline of the mHC run (every GPU's streams)\n"
+                        "  --trace writes a Chrome/Perfetto timeline of the mHC run (every GPU's streams, with the\n"
+                        "          SMs and HBM each kernel got, and counter tracks of both per GPU)\n"
                         "  --no-network prices communication at zero (the schedule evaluator on the same graph)\n"
                         "  --mhc-at-floor what-if: mHC kernels at their roofline floor (I/O-model bytes / copy\n"
-                        "                 bandwidth, + launch) instead of measured: what perfect kernels would cost",
+                        "                 bandwidth, + launch) instead of measured: what perfect kernels would cost\n"
+                        "  --sm-demand-proportional what-if: memory-bound kernels take SMs in proportion to their\n"
+                        "                 bandwidth (instead of the corun curve or the published one): the least overlap",
                         run_run});
 
 }  // namespace

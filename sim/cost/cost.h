@@ -59,6 +59,9 @@ struct PricingPolicy {
   // mHC kernels at their roofline floor on the profile's ceilings (bytes the I/O model says they
   // must move / copy bandwidth, FLOPs / peak, + launch): what perfect kernels would cost.
   bool mhc_at_floor = false;
+  // Memory-bound kernels take SMs in proportion to their bandwidth over the copy ceiling instead of
+  // the measured or published curve (cost/kernel_demand.h): the reading that lets them hide the least.
+  bool sm_demand_proportional = false;
 };
 
 class CostModel {
@@ -70,6 +73,7 @@ class CostModel {
   PricedOp roofline(const PriceQuery& query) const;
 
   const Profile& profile() const { return profile_; }
+  const PricingPolicy& policy() const { return policy_; }
   double copy_bandwidth_Bps() const { return profile_.ceilings.copy_bandwidth_Bps.value; }
   // The profile's dense peak for `dtype`; 0 when the profile has no ceiling for it (the roofline then
   // bounds by bytes only and says so in its source).

@@ -4,6 +4,8 @@
 #include <map>
 #include <numeric>
 
+#include "cost/kernel_demand.h"
+
 namespace mhc {
 
 namespace {
@@ -22,32 +24,33 @@ struct Pricer {
   std::vector<PricedOpRecord>& records;
   std::map<std::string, size_t> seen;  // key -> index in records
 
-  double price(const Op& op, const std::string& tag) {
+  // Prices `op`, adds it to `phase` under `cls` with what it demands of the GPU, and returns it.
+  double price(const Op& op, const std::string& tag, PhaseCost& phase, const std::string& cls, bool high_priority) {
     const double t = tokens * op.token_share;
-    PricedOp p = cost.price(op, t);
+    const PriceQuery q = query_for_op(op, t);
+    const PricedOp p = cost.price(q);
+    const KernelDemand d = kernel_demand(cost, q, p.seconds);
     std::string key = tag + " " + op.name + " " + to_string(op.pass);
     auto [it, added] = seen.emplace(key, records.size());
     if (added)
       records.push_back({key, op.kernel, to_string(op.pass), p.seconds, to_string(p.method), p.source, op.flops * t,
-                         (op.read_bytes + op.write_bytes) * t, 0, false});
+                         (op.read_bytes + op.write_bytes) * t, 0, false, d.dram_bytes, d.sm_share, d.memory_bound});
     ++records[it->second].launches;
+    phase.add(cls, p.seconds);
+    phase.demand.add(p.seconds, d.sm_share, d.dram_bytes);
+    if (high_priority) {
+      phase.high_priority_seconds += p.seconds;
+      phase.high_priority_demand.add(p.seconds, d.sm_share, d.dram_bytes);
+    }
     return p.seconds;
   }
 
   void add_plan(const OpPlan& plan, const std::string& tag, StageCost& sc) {
-    for (const auto& op : plan.forward) {
-      double t = price(op, tag);
-      sc.F.add(class_of(op), t);
-      if (is_ffn_post(op)) sc.F.high_priority_seconds += t;
-    }
-    for (const auto& op : plan.backward_input) {
-      double t = price(op, tag);
-      sc.B.add(class_of(op), t);
-      if (is_ffn_post(op)) sc.B.high_priority_seconds += t;
-    }
+    for (const auto& op : plan.forward) price(op, tag, sc.F, class_of(op), is_ffn_post(op));
+    for (const auto& op : plan.backward_input) price(op, tag, sc.B, class_of(op), is_ffn_post(op));
     // Recomputation exists only because of mHC (paper 4.3.2), the re-run sublayer norm included.
-    for (const auto& op : plan.recompute) sc.B.add("mhc_recompute", price(op, tag));
-    for (const auto& op : plan.backward_weight) sc.W.add(class_of(op), price(op, tag));
+    for (const auto& op : plan.recompute) price(op, tag, sc.B, "mhc_recompute", false);
+    for (const auto& op : plan.backward_weight) price(op, tag, sc.W, class_of(op), false);
   }
 };
 
@@ -83,6 +86,7 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
     ++sc.tp_backward_regathers;
   };
 
+  table.sm_demand_source = sm_demand_source(cost);
   Pricer pricer{cost, T, table.priced, {}};
   const OpPlan dense = layer_plan(s, LayerKind::dense_ffn);
   const OpPlan moe = m.ffn.kind == FfnSpec::Kind::moe ? layer_plan(s, LayerKind::moe_ffn) : OpPlan{};
@@ -149,10 +153,12 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
     if (sc.optimizer_params > 0) {
       const PriceQuery q = optimizer_step_query(sc.optimizer_params);
       const PricedOp priced = cost.price(q);
+      const KernelDemand d = kernel_demand(cost, q, priced.seconds);
       sc.optimizer_seconds = priced.seconds;
+      sc.optimizer_demand.add(priced.seconds, d.sm_share, d.dram_bytes);
       const std::string key = "stage " + std::to_string(st) + " optimizer.adam step";
       table.priced.push_back({key, q.kernel, "step", priced.seconds, to_string(priced.method), priced.source, q.flops,
-                              q.bytes, 1, true});
+                              q.bytes, 1, true, d.dram_bytes, d.sm_share, d.memory_bound});
     }
     table.stages.push_back(sc);
   }

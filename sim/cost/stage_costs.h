@@ -15,6 +15,17 @@
 
 namespace mhc {
 
+// What a run of kernels demands of the GPU besides its time (cost/kernel_demand.h): SMs x seconds at
+// the priced pace, in units of the whole GPU (a kernel filling the GPU for 1 s adds 1), and DRAM bytes.
+struct GpuDemand {
+  double sm_seconds = 0;
+  double hbm_bytes = 0;
+  void add(double seconds, double sm_share, double bytes) {
+    sm_seconds += seconds * sm_share;
+    hbm_bytes += bytes;
+  }
+};
+
 // Seconds of one phase of one micro-batch on one stage, and where they go.
 struct PhaseCost {
   double seconds = 0;
@@ -22,6 +33,8 @@ struct PhaseCost {
   // (everything else: GEMMs, attention, norms, elementwise).
   std::map<std::string, double> by_class;
   double high_priority_seconds = 0;  // FFN post-res kernels, which may run on the high-priority stream
+  GpuDemand demand;                  // of all `seconds`
+  GpuDemand high_priority_demand;    // of the high_priority_seconds part
   void add(const std::string& cls, double s) {
     seconds += s;
     by_class[cls] += s;
@@ -54,6 +67,7 @@ struct StageCost {
   // shard), once per step after the gradient reduction; memory-bound (see optimizer_step_query).
   double optimizer_seconds = 0;
   double optimizer_params = 0;  // parameters it updates
+  GpuDemand optimizer_demand;   // what the optimizer step demands of the GPU (kernel_demand.h)
 };
 
 // One distinct priced op (same op on every layer of a kind is priced once).
@@ -69,6 +83,9 @@ struct PricedOpRecord {
   // per step for the optimizer.
   int launches = 0;
   bool per_step = false;
+  double dram_bytes = 0;  // what one launch moves (kernel_demand.h)
+  double sm_share = 1;    // of the GPU's SMs at its priced pace
+  bool memory_bound = false;
 };
 
 // Mixed-precision Adam over `params` parameters (the state memory.h counts): reads the fp32 master
@@ -86,6 +103,7 @@ struct PipelineCostTable {
   double tp_bytes_per_collective = 0;
   std::vector<StageCost> stages;
   std::vector<PricedOpRecord> priced;  // distinct ops, for the report's traceability section
+  std::string sm_demand_source;        // where memory-bound kernels' SM demand comes from
 };
 
 PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost);

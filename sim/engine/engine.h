@@ -3,13 +3,15 @@
 // Model (details in simgrid_run.cpp):
 // - Every GPU has three streams (Stream enum). A task starts as soon as all its predecessors have
 //   ended (stream order is expressed by edges), so streams overlap unless the graph orders them.
-// - Compute: a task of s seconds is s units of work on the GPU. Kernels running at the same time on
-//   one GPU (compute and high-priority streams) share the GPU's rate in proportion to their weight:
-//   1 for the compute stream, EngineOptions::high_priority_weight for the high-priority stream
-//   (default 1: an even split, the work-conserving reading of two streams competing for SMs).
-// - While any communication task (transfer or collective) involving a GPU is active, from the
-//   moment it may start until it ends (NCCL's kernel is resident for that whole time), that GPU
-//   computes at (1 - ClusterSpec::comm_sm_fraction) of its speed.
+// - Compute: a task of s seconds takes s alone. Kernels running at the same time on one GPU share
+//   its SMs (ClusterSpec::sms) and its HBM bandwidth (EngineOptions::gpu.hbm_Bps) by what each
+//   demands (TaskNode::sm_share, hbm_bytes): high-priority stream first for SMs, max-min fair
+//   otherwise, progress limited by the scarcer resource (gpu_share.h). The GPU model lives in each
+//   GPU's actor, not in SimGrid, whose CM02 network stays untouched.
+// - Communication kernels: while a flow of a transfer or collective moves data, the kernels at both
+//   ends hold their SMs (TaskNode::comm_sms, else ClusterSpec::comm_sms) and draw HBM for it
+//   (GpuModelOptions: nccl #1428); during NCCL's latency term they hold nothing. They take their
+//   share before the compute kernels and never slow the network.
 // - Transfer: one flow src -> dst: route latency + bytes / bandwidth when alone; concurrent flows
 //   share links max-min fairly (SimGrid CM02, see platform.h). No NCCL latency is added.
 // - Collective: NCCL's latency term, then the algorithm's flows (collectives.h); the task ends when

@@ -7,17 +7,43 @@
 #include <vector>
 
 #include "engine/collectives.h"
+#include "engine/gpu_share.h"
 #include "graph/task_graph.h"
 
 namespace mhc {
+
+// What the GPU model needs beyond the cluster (SMs come from ClusterSpec::sms and comm_sms).
+struct GpuModelOptions {
+  // HBM bandwidth the kernels share: the profile's copy ceiling, the same figure that priced the
+  // memory-bound kernels (run/ sets it). 0 leaves HBM unmodelled (kernels share SMs only).
+  double hbm_Bps = 0.0;
+  // HBM bytes a communication kernel moves per payload byte. NCCL's maintainer (NVIDIA/nccl issue
+  // #1428): network traffic costs "at least 2x" in memory bandwidth because NCCL stores it to memory
+  // and reads it back, "3x" counting the user buffer. The receiver stores into its FIFO, reads it back
+  // and writes the user buffer: 3. An NVLink sender reads the user buffer and stores straight into the
+  // peer's FIFO: 1. A network sender also stages through a FIFO in its own memory that the NIC reads:
+  // 3.
+  double hbm_per_byte_received = 3.0;
+  double hbm_per_byte_sent_nvlink = 1.0;
+  double hbm_per_byte_sent_network = 3.0;
+  bool record_segments = false;  // keep every share change (for the trace); costs memory
+};
 
 struct EngineOptions {
   // Simulate one representative of each set of identical, independent replicas (see fold.h) and
   // copy its timings; false runs every GPU.
   bool fold_replicas = true;
-  CollectiveOptions collective;       // algorithm/protocol override for every collective
-  double high_priority_weight = 1.0;  // share of a high-priority kernel against a compute kernel
-  bool in_process = false;            // run SimGrid in this process (only once per process!)
+  CollectiveOptions collective;  // algorithm/protocol override for every collective
+  GpuModelOptions gpu;
+  bool in_process = false;  // run SimGrid in this process (only once per process!)
+};
+
+// How a compute task shared its GPU (gpu_share.h): its wall time is its `seconds` plus what it lost.
+struct TaskShare {
+  double lost_to_comm_s = 0.0;   // to communication kernels holding SMs and HBM
+  double lost_to_corun_s = 0.0;  // to the other kernels running beside it
+  double sm_seconds = 0.0;       // SMs held x time
+  std::vector<GpuTimeline::Segment> segments;  // when recorded: SMs and HBM it held, over time
 };
 
 struct EngineResult {
@@ -34,8 +60,11 @@ struct EngineResult {
   // for communication; W is charged to the category of the communication predecessor that ended
   // last. Summed over all tasks of all GPUs (GPU-seconds; divide by the GPU count for a mean).
   std::map<std::string, double> exposed_comm_s_by_category;
+  std::vector<TaskShare> shares;  // by TaskId; zero for transfers and collectives
+  // When recorded: SMs and HBM the communication kernels held on each GPU, over time.
+  std::map<int, std::vector<GpuTimeline::Segment>> comm_segments;
   double wall_seconds = 0.0;  // host time of simulate()
-  long activities = 0;        // SimGrid activities started (execs, flows, timers, wake-ups)
+  long activities = 0;        // SimGrid activities started (flows, latency timers, wake-ups) and GPU timers fired
   int simulated_gpus = 0;     // GPUs that ran in SimGrid (fewer than the cluster when folded)
 };
 

@@ -106,6 +106,9 @@ FoldedGraph fold_replicas(const ClusterSpec& cluster, const TaskGraph& g) {
       put(sig, static_cast<int>(t.kind));
       put(sig, static_cast<int>(t.stream));
       put(sig, t.seconds);
+      put(sig, t.sm_share);
+      put(sig, t.hbm_bytes);
+      put(sig, t.comm_sms);
       put(sig, t.bytes);
       put(sig, static_cast<int>(t.op));
       sig += t.category;
@@ -158,7 +161,30 @@ EngineResult unfold_result(const TaskGraph& g, const FoldedGraph& fold, const En
   EngineResult r = folded;
   const size_t n = boost::num_vertices(g);
   r.timings.assign(n, TaskTiming{});
-  for (size_t v = 0; v < n; ++v) r.timings[v] = folded.timings[fold.stands_for[v]];
+  r.shares.assign(n, TaskShare{});
+  for (size_t v = 0; v < n; ++v) {
+    r.timings[v] = folded.timings[fold.stands_for[v]];
+    if (!folded.shares.empty()) r.shares[v] = folded.shares[fold.stands_for[v]];
+  }
+  // Communication shares by GPU: each GPU takes those of the GPU that plays its part in the folded
+  // run (the same position in the same task of its representative).
+  r.comm_segments.clear();
+  if (!folded.comm_segments.empty()) {
+    std::map<int, int> representative;
+    auto pair = [&](int gpu, int rep) { representative.emplace(gpu, rep); };
+    for (size_t v = 0; v < n; ++v) {
+      const TaskNode& t = g[v];
+      const TaskNode& f = fold.graph[fold.stands_for[v]];
+      if (t.kind == NodeKind::compute) pair(t.gpu, f.gpu);
+      if (t.kind == NodeKind::transfer) pair(t.src_gpu, f.src_gpu), pair(t.dst_gpu, f.dst_gpu);
+      if (t.kind == NodeKind::collective)
+        for (size_t i = 0; i < t.group.size() && i < f.group.size(); ++i) pair(t.group[i], f.group[i]);
+    }
+    for (const auto& [gpu, rep] : representative) {
+      auto it = folded.comm_segments.find(rep);
+      if (it != folded.comm_segments.end()) r.comm_segments[gpu] = it->second;
+    }
+  }
   return r;
 }
 

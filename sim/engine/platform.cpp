@@ -42,7 +42,8 @@ Topology::Topology(const ClusterSpec& c) : cluster_(c) {
   require(c.nic.latency_s >= 0 && c.fabric_hop.latency_s >= 0, c, "/nic", "expected latencies >= 0");
   require(c.oversubscription > 0, c, "/oversubscription", "expected a positive oversubscription");
   require(c.planes >= 1, c, "/planes", "expected at least one plane");
-  require(c.comm_sm_fraction >= 0 && c.comm_sm_fraction < 1, c, "/comm_sm_fraction", "expected a value in [0, 1)");
+  require(c.sms >= 1, c, "/gpu/sms", "expected at least one SM");
+  require(c.comm_sms >= 0 && c.comm_sms < c.sms, c, "/gpu/comm_sms", "expected 0 <= comm_sms < sms");
 
   const int G = c.total_gpus();
   const int npl = c.nodes_per_leaf > 0 ? std::min(c.nodes_per_leaf, c.nodes) : c.nodes;
@@ -210,12 +211,10 @@ SimPlatform build_simgrid_platform(const Topology& t, const std::vector<int>& gp
   auto* zone = new TopologyZone("cluster", t);
   simgrid::s4u::NetZone* iface = zone->get_iface();
   SimPlatform p;
-  const double slow = 1.0 - t.cluster().comm_sm_fraction;
-  std::vector<double> pstates = slow < 1.0 ? std::vector<double>{1.0, slow} : std::vector<double>{1.0};
   p.gpu_hosts.assign(t.gpus(), nullptr);
   for (int g : gpus_used) {
     if (g < 0 || g >= t.gpus() || p.gpu_hosts[g]) throw std::logic_error("bad or repeated GPU in platform");
-    simgrid::s4u::Host* h = iface->create_host("gpu" + std::to_string(g), pstates);
+    simgrid::s4u::Host* h = iface->create_host("gpu" + std::to_string(g), 1.0);
     if (h->get_netpoint()->id() != static_cast<unsigned long>(zone->gpu_of_point_size()))
       throw std::logic_error("host ids out of order");
     zone->add_gpu(g);

@@ -67,10 +67,10 @@ class Topology {
   int groups_ = 1, leaves_ = 1;
 };
 
-// SimGrid side; call inside a live simgrid::s4u::Engine, before any actor runs. Every GPU is a
-// one-core host whose pstate 0 is speed 1 (a task of s seconds is s flops) and pstate 1 is
-// (1 - comm_sm_fraction) (compute while a communication kernel holds SMs). One extra host with
-// many cores serves as a timer (latency terms). Network model: see engine.cpp.
+// SimGrid side; call inside a live simgrid::s4u::Engine, before any actor runs. Every GPU is a host
+// (its actor runs there and its flows start there; its kernels are shared by the engine's own GPU
+// model, engine/gpu_share.h, not by SimGrid). One extra host with many cores serves as a timer
+// (latency terms). Network model: see engine.h.
 // Only the GPUs in `gpus_used` become hosts and only the links with links_used[i] exist (building
 // all 16384 hosts costs SimGrid seconds; a folded run needs a fraction). Every data flow's route
 // must only cross used links; a route that crosses an unbuilt link (only the engine's zero-byte

@@ -70,6 +70,20 @@ std::string serialize_result(const EngineResult& r) {
   w.map(r.bytes_by_category);
   w.map(r.bytes_by_link_class);
   w.map(r.exposed_comm_s_by_category);
+  auto segments = [&w](const std::vector<GpuTimeline::Segment>& v) {
+    w.u64(v.size());
+    for (const auto& s : v) w.f64(s.start), w.f64(s.sms), w.f64(s.hbm_Bps);
+  };
+  w.u64(r.shares.size());
+  for (const TaskShare& s : r.shares) {
+    w.f64(s.lost_to_comm_s), w.f64(s.lost_to_corun_s), w.f64(s.sm_seconds);
+    segments(s.segments);
+  }
+  w.u64(r.comm_segments.size());
+  for (const auto& [gpu, v] : r.comm_segments) {
+    w.u64(static_cast<uint64_t>(gpu));
+    segments(v);
+  }
   w.f64(r.wall_seconds);
   w.u64(static_cast<uint64_t>(r.activities));
   w.u64(static_cast<uint64_t>(r.simulated_gpus));
@@ -85,6 +99,20 @@ EngineResult deserialize_result(const std::string& bytes) {
   r.bytes_by_category = rd.map();
   r.bytes_by_link_class = rd.map();
   r.exposed_comm_s_by_category = rd.map();
+  auto segments = [&rd] {
+    std::vector<GpuTimeline::Segment> v(rd.u64());
+    for (auto& s : v) s.start = rd.f64(), s.sms = rd.f64(), s.hbm_Bps = rd.f64();
+    return v;
+  };
+  r.shares.resize(rd.u64());
+  for (TaskShare& s : r.shares) {
+    s.lost_to_comm_s = rd.f64(), s.lost_to_corun_s = rd.f64(), s.sm_seconds = rd.f64();
+    s.segments = segments();
+  }
+  for (uint64_t i = 0, n = rd.u64(); i < n; ++i) {
+    const int gpu = static_cast<int>(rd.u64());
+    r.comm_segments[gpu] = segments();
+  }
   r.wall_seconds = rd.f64();
   r.activities = static_cast<long>(rd.u64());
   r.simulated_gpus = static_cast<int>(rd.u64());

@@ -1,14 +1,18 @@
 // The simulation itself (runs in simulate()'s child process): one SimGrid actor per GPU, each an
-// event loop over its own activities (exec for compute, mailbox puts for flows into mailboxes with
-// a permanent receiver, so a flow starts when posted and its sender sees it end; an exec on a
-// many-core timer host for NCCL latency terms) with Activity::wait_any: of the patterns tried with SimGrid 3.32
+// event loop over its own activities (mailbox puts for flows into mailboxes with a permanent
+// receiver, so a flow starts when posted and its sender sees it end; an exec on a many-core timer
+// host for NCCL latency terms) with Activity::wait_any_for: of the patterns tried with SimGrid 3.32
 // this was the fastest (actor-less activity DAGs, add_successor + vetoable_start, degrade
-// quadratically at 1000 hosts in 3.32); bench_engine measures it. Dependencies are tracked here, outside SimGrid: when a task's last predecessor
-// ends, the actor that saw it queues the task's work on the actors that must start it and wakes
-// them with a zero-byte message on their control mailbox (instant: see platform.cpp).
+// quadratically at 1000 hosts in 3.32); bench_engine measures it. Kernels are not SimGrid
+// activities: each GPU's kernels share its SMs and HBM in the GPU's own timeline (gpu_share.h), and
+// the actor's wait times out when the next kernel ends. Dependencies are tracked here, outside
+// SimGrid: when a task's last predecessor ends, the actor that saw it queues the task's work on the
+// actors that must start it (or adds a kernel to its GPU's timeline) and wakes them with a zero-byte
+// message on their control mailbox (instant: see platform.cpp) when their next event moved earlier.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -27,7 +31,9 @@ namespace {
 
 namespace sg4 = simgrid::s4u;
 
-enum class Role : uint8_t { compute, send, timer, instant, control };
+enum class Role : uint8_t { send, timer, instant, control };
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
 
 struct Work {
   TaskId task;
@@ -35,10 +41,22 @@ struct Work {
   int flow;  // collective flow index; -1 for a transfer
 };
 
+// Communication kernels moving data on one GPU: the SMs they hold and the payload rates their flows
+// would have alone (an upper bound on their HBM traffic; see comm_update), by port and direction.
+struct CommLoad {
+  std::map<int, int> sm_holders;  // SMs requested -> active flows asking for it
+  double rate[2][2] = {{0, 0}, {0, 0}};  // [sent, received][nvlink, network]
+  int count[2][2] = {{0, 0}, {0, 0}};
+};
+
 struct GpuState {
   std::vector<Work> queue;
   bool wake_pending = false;
-  int comm_active = 0;
+  std::unique_ptr<GpuTimeline> timeline;
+  // When the actor's wait times out; -inf while it runs (it re-plans before it waits again).
+  double armed = -kInf;
+  CommLoad comm;
+  bool comm_dirty = false;  // comm changed since the timeline last heard of it
   sg4::Mailbox* control = nullptr;
   // Incoming flows, by their rate cap (0: none). SimGrid takes a comm's rate from the receiving
   // side, so a capped flow must meet a get that carries the same cap: one mailbox per cap.
@@ -77,8 +95,14 @@ class Runner {
   void start_flows(TaskId t);
   void drain(int gpu);
   void push(int gpu, Work w);
-  void comm_acquire(int gpu);
-  void comm_release(int gpu);
+  void wake(int gpu);
+  void rearm(int gpu);
+  void add_kernel(TaskId t);
+  bool finish_kernels(int gpu);
+  void flow_moving(TaskId t, int flow, int delta);
+  void comm_side(int gpu, TaskId t, bool sent, bool network, double rate, int delta);
+  void comm_update(int gpu);
+  void flush_comm();
   int owner(TaskId t) const;
   void account(int src, int dst, double bytes, const std::string& category, double weight);
   sg4::Mailbox* data_mailbox(int gpu, double cap);
@@ -93,7 +117,9 @@ class Runner {
   std::vector<int> outstanding_;
   std::vector<std::unique_ptr<CollectivePlan>> plans_;
   std::vector<TaskTiming> timings_;
+  std::vector<TaskShare> shares_;
   std::vector<TaskId> worklist_;
+  std::vector<int> comm_dirty_;  // GPUs whose communication changed at this instant
   std::vector<int> gpus_used_;
   std::vector<bool> links_used_;
   size_t done_ = 0;
@@ -132,6 +158,7 @@ void Runner::plan() {
   outstanding_.assign(n, 0);
   plans_.resize(n);
   timings_.assign(n, TaskTiming{});
+  shares_.assign(n, TaskShare{});
   links_used_.assign(topology_.links().size(), false);
   std::vector<char> used(G, 0);
   auto use = [&](int g, const TaskNode& t) {
@@ -147,16 +174,21 @@ void Runner::plan() {
       case NodeKind::compute:
         use(t.gpu, t);
         if (!(t.seconds >= 0)) throw std::invalid_argument("task '" + t.name + "' has negative seconds");
+        if (!(t.sm_share >= 0 && t.sm_share <= 1))
+          throw std::invalid_argument("task '" + t.name + "' has an SM share outside [0, 1]");
+        if (!(t.hbm_bytes >= 0)) throw std::invalid_argument("task '" + t.name + "' has negative HBM bytes");
         break;
       case NodeKind::transfer:
         use(t.src_gpu, t);
         use(t.dst_gpu, t);
         if (!(t.bytes >= 0)) throw std::invalid_argument("task '" + t.name + "' has negative bytes");
+        if (t.comm_sms < 0) throw std::invalid_argument("task '" + t.name + "' has negative comm_sms");
         if (t.src_gpu != t.dst_gpu && t.bytes > 0) account(t.src_gpu, t.dst_gpu, t.bytes, t.category, weight_[v]);
         break;
       case NodeKind::collective: {
         for (int g : t.group) use(g, t);
         if (!(t.bytes >= 0)) throw std::invalid_argument("task '" + t.name + "' has negative bytes");
+        if (t.comm_sms < 0) throw std::invalid_argument("task '" + t.name + "' has negative comm_sms");
         try {
           plans_[v] = std::make_unique<CollectivePlan>(
               plan_collective(topology_, t.op, t.group, t.bytes, options_.collective));
@@ -207,39 +239,136 @@ sg4::Mailbox* Runner::data_mailbox(int gpu, double cap) {
 }
 
 void Runner::push(int gpu, Work w) {
+  gpus_[gpu].queue.push_back(w);
+  wake(gpu);
+}
+
+// Before the actors run, and for an actor's own queue, no wake-up is needed: the owner drains its
+// queue and re-plans its timer before it blocks. (Any simcall may let other actors run, so ask
+// SimGrid who is running.)
+void Runner::wake(int gpu) {
   GpuState& s = gpus_[gpu];
-  s.queue.push_back(w);
-  // Before the actors run, and for an actor's own queue, no wake-up is needed: the owner drains its
-  // queue before it blocks. (Any simcall may let other actors run, so ask SimGrid who is running.)
   if (!running_ || s.wake_pending || gpu == current_gpu()) return;
   s.wake_pending = true;
   s.control->put_init(&dummy_, 0)->detach();
   ++activities_;
 }
 
-void Runner::comm_acquire(int gpu) {
+// The GPU's next kernel end moved: its actor must wake before its timer if that is now too late.
+void Runner::rearm(int gpu) {
   GpuState& s = gpus_[gpu];
-  if (s.comm_active++ == 0 && s.host->get_pstate_count() > 1) s.host->set_pstate(1);
+  if (s.timeline->next_finish() < s.armed) wake(gpu);
 }
 
-void Runner::comm_release(int gpu) {
+void Runner::add_kernel(TaskId t) {
+  const TaskNode& n = graph_[t];
+  GpuState& s = gpus_[n.gpu];
+  const double now = sg4::Engine::get_clock();
+  KernelLoad load;
+  load.sms = n.sm_share * topology_.cluster().sms;
+  load.hbm_Bps = n.hbm_bytes / n.seconds;
+  load.high_priority = n.stream == Stream::high_priority;
+  s.timeline->advance(now);
+  s.timeline->add(t, n.seconds, load, now);
+  rearm(n.gpu);
+}
+
+// Ends the kernels of `gpu` that are done by now; true if any ended (their successors may have
+// queued work here).
+bool Runner::finish_kernels(int gpu) {
+  GpuTimeline& tl = *gpus_[gpu].timeline;
+  const double now = sg4::Engine::get_clock();
+  tl.advance(now);
+  std::vector<GpuTimeline::Finished> done = tl.take_finished(now);
+  for (GpuTimeline::Finished& f : done) {
+    TaskShare& sh = shares_[f.id];
+    sh.lost_to_comm_s = f.lost_to_comm_s;
+    sh.lost_to_corun_s = f.lost_to_corun_s;
+    sh.sm_seconds = f.sm_seconds;
+    sh.segments = std::move(f.segments);
+  }
+  for (const GpuTimeline::Finished& f : done) finish(f.id);
+  return !done.empty();
+}
+
+// A flow of task t started (delta +1) or ended (-1): the communication kernels at both of its ends
+// hold their SMs and draw HBM only while it moves data.
+void Runner::flow_moving(TaskId t, int flow, int delta) {
+  const TaskNode& n = graph_[t];
+  int src = n.src_gpu, dst = n.dst_gpu;
+  double data = n.bytes, wire = n.bytes, cap = 0.0;
+  if (flow >= 0) {
+    const Flow& f = plans_[t]->flows[flow];
+    src = f.src, dst = f.dst, data = f.data_bytes, wire = f.wire_bytes, cap = f.rate_cap_Bps;
+  }
+  double rate = topology_.route_bandwidth(src, dst);
+  if (cap > 0) rate = std::min(rate, cap);
+  if (wire > 0) rate *= data / wire;  // payload rate: protocol overhead carries no user data
+  const bool network = topology_.node_of(src) != topology_.node_of(dst);
+  comm_side(src, t, true, network, rate, delta);
+  comm_side(dst, t, false, network, rate, delta);
+}
+
+void Runner::comm_side(int gpu, TaskId t, bool sent, bool network, double rate, int delta) {
+  CommLoad& c = gpus_[gpu].comm;
+  const int sms = graph_[t].comm_sms > 0 ? graph_[t].comm_sms : topology_.cluster().comm_sms;
+  if (sms > 0 && (c.sm_holders[sms] += delta) == 0) c.sm_holders.erase(sms);
+  const int d = sent ? 0 : 1, k = network ? 1 : 0;
+  c.count[d][k] += delta;
+  c.rate[d][k] = c.count[d][k] == 0 ? 0.0 : c.rate[d][k] + delta * rate;  // exact zero when idle
+  // Many flows start and end at one instant (a collective's): the timeline hears of them once, before
+  // any actor waits again (flush_comm), which is still this instant.
+  if (!gpus_[gpu].comm_dirty) {
+    gpus_[gpu].comm_dirty = true;
+    comm_dirty_.push_back(gpu);
+  }
+}
+
+void Runner::flush_comm() {
+  while (!comm_dirty_.empty()) {
+    std::vector<int> dirty;
+    dirty.swap(comm_dirty_);  // comm_update may yield (a wake-up) and another actor add more
+    for (int g : dirty) {
+      gpus_[g].comm_dirty = false;
+      comm_update(g);
+    }
+  }
+}
+
+// Communication on a GPU holds the largest SM count any of its moving kernels asks for (they share
+// the SMs the cluster gives communication), and draws HBM for its flows at their uncontended payload
+// rates, each port capped at its link's bandwidth: an upper bound where flows share a link.
+void Runner::comm_update(int gpu) {
   GpuState& s = gpus_[gpu];
-  if (--s.comm_active == 0 && s.host->get_pstate_count() > 1) s.host->set_pstate(0);
+  const CommLoad& c = s.comm;
+  const ClusterSpec& cl = topology_.cluster();
+  const GpuModelOptions& o = options_.gpu;
+  const double port[2] = {cl.nvlink.bandwidth_Bps, cl.nic.bandwidth_Bps};
+  auto flowing = [&](int d, int k) { return port[k] > 0 ? std::min(c.rate[d][k], port[k]) : c.rate[d][k]; };
+  const double hbm = o.hbm_per_byte_sent_nvlink * flowing(0, 0) + o.hbm_per_byte_sent_network * flowing(0, 1) +
+                     o.hbm_per_byte_received * (flowing(1, 0) + flowing(1, 1));
+  const double sms = c.sm_holders.empty() ? 0.0 : double(c.sm_holders.rbegin()->first);
+  const double now = sg4::Engine::get_clock();
+  s.timeline->advance(now);
+  s.timeline->set_comm(sms, hbm, now);
+  rearm(gpu);
 }
 
 void Runner::make_ready(TaskId t) {
   const TaskNode& n = graph_[t];
   timings_[t].start = sg4::Engine::get_clock();
   switch (n.kind) {
-    case NodeKind::compute: push(n.gpu, {t, Role::compute, -1}); break;
+    case NodeKind::compute:
+      if (n.seconds > 0)
+        add_kernel(t);
+      else
+        push(n.gpu, {t, Role::instant, -1});
+      break;
     case NodeKind::transfer:
-      if (n.src_gpu == n.dst_gpu || n.bytes <= 0) {
+      if (n.src_gpu == n.dst_gpu || n.bytes <= 0)
         push(owner(t), {t, Role::instant, -1});
-      } else {
-        comm_acquire(n.src_gpu);
-        comm_acquire(n.dst_gpu);
+      else
         push(n.src_gpu, {t, Role::send, -1});
-      }
       break;
     case NodeKind::collective: {
       const CollectivePlan& p = *plans_[t];
@@ -247,7 +376,6 @@ void Runner::make_ready(TaskId t) {
         push(owner(t), {t, Role::instant, -1});
         break;
       }
-      for (int g : n.group) comm_acquire(g);
       outstanding_[t] = static_cast<int>(p.flows.size());
       if (p.latency_s > 0)
         push(owner(t), {t, Role::timer, -1});
@@ -274,14 +402,7 @@ void Runner::finish(TaskId first) {
   while (!worklist_.empty()) {
     TaskId t = worklist_.back();
     worklist_.pop_back();
-    const TaskNode& n = graph_[t];
     timings_[t].end = sg4::Engine::get_clock();
-    if (n.kind == NodeKind::transfer && n.src_gpu != n.dst_gpu && n.bytes > 0) {
-      comm_release(n.src_gpu);
-      comm_release(n.dst_gpu);
-    } else if (n.kind == NodeKind::collective && !(plans_[t]->flows.empty() && plans_[t]->latency_s <= 0)) {
-      for (int g : n.group) comm_release(g);
-    }
     if (++done_ == timings_.size()) all_done_->release();
     for (auto [e, end] = boost::out_edges(t, graph_); e != end; ++e) {
       TaskId s = boost::target(*e, graph_);
@@ -293,14 +414,6 @@ void Runner::finish(TaskId first) {
 void Runner::start(int /*gpu*/, const Work& w, std::vector<sg4::ActivityPtr>& acts, std::vector<Waiting>& info) {
   const TaskNode& n = graph_[w.task];
   switch (w.role) {
-    case Role::compute: {
-      sg4::ExecPtr e = sg4::this_actor::exec_init(n.seconds);
-      if (n.stream == Stream::high_priority) e->set_priority(options_.high_priority_weight);
-      e->start();
-      acts.push_back(e);
-      info.push_back({Role::compute, w.task, nullptr});
-      break;
-    }
     case Role::timer: {
       sg4::ExecPtr e = sg4::this_actor::exec_init(plans_[w.task]->latency_s);
       e->set_host(platform_.timer_host);
@@ -322,6 +435,7 @@ void Runner::start(int /*gpu*/, const Work& w, std::vector<sg4::ActivityPtr>& ac
       c->start();
       acts.push_back(c);
       info.push_back({Role::send, w.task, nullptr, w.flow});
+      flow_moving(w.task, w.flow, +1);
       break;
     }
     case Role::instant: finish(w.task); return;
@@ -355,17 +469,28 @@ void Runner::gpu_loop(int gpu) {
       items.swap(s.queue);
       for (const Work& w : items) start(gpu, w, acts, info);
     }
-    ssize_t i = sg4::Activity::wait_any(acts);
+    flush_comm();
+    if (finish_kernels(gpu)) continue;  // their successors may have queued work here
+    // No simcall between planning the timer and waiting: nothing can change this GPU in between.
+    const double next = s.timeline->next_finish();
+    s.armed = next;
+    const double timeout = next == kInf ? -1.0 : std::max(0.0, next - sg4::Engine::get_clock());
+    ssize_t i = sg4::Activity::wait_any_for(acts, timeout);
+    s.armed = -kInf;
+    if (i < 0) {  // the timer: a kernel ends now
+      ++activities_;
+      continue;
+    }
     Waiting w = std::move(info[i]);
     acts[i] = acts.back();
     acts.pop_back();
     info[i] = std::move(info.back());
     info.pop_back();
     switch (w.role) {
-      case Role::compute: finish(w.task); break;
       case Role::timer: start_flows(w.task); break;
       case Role::send: {  // the flow has arrived (receivers are permanent: see run())
         TaskId t = w.task;
+        flow_moving(t, w.flow, -1);
         if (graph_[t].kind == NodeKind::transfer || --outstanding_[t] == 0) finish(t);
         break;
       }
@@ -404,8 +529,10 @@ EngineResult Runner::run() {
   platform_ = build_simgrid_platform(topology_, gpus_used_, links_used_);
 
   gpus_.resize(topology_.gpus());
+  const GpuCapacity capacity{double(topology_.cluster().sms), options_.gpu.hbm_Bps};
   for (int g : gpus_used_) {
     GpuState& s = gpus_[g];
+    s.timeline = std::make_unique<GpuTimeline>(capacity, options_.gpu.record_segments);
     s.host = platform_.gpu_hosts[g];
     s.control = sg4::Mailbox::by_name("c" + std::to_string(g));
   }
@@ -432,6 +559,10 @@ EngineResult Runner::run() {
   if (done_ != n) throw std::runtime_error("simulation ended with " + std::to_string(n - done_) + " tasks not run");
 
   result_.timings = timings_;
+  result_.shares = std::move(shares_);
+  if (options_.gpu.record_segments)
+    for (int g : gpus_used_)
+      if (!gpus_[g].timeline->comm_segments().empty()) result_.comm_segments[g] = gpus_[g].timeline->comm_segments();
   for (const TaskTiming& t : timings_) result_.makespan_s = std::max(result_.makespan_s, t.end);
   result_.activities = activities_;
   return result_;

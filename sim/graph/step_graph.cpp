@@ -1,5 +1,6 @@
 #include "graph/step_graph.h"
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <numeric>
@@ -54,6 +55,20 @@ double high_priority_seconds(const PipelineCostTable& c, const ScheduledTask& t)
   return t.phase == Phase::FB ? at(c, t.stage).F.high_priority_seconds + at(c, t.stage2).B.high_priority_seconds : 0.0;
 }
 
+GpuDemand high_priority_demand(const PipelineCostTable& c, const ScheduledTask& t) {
+  GpuDemand d;
+  if (t.phase != Phase::FB) return d;
+  for (const GpuDemand* x : {&at(c, t.stage).F.high_priority_demand, &at(c, t.stage2).B.high_priority_demand})
+    d.sm_seconds += x->sm_seconds, d.hbm_bytes += x->hbm_bytes;
+  return d;
+}
+
+// A compute node's demands from its kernels' (the time-weighted mean SM share over its seconds).
+void set_demand(TaskNode& node, const GpuDemand& d) {
+  node.sm_share = node.seconds > 0 ? std::clamp(d.sm_seconds / node.seconds, 0.0, 1.0) : 1.0;
+  node.hbm_bytes = std::max(0.0, d.hbm_bytes);
+}
+
 // Where a new graph's edges attach for one node of the pipeline graph.
 struct Ends {
   std::vector<TaskId> entries, exits;
@@ -62,6 +77,20 @@ struct Ends {
 TaskId add_node(TaskGraph& g, TaskNode node) { return boost::add_vertex(std::move(node), g); }
 
 }  // namespace
+
+GpuDemand task_demand(const PipelineCostTable& c, const ScheduledTask& t) {
+  GpuDemand d;
+  auto add = [&d](const PhaseCost& p) { d.sm_seconds += p.demand.sm_seconds, d.hbm_bytes += p.demand.hbm_bytes; };
+  switch (t.phase) {
+    case Phase::F: add(at(c, t.stage).F); break;
+    case Phase::B: add(at(c, t.stage).B); break;
+    case Phase::W: add(at(c, t.stage).W); break;
+    case Phase::BW: add(at(c, t.stage).B), add(at(c, t.stage).W); break;
+    case Phase::FB: add(at(c, t.stage).F), add(at(c, t.stage2).B), add(at(c, t.stage2).W); break;
+    default: break;
+  }
+  return d;
+}
 
 double task_compute_seconds(const PipelineCostTable& c, const ScheduledTask& t) {
   switch (t.phase) {
@@ -151,6 +180,7 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
       }
       if (d > 0) node.rank = -1;  // replica 0 stands for the pipeline in per-rank statistics
       const ScheduledTask& t = schedule.per_rank[r][i];
+      GpuDemand demand = task_demand(costs, t);
       const double bytes = moe ? a2a_bytes(costs, t) : 0.0;
       std::optional<TaskId> a;
       if (bytes > 0) {
@@ -174,7 +204,11 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
       if (t.phase == Phase::FB) {
         // Overlapped pair: compute, all-to-all and (optionally) the high-priority kernels side by side.
         const double hp = hp_stream ? high_priority_seconds(costs, t) : 0.0;
+        const GpuDemand hp_demand = hp_stream ? high_priority_demand(costs, t) : GpuDemand{};
         node.seconds -= hp;
+        demand.sm_seconds -= hp_demand.sm_seconds;
+        demand.hbm_bytes -= hp_demand.hbm_bytes;
+        set_demand(node, demand);
         Ends e;
         TaskId c = add_node(g, node);
         e.entries.push_back(c);
@@ -188,6 +222,7 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
           h.name += " post-res";
           h.stream = Stream::high_priority;
           h.seconds = hp;
+          set_demand(h, hp_demand);
           h.category = "mhc";
           h.phase = Phase::none;  // the FB node itself carries the schedule identity
           TaskId hid = add_node(g, h);
@@ -196,12 +231,14 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
         }
         ends[d][v] = e;
       } else if (a) {
+        set_demand(node, demand);
         TaskId c = add_node(g, node);
         boost::add_edge(c, *a, g);
         // Successors wait for both; the edge from c keeps the stream order visible as a compute
         // predecessor, so waiting on the all-to-all is charged to it and not to time zero.
         ends[d][v] = {{c}, {c, *a}};
       } else {
+        set_demand(node, demand);
         TaskId c = add_node(g, node);
         ends[d][v] = {{c}, {c}};
       }
@@ -310,7 +347,11 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
                  "expert grads" + (j == 0 ? std::string() : " " + std::to_string(j)));
     }
     // The optimizer step of the stage's parameters on every GPU holding a copy, once its gradients
-    // are reduced (sc.optimizer_seconds: this GPU's ZeRO shard, memory-bound).
+    // are reduced (sc.optimizer_seconds: this GPU's ZeRO shard, memory-bound) and the rank's whole
+    // schedule has run: training loops step the optimizer once the pipeline schedule returns
+    // (Megatron-LM megatron/training/training.py train_step: forward_backward_func, then
+    // optimizer.step(); deepseek-ai/DualPipe examples/example_dualpipe.py @7cb1e5e reads the
+    // gradients after DualPipe.step()), so it never co-runs with the rank's other chunk.
     if (sc.optimizer_seconds > 0)
       for (const Holder& h : copies)
         for (int d = 0; d < replicas; ++d) {
@@ -318,6 +359,7 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
           n.kind = NodeKind::compute;
           n.gpu = out.layout.gpu_of_rank[h.rank] + d * tp;
           n.seconds = sc.optimizer_seconds;
+          set_demand(n, sc.optimizer_demand);
           n.category = "optimizer";
           n.rank = d == 0 ? h.rank : -1;
           n.chunk = h.chunk;
@@ -326,6 +368,7 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
           TaskId id = add_node(g, n);
           for (TaskId r : reductions) boost::add_edge(r, id, g);
           for (TaskId x : ends[d][pipes[d].task_vertex[h.rank][h.last_task]].exits) boost::add_edge(x, id, g);
+          for (TaskId x : ends[d][pipes[d].task_vertex[h.rank].back()].exits) boost::add_edge(x, id, g);
         }
   }
   return out;

@@ -12,6 +12,11 @@
 // pipeline transfers use their own GPUs' NICs and are not simulated: exact while the fabric is not
 // oversubscribed (a leaf's uplinks then never limit a flow).
 //
+// Each compute node carries its kernels' demands (sm_share, hbm_bytes: task_graph.h), summed over the
+// chunk: one node per chunk keeps the activity count that of the schedule, and the mean over its
+// kernels is what a kernel beside it meets on average (its GEMMs and memory-bound kernels alternate
+// at the scale of tens of microseconds, its co-runners span the whole chunk).
+//
 // Overlap: a DualPipe FB pair runs its compute and its all-to-all side by side (the schedule's
 // purpose: one micro-batch's communication hides behind the other's compute), and with the
 // high-priority stream on, its FFN post-res kernels run on that stream beside the compute. Every
@@ -54,5 +59,7 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
 // Seconds of a schedule task's compute from the stage costs (FB: forward of one stage + full backward
 // of another), without any communication.
 double task_compute_seconds(const PipelineCostTable& costs, const ScheduledTask& t);
+// What the same kernels demand of the GPU (SM-seconds and DRAM bytes; cost/kernel_demand.h).
+GpuDemand task_demand(const PipelineCostTable& costs, const ScheduledTask& t);
 
 }  // namespace mhc

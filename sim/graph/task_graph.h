@@ -21,10 +21,17 @@ struct TaskNode {
   std::string name;  // readable, unique: "r3 F mb7 c0", "pp r3->r4 mb7 c0 fwd"
   NodeKind kind = NodeKind::compute;
 
-  // compute: runs on `gpu`'s `stream` for `seconds` when alone on the GPU.
+  // compute: runs on `gpu`'s `stream` for `seconds` when alone on the GPU. What it demands decides
+  // how it shares the GPU with concurrent kernels (engine/gpu_share.h): `sm_share` is the mean
+  // fraction of the GPU's SMs its kernels occupy at full speed (time-weighted over its kernels: a
+  // GEMM fills the GPU, a memory-bound kernel needs the SMs that sustain its bandwidth), `hbm_bytes`
+  // the DRAM bytes (read + written) its kernels move. The defaults are a kernel that fills the GPU
+  // and moves nothing.
   int gpu = -1;
   Stream stream = Stream::compute;
   double seconds = 0.0;
+  double sm_share = 1.0;
+  double hbm_bytes = 0.0;
 
   // transfer: `bytes` from src_gpu to dst_gpu (pipeline send/recv).
   int src_gpu = -1;
@@ -34,6 +41,10 @@ struct TaskNode {
   // collective: `op` over `group` (GPU ids); `bytes` is the per-GPU buffer size as NCCL counts it.
   CollectiveOp op = CollectiveOp::all_reduce;
   std::vector<int> group;
+
+  // transfer, collective: SMs its communication kernel holds on each GPU while it moves data there
+  // (NCCL channels, DeepEP's SM count); 0 takes the cluster's comm_sms.
+  int comm_sms = 0;
 
   // Report class: "compute", "mhc", "pp", "dp", "ep", "tp", ... (free-form, used for breakdowns).
   std::string category = "compute";

@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "core/json_input.h"
+#include "profile/profile_corun.h"
 
 namespace mhc {
 
@@ -308,44 +309,6 @@ ProfileDatasheet parse_datasheet(const JsonValue& v) {
   return d;
 }
 
-ProfileShape parse_shape(const JsonValue& v, const std::string& kernel, KernelFamily family) {
-  JsonObject o = v.object();
-  ProfileShape s;
-  switch (family) {
-    case KernelFamily::mhc:
-      s.n = static_cast<int>(o.required("n").integer(1, kMaxStreams));
-      [[fallthrough]];
-    case KernelFamily::residual:
-    case KernelFamily::norm:
-    case KernelFamily::elementwise:
-      s.C = o.required("C").integer(1, kMaxWidth);
-      s.tokens = o.required("tokens").integer(1, kMaxTokens);
-      if (is_sinkhorn_kernel(kernel))
-        s.sinkhorn_iters = static_cast<int>(o.required("sinkhorn_iters").integer(1, kMaxSinkhornIters));
-      break;
-    case KernelFamily::gemm:
-      s.m = o.required("m").integer(1, kMaxGemmDim);
-      s.gemm_n = o.required("n").integer(1, kMaxGemmDim);
-      s.k = o.required("k").integer(1, kMaxGemmDim);
-      s.groups = o.required("groups").integer(1, kMaxGroups);
-      s.dtype = parse_dtype(o.required("dtype"));
-      break;
-    case KernelFamily::attention:
-      s.tokens = o.required("tokens").integer(1, kMaxTokens);
-      s.seq = o.required("seq").integer(1, kMaxSeq);
-      s.heads = o.required("heads").integer(1, kMaxHeads);
-      s.head_dim_qk = o.required("head_dim_qk").integer(1, kMaxHeadDim);
-      s.head_dim_v = o.required("head_dim_v").integer(1, kMaxHeadDim);
-      s.causal = o.required("causal").boolean();
-      if (s.tokens % s.seq != 0) o.required("tokens").fail("must be a whole number of sequences of length seq");
-      if (auto w = o.optional("window")) s.window = w->integer(1, kMaxSeq);
-      if (auto k = o.optional("sparse_topk")) s.sparse_topk = k->integer(1, kMaxSeq);
-      break;
-  }
-  o.finish();
-  return s;
-}
-
 // A merged profile's runs: each a full measured provenance of the same GPU as the file's.
 std::vector<ProfilePart> parse_parts(const JsonValue& v, const ProfileProvenance& top) {
   std::vector<ProfilePart> parts;
@@ -378,7 +341,7 @@ ProfileEntry parse_entry(const JsonValue& v, size_t part_count, bool published) 
   auto family = kernel_family(e.kernel);
   if (!family) kernel.fail("unknown kernel \"" + bounded(e.kernel) + "\" (not in the kernel catalog nor a layer op)");
   e.family = *family;
-  e.shape = parse_shape(o.required("shape"), e.kernel, e.family);
+  e.shape = parse_profile_shape(o.required("shape"), e.kernel, e.family);
 
   if (!published) {
     JsonObject time = o.required("time_s").object();
@@ -424,6 +387,44 @@ ProfileEntry parse_entry(const JsonValue& v, size_t part_count, bool published) 
 
 }  // namespace
 
+ProfileShape parse_profile_shape(const JsonValue& v, const std::string& kernel, KernelFamily family) {
+  JsonObject o = v.object();
+  ProfileShape s;
+  switch (family) {
+    case KernelFamily::mhc:
+      s.n = static_cast<int>(o.required("n").integer(1, kMaxStreams));
+      [[fallthrough]];
+    case KernelFamily::residual:
+    case KernelFamily::norm:
+    case KernelFamily::elementwise:
+      s.C = o.required("C").integer(1, kMaxWidth);
+      s.tokens = o.required("tokens").integer(1, kMaxTokens);
+      if (is_sinkhorn_kernel(kernel))
+        s.sinkhorn_iters = static_cast<int>(o.required("sinkhorn_iters").integer(1, kMaxSinkhornIters));
+      break;
+    case KernelFamily::gemm:
+      s.m = o.required("m").integer(1, kMaxGemmDim);
+      s.gemm_n = o.required("n").integer(1, kMaxGemmDim);
+      s.k = o.required("k").integer(1, kMaxGemmDim);
+      s.groups = o.required("groups").integer(1, kMaxGroups);
+      s.dtype = parse_dtype(o.required("dtype"));
+      break;
+    case KernelFamily::attention:
+      s.tokens = o.required("tokens").integer(1, kMaxTokens);
+      s.seq = o.required("seq").integer(1, kMaxSeq);
+      s.heads = o.required("heads").integer(1, kMaxHeads);
+      s.head_dim_qk = o.required("head_dim_qk").integer(1, kMaxHeadDim);
+      s.head_dim_v = o.required("head_dim_v").integer(1, kMaxHeadDim);
+      s.causal = o.required("causal").boolean();
+      if (s.tokens % s.seq != 0) o.required("tokens").fail("must be a whole number of sequences of length seq");
+      if (auto w = o.optional("window")) s.window = w->integer(1, kMaxSeq);
+      if (auto k = o.optional("sparse_topk")) s.sparse_topk = k->integer(1, kMaxSeq);
+      break;
+  }
+  o.finish();
+  return s;
+}
+
 Profile parse_profile(const JsonValue& root) {
   JsonObject o = root.object();
   Profile p;
@@ -457,6 +458,13 @@ Profile parse_profile(const JsonValue& root) {
   for (const JsonValue& item : kernels.array()) {
     p.entries.push_back(parse_entry(item, p.parts.size(), p.kind == ProfileKind::published));
     p.entries.back().file = p.file;
+  }
+  // Version 4: how kernels share the GPU (older versions leave the key unread: finish() rejects it).
+  if (schema_version >= 4) {
+    if (auto corun = o.optional("corun")) {
+      if (p.kind != ProfileKind::measured) corun->fail("only a measured profile holds a co-run measurement");
+      p.corun = parse_corun(*corun, p.provenance.sm_count, p.parts.size());
+    }
   }
   if (p.kind == ProfileKind::reference && !p.entries.empty())
     kernels.fail("a reference profile holds device ceilings only, no kernel entries");

@@ -27,9 +27,10 @@ namespace mhc {
 class JsonValue;
 
 // Version 2 adds `parts` (a profile merged from several runs, mhcsim profile-merge); version 3 the
-// "published" kind, the attention shape keys `window` and `sparse_topk` and the sampled `clocks`. The
-// reader takes 1 to 3; the writer writes the lowest version that can hold the profile.
-inline constexpr int kProfileSchemaVersion = 3;
+// "published" kind, the attention shape keys `window` and `sparse_topk` and the sampled `clocks`;
+// version 4 the `corun` section (how kernels share the GPU). The reader takes 1 to 4; the writer
+// writes the lowest version that can hold the profile.
+inline constexpr int kProfileSchemaVersion = 4;
 inline constexpr int kProfileSchemaOldestVersion = 1;
 inline constexpr const char* kProfileSchemaName = "mhcsim-profile";
 
@@ -167,6 +168,49 @@ struct ProfileEntry {
   std::string label() const;  // "mhc_fused.post_res_fwd{n=4 C=2560 tokens=16384}"
 };
 
+// The `corun` section (schema version 4, profiles/SCHEMA.md): how kernels share one GPU, measured by
+// `mhc-profile --corun` (profiles/corun.cu):
+//  - copy bandwidth against the number of SMs the copy kernel runs on (one block per SM): how many
+//    SMs a memory-bound kernel needs to sustain a bandwidth, which is what it takes from a GEMM;
+//  - a GEMM alone, the fused post-res kernel alone, and both at once on two streams, with equal
+//    priorities and with post-res on the high-priority stream;
+//  - a GEMM beside a copy kernel on communication-like SMs moving NVLink-class bandwidth.
+// The cost stage uses the copy curve (cost/kernel_demand.h); the pairs are what the GPU model
+// (engine/gpu_share.h) is checked against.
+struct CorunCopyPoint {
+  int sms = 0;
+  double bandwidth_Bps = 0.0;  // bytes read + written per second
+};
+
+// Each kernel's duration (CUPTI records) and first start to last end, when run at once.
+struct CorunTimes {
+  double gemm_s = 0.0;
+  double post_res_s = 0.0;
+  double span_s = 0.0;
+};
+
+struct ProfileCorun {
+  std::string method;  // kernels, streams, timing and settings of the run
+  std::vector<CorunCopyPoint> copy_by_sms;  // strictly increasing sms, the last the whole GPU
+  ProfileShape gemm_shape;                  // a "gemm" entry's shape keys
+  double gemm_alone_s = 0.0;
+  ProfileShape post_res_shape;  // mhc_fused.post_res_fwd's shape keys
+  double post_res_alone_s = 0.0;
+  CorunTimes same_priority;           // two streams of equal priority
+  CorunTimes post_res_high_priority;  // post-res on the high-priority stream
+  // A GEMM beside a copy on `copy_sms` SMs (communication-like: few SMs, NVLink-class bandwidth).
+  int copy_sms = 0;
+  double copy_alone_Bps = 0.0;
+  double copy_beside_gemm_Bps = 0.0;
+  double gemm_beside_copy_s = 0.0;
+  int part = -1;        // merged profiles: the run that measured it
+  std::string pointer;  // "/corun"
+
+  // The fewest SMs on which the copy reaches `bandwidth_Bps`: linear between measured points (and
+  // from 0 SMs at 0), the whole GPU where no point reaches it.
+  double sms_for_bandwidth(double bandwidth_Bps) const;
+};
+
 struct Profile {
   std::string file;  // where it was read from ("" if built in memory)
   ProfileKind kind = ProfileKind::measured;
@@ -175,6 +219,7 @@ struct Profile {
   ProfileCeilings ceilings;
   ProfileDatasheet datasheet;
   std::vector<ProfileEntry> entries;
+  std::optional<ProfileCorun> corun;  // schema version 4
   // Published parts priced beside this profile (load_profile_parts): file and how it was compiled.
   struct PublishedPart {
     std::string file;
@@ -196,6 +241,9 @@ Profile load_profile_parts(const std::string& main, const std::vector<std::strin
 // Writes a profile in the schema load_profile reads (what mhc-profile emits). Validates the
 // in-memory profile first by the same rules (throws InputError naming `Profile::file` or "profile").
 nlohmann::json profile_to_json(const Profile& profile);
+// One entry's shape keys as the schema spells them, for `kernel` of `family` (and back).
+nlohmann::json profile_shape_json(const ProfileShape& shape, const std::string& kernel, KernelFamily family);
+ProfileShape parse_profile_shape(const JsonValue& v, const std::string& kernel, KernelFamily family);
 void write_profile(const Profile& profile, const std::string& path);
 
 }  // namespace mhc

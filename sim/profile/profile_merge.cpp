@@ -100,6 +100,14 @@ MergedProfile merge_profiles(const std::vector<Profile>& inputs, const std::stri
   for (const Profile& p : inputs) {
     const int offset = static_cast<int>(m.parts.size());
     for (const ProfilePart& part : parts_of(p)) m.parts.push_back(part);
+    // The co-run measurement of the first input that has one (one run measures it).
+    if (p.corun && !m.corun) {
+      m.corun = p.corun;
+      m.corun->part = offset + (p.parts.empty() ? 0 : p.corun->part);
+    } else if (p.corun) {
+      out.warnings.push_back(name_of(p) + ": its corun section is ignored; " + m.parts[m.corun->part].file +
+                             "'s is kept");
+    }
     for (const ProfileEntry& e : p.entries) {
       ProfileEntry merged = e;
       merged.part = offset + (p.parts.empty() ? 0 : e.part);

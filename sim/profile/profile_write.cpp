@@ -4,6 +4,7 @@
 
 #include "core/json_input.h"
 #include "profile/profile.h"
+#include "profile/profile_corun.h"
 
 namespace mhc {
 
@@ -63,30 +64,9 @@ json provenance(const ProfileProvenance& v, ProfileKind kind) {
   return o;
 }
 
-json shape(const ProfileEntry& e) {
-  const ProfileShape& s = e.shape;
-  switch (e.family) {
-    case KernelFamily::gemm:
-      return json{{"m", s.m}, {"n", s.gemm_n}, {"k", s.k}, {"groups", s.groups}, {"dtype", to_string(s.dtype)}};
-    case KernelFamily::attention: {
-      json o{{"tokens", s.tokens}, {"seq", s.seq}, {"heads", s.heads}, {"head_dim_qk", s.head_dim_qk},
-             {"head_dim_v", s.head_dim_v}, {"causal", s.causal}};
-      if (s.window) o["window"] = s.window;
-      if (s.sparse_topk) o["sparse_topk"] = s.sparse_topk;
-      return o;
-    }
-    default: {
-      json o{{"C", s.C}, {"tokens", s.tokens}};
-      if (e.family == KernelFamily::mhc) o["n"] = s.n;
-      if (is_sinkhorn_kernel(e.kernel)) o["sinkhorn_iters"] = s.sinkhorn_iters;
-      return o;
-    }
-  }
-}
-
 json entry(const ProfileEntry& e) {
   json o{{"kernel", e.kernel},
-         {"shape", shape(e)},
+         {"shape", profile_shape_json(e.shape, e.kernel, e.family)},
          {"model", {{"read_bytes", e.model_read_bytes}, {"write_bytes", e.model_write_bytes}, {"flops", e.model_flops}}},
          {"implementation", e.implementation}};
   if (e.published())
@@ -102,13 +82,34 @@ json entry(const ProfileEntry& e) {
 
 }  // namespace
 
+nlohmann::json profile_shape_json(const ProfileShape& s, const std::string& kernel, KernelFamily family) {
+  switch (family) {
+    case KernelFamily::gemm:
+      return json{{"m", s.m}, {"n", s.gemm_n}, {"k", s.k}, {"groups", s.groups}, {"dtype", to_string(s.dtype)}};
+    case KernelFamily::attention: {
+      json o{{"tokens", s.tokens}, {"seq", s.seq}, {"heads", s.heads}, {"head_dim_qk", s.head_dim_qk},
+             {"head_dim_v", s.head_dim_v}, {"causal", s.causal}};
+      if (s.window) o["window"] = s.window;
+      if (s.sparse_topk) o["sparse_topk"] = s.sparse_topk;
+      return o;
+    }
+    default: {
+      json o{{"C", s.C}, {"tokens", s.tokens}};
+      if (family == KernelFamily::mhc) o["n"] = s.n;
+      if (is_sinkhorn_kernel(kernel)) o["sinkhorn_iters"] = s.sinkhorn_iters;
+      return o;
+    }
+  }
+}
+
 nlohmann::json profile_to_json(const Profile& p) {
-  // The lowest version that holds the profile: 3 for the published kind, sampled clocks or windowed
-  // attention shapes; 2 for a merged profile; 1 otherwise (readable by every reader).
+  // The lowest version that holds the profile: 4 for a corun section; 3 for the published kind,
+  // sampled clocks or windowed attention shapes; 2 for a merged profile; 1 otherwise (readable by
+  // every reader).
   bool needs_3 = p.kind == ProfileKind::published || p.provenance.clocks.has_value();
   for (const ProfilePart& part : p.parts) needs_3 |= part.provenance.clocks.has_value();
   for (const ProfileEntry& e : p.entries) needs_3 |= e.shape.window > 0 || e.shape.sparse_topk > 0;
-  const int version = needs_3 ? 3 : p.parts.empty() ? 1 : 2;
+  const int version = p.corun ? 4 : needs_3 ? 3 : p.parts.empty() ? 1 : 2;
   json o{{"schema", kProfileSchemaName}, {"schema_version", version}, {"kind", to_string(p.kind)}};
   o["provenance"] = provenance(p.provenance, p.kind);
   if (!p.parts.empty()) {
@@ -135,6 +136,7 @@ nlohmann::json profile_to_json(const Profile& p) {
   json kernels = json::array();
   for (const ProfileEntry& e : p.entries) kernels.push_back(entry(e));
   o["kernels"] = kernels;
+  if (p.corun) o["corun"] = corun_to_json(*p.corun);
   // Refuse to emit what load_profile would reject: validate the document by the reader's rules.
   parse_profile(parse_json_text(o.dump(), p.file.empty() ? std::string("profile") : p.file));
   return o;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cost/profile_checks.h"
+#include "run/corun_check.h"
 
 namespace mhc {
 
@@ -201,11 +202,42 @@ void interpolation(std::ostream& os, const Profile& p) {
   }
 }
 
+// The corun section, each measurement next to the GPU model's prediction from the same kernels'
+// demands and times alone (run/corun_check.h).
+void corun(std::ostream& os, const Profile& p) {
+  if (!p.corun) return;
+  const ProfileCorun& c = *p.corun;
+  os << "co-run (" << c.pointer << "; " << c.method << "):\n  copy bandwidth against SMs:";
+  for (const CorunCopyPoint& pt : c.copy_by_sms) os << " " << pt.sms << ": " << num(pt.bandwidth_Bps / 1e9) << " GB/s;";
+  os << "\n  alone: GEMM " << c.gemm_shape.describe(KernelFamily::gemm) << " " << num(c.gemm_alone_s * 1e6)
+     << " us, post-res " << c.post_res_shape.describe(KernelFamily::mhc) << " " << num(c.post_res_alone_s * 1e6)
+     << " us\n";
+  const auto check = check_corun(p);
+  auto row = [&](const char* what, const CorunTimes& m, const CorunTimes* model) {
+    os << "  " << what << ": GEMM " << num(m.gemm_s * 1e6) << " us, post-res " << num(m.post_res_s * 1e6)
+       << " us, span " << num(m.span_s * 1e6) << " us";
+    if (model)
+      os << " | GPU model " << num(model->gemm_s * 1e6) << ", " << num(model->post_res_s * 1e6) << ", "
+         << num(model->span_s * 1e6) << " us";
+    os << "\n";
+  };
+  row("at once, equal priority", c.same_priority, check ? &check->same_priority : nullptr);
+  row("at once, post-res high priority", c.post_res_high_priority, check ? &check->post_res_high_priority : nullptr);
+  os << "  GEMM beside a copy on " << c.copy_sms << " SMs (" << num(c.copy_alone_Bps / 1e9) << " GB/s alone, "
+     << num(c.copy_beside_gemm_Bps / 1e9) << " beside): GEMM " << num(c.gemm_beside_copy_s * 1e6) << " us";
+  if (check) os << " | GPU model " << num(check->gemm_beside_copy_s * 1e6) << " us";
+  os << "\n";
+  if (check)
+    os << "  (GPU model demands: GEMM " << num(check->gemm_sm_share * 100, 3) << "% of the SMs, post-res "
+       << num(check->post_res_sm_share * 100, 3) << "%)\n";
+}
+
 }  // namespace
 
 void write_profile_info(std::ostream& os, const Profile& profile, const ProfileInfoOptions& options) {
   provenance(os, profile);
   ceilings(os, profile);
+  corun(os, profile);
   kernels(os, profile);
   if (profile.entries.empty()) return;
   if (options.list_entries) entries(os, profile);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 
 #include "model/io_table.h"
@@ -46,10 +47,17 @@ json variant_json(const VariantRun& v) {
           {"mean_bubble_s", mean_bubble},
           {"mean_bubble_fraction", v.step_time_s > 0 ? mean_bubble / v.step_time_s : 0.0},
           {"exposed_comm_s", v.exposed_comm_s_by_category},
-          {"compute_slowdown_by_comm_sms_s", v.compute_slowdown_s},
+          {"compute_slowed_by_comm_s", v.lost_to_comm_s},
+          {"compute_slowed_by_corun_s", v.lost_to_corun_s},
           {"memory", memory},
           {"network_bytes", {{"by_category", v.network_bytes_by_category}, {"by_link_class", v.network_bytes_by_link_class}}},
           {"engine", {{"wall_s", v.engine_wall_s}, {"activities", v.engine_activities}}}};
+}
+
+std::string fmt_factor(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%gx", x);
+  return buf;
 }
 
 // What the profile says about the clocks it was measured at, for the report.
@@ -102,6 +110,24 @@ std::map<std::string, double> rank_compute_by_class(const VariantRun& v, int ran
       default: break;
     }
   }
+  // The optimizer step: its own tasks in the step graph, once per step.
+  for (TaskId id = 0; id < boost::num_vertices(v.step.graph); ++id) {
+    const TaskNode& n = v.step.graph[id];
+    if (n.kind == NodeKind::compute && n.rank == rank && n.category == "optimizer") out["optimizer"] += n.seconds;
+  }
+  return out;
+}
+
+RankSharing rank_sharing(const VariantRun& v, int rank) {
+  RankSharing out;
+  const RankStats& st = v.ranks.at(rank);
+  out.overlap_s = st.busy - (st.makespan - st.idle);
+  for (TaskId id = 0; id < v.shares.size(); ++id) {
+    const TaskNode& n = v.step.graph[id];
+    if (n.kind != NodeKind::compute || n.rank != rank) continue;
+    out.lost_to_comm_s += v.shares[id].lost_to_comm_s;
+    out.lost_to_corun_s += v.shares[id].lost_to_corun_s;
+  }
   return out;
 }
 
@@ -140,6 +166,9 @@ json report_json(const RunResult& r) {
   if (r.pricing.mhc_at_floor)
     j["what_if"].push_back("mhc_at_floor: mHC kernels priced at their roofline floor on the profile's ceilings, "
                            "not at their measured times (what perfect kernels would cost)");
+  if (r.pricing.sm_demand_proportional)
+    j["what_if"].push_back("sm_demand_proportional: memory-bound kernels take SMs in proportion to their bandwidth "
+                           "over the copy ceiling, not on the measured or published curve (the least co-run credit)");
   j["step_time_s"] = m.step_time_s;
   j["baseline_step_time_s"] = b.step_time_s;
   j["overhead_pct"] = 100.0 * (m.step_time_s - b.step_time_s) / b.step_time_s;
@@ -150,7 +179,9 @@ json report_json(const RunResult& r) {
   const double d_busy = m.ranks[R].busy - b.ranks[R].busy;
   const double mhc_kernels = mc["mhc_forward"] + mc["mhc_backward"] + mc["mhc_recompute"] -
                              (bc["mhc_forward"] + bc["mhc_backward"]);
-  const double d_layer = mc["layer"] - bc["layer"];
+  const double d_layer = mc["layer"] + mc["optimizer"] - (bc["layer"] + bc["optimizer"]);
+  const RankSharing ms = rank_sharing(m, R), bs = rank_sharing(b, R);
+  const double d_idle = m.ranks[R].idle - b.ranks[R].idle;
   j["overhead_breakdown"] = {
       {"rank", R},
       {"delta_step_s", m.step_time_s - b.step_time_s},
@@ -160,11 +191,45 @@ json report_json(const RunResult& r) {
         {"recompute", mc["mhc_recompute"]},
         {"total", mhc_kernels}}},
       {"other_compute_s", d_layer},
-      {"compute_slowdown_by_comm_sms_s", d_busy - mhc_kernels - d_layer},
-      {"bubble_s", m.ranks[R].bubble - b.ranks[R].bubble},
+      // busy = own seconds + lost to communication + lost to co-running kernels, so these close the sum.
+      {"compute_slowed_by_comm_s", ms.lost_to_comm_s - bs.lost_to_comm_s},
+      {"mhc_hidden_under_other_kernels_s", -((ms.overlap_s - ms.lost_to_corun_s) - (bs.overlap_s - bs.lost_to_corun_s))},
+      {"bubble_s", d_idle},
+      {"checks",
+       {{"busy_unaccounted_s", d_busy - mhc_kernels - d_layer - (ms.lost_to_comm_s - bs.lost_to_comm_s) -
+                                   (ms.lost_to_corun_s - bs.lost_to_corun_s)}}},
       {"pp_bytes_per_micro_batch", {{"mhc", m.costs.pp_bytes_per_microbatch}, {"baseline", b.costs.pp_bytes_per_microbatch}}},
       {"exposed_comm_s_mean_per_gpu", {{"mhc", m.exposed_comm_s_by_category}, {"baseline", b.exposed_comm_s_by_category}}},
-      {"note", "rank R's step = busy + bubble; delta_step = mhc kernels + other compute + slowdown + bubble change"}};
+      {"mechanisms",
+       {{"compute_slowed_by_comm_s",
+         "communication kernels hold " + std::to_string(s.cluster.comm_sms) + " of " + std::to_string(s.cluster.sms) +
+             " SMs while their flows move data and draw HBM for them (per byte: " + fmt_factor(m.gpu.hbm_per_byte_sent_nvlink) +
+             " sent over NVLink, " + fmt_factor(m.gpu.hbm_per_byte_sent_network) + " sent over the network, " +
+             fmt_factor(m.gpu.hbm_per_byte_received) + " received; NVIDIA/nccl #1428); compute keeps the rest"},
+        {"mhc_hidden_under_other_kernels_s",
+         std::string(s.mhc.high_priority_stream
+                         ? "the FFN post-res kernels on the high-priority stream run beside the other chunk's compute "
+                           "of a DualPipe pair: "
+                         : "no mHC kernel runs beside other kernels (high-priority stream off): ") +
+             "SMs go to the high-priority stream first, HBM is shared max-min; credited: the time they overlap "
+             "other kernels minus what both lose to sharing"},
+        {"bubble_s", "rank R's idle time: no kernel of its own running (waiting on the pipeline or communication)"}}},
+      {"note", "rank R's step = own kernel time + time lost to communication + co-run credit (negative: hidden) + "
+               "idle; delta_step = mhc kernels + other compute + compute slowed by communication + mhc hidden + "
+               "bubble change; checks/busy_unaccounted_s is busy time the engine's loss accounting misses (0 up to rounding)"}};
+  j["gpu_model"] = {{"sms", s.cluster.sms},
+                    {"comm_sms", s.cluster.comm_sms},
+                    {"hbm_Bps", m.gpu.hbm_Bps},
+                    {"hbm_source", r.profile.ceilings.copy_bandwidth_Bps.source},
+                    {"sm_demand_of_memory_bound_kernels", m.costs.sm_demand_source},
+                    {"hbm_bytes_per_comm_byte",
+                     {{"sent_nvlink", m.gpu.hbm_per_byte_sent_nvlink},
+                      {"sent_network", m.gpu.hbm_per_byte_sent_network},
+                      {"received", m.gpu.hbm_per_byte_received},
+                      {"source", "NVIDIA/nccl issue #1428 (maintainer: network traffic costs at least 2x in memory "
+                                 "bandwidth, stored then read back; 3x with the user buffer)"}}},
+                    {"priority", "CUDA stream priority orders which pending blocks get SMs next; it never preempts "
+                                 "running blocks"}};
   j["mhc"] = variant_json(m);
   j["baseline"] = variant_json(b);
   j["bubble"] = {{"mhc", j["mhc"]["ranks"]}, {"baseline", j["baseline"]["ranks"]},
@@ -204,7 +269,8 @@ json report_json(const RunResult& r) {
                                     : p.seconds * double(p.launches) * micro / (ranks * m.step_time_s);
     json o{{"op", p.op},       {"kernel", p.kernel},     {"seconds", p.seconds}, {"method", p.method},
            {"source", p.source}, {"launches", p.launches}, {"per_step", p.per_step}, {"share_of_step", share},
-           {"flops", p.flops},   {"bytes", p.bytes}};
+           {"flops", p.flops},   {"bytes", p.bytes},
+           {"dram_bytes", p.dram_bytes}, {"sm_share", p.sm_share}, {"bound", p.memory_bound ? "memory" : "compute"}};
     if (p.seconds > 0) {
       o["achieved_tflops"] = p.flops / p.seconds / 1e12;
       o["achieved_GBps"] = p.bytes / p.seconds / 1e9;

@@ -13,8 +13,17 @@
 namespace mhc {
 
 // Compute seconds of one rank's tasks per step, by class: "mhc_forward", "mhc_backward",
-// "mhc_recompute", "layer".
+// "mhc_recompute", "layer", "optimizer".
 std::map<std::string, double> rank_compute_by_class(const VariantRun& v, int rank);
+
+// How one rank's compute tasks shared their GPU: the time they overlapped one another (busy time beyond
+// the time any of them ran) and what they lost, by cause (engine/gpu_share.h).
+struct RankSharing {
+  double overlap_s = 0;
+  double lost_to_comm_s = 0;
+  double lost_to_corun_s = 0;
+};
+RankSharing rank_sharing(const VariantRun& v, int rank);
 
 // The rank whose compute is busiest in the mHC run: the breakdown is given for it, where
 // step = busy + bubble holds exactly.

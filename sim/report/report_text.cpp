@@ -55,9 +55,15 @@ std::string report_text(const json& j) {
      << "  mHC kernels, backward                       " << fmt("%+10.4f s", k["backward"]) << "\n"
      << "  mHC recomputation                           " << fmt("%+10.4f s", k["recompute"]) << "\n"
      << "  other compute                               " << fmt("%+10.4f s", br["other_compute_s"]) << "\n"
-     << "  compute slowed by communication SMs         " << fmt("%+10.4f s", br["compute_slowdown_by_comm_sms_s"]) << "\n"
+     << "  compute slowed by communication             " << fmt("%+10.4f s", br["compute_slowed_by_comm_s"]) << "\n"
+     << "  mHC kernels hidden under other kernels      " << fmt("%+10.4f s", br["mhc_hidden_under_other_kernels_s"])
+     << "\n"
      << "  bubble (waiting on the pipeline and comm)   " << fmt("%+10.4f s", br["bubble_s"]) << "\n"
      << "  step time difference                        " << fmt("%+10.4f s", br["delta_step_s"]) << "\n"
+     << "  how: " << br["mechanisms"]["compute_slowed_by_comm_s"].get<std::string>() << ".\n"
+     << "       " << br["mechanisms"]["mhc_hidden_under_other_kernels_s"].get<std::string>() << ".\n"
+     << "  SMs of memory-bound kernels: " << j["gpu_model"]["sm_demand_of_memory_bound_kernels"].get<std::string>()
+     << "\n"
      << "  pipeline transfer per micro-batch: " << gb(br["pp_bytes_per_micro_batch"]["mhc"]) << " (mHC) vs "
      << gb(br["pp_bytes_per_micro_batch"]["baseline"]) << " (baseline)\n"
      << "  exposed communication, mean per pipeline GPU:";

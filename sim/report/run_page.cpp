@@ -35,7 +35,8 @@ std::string part_label(const std::string& key, const std::string& member) {
       {"mhc_kernels_s/backward", "mHC kernels, backward"},
       {"mhc_kernels_s/recompute", "mHC recomputation"},
       {"other_compute_s", "other compute"},
-      {"compute_slowdown_by_comm_sms_s", "compute slowed by communication SMs"},
+      {"compute_slowed_by_comm_s", "compute slowed by communication"},
+      {"mhc_hidden_under_other_kernels_s", "mHC kernels hidden under other kernels"},
       {"bubble_s", "bubble (waiting on the pipeline and comm)"}};
   const std::string id = member.empty() ? key : key + "/" + member;
   if (auto it = labels.find(id); it != labels.end()) return it->second;
@@ -211,7 +212,8 @@ std::vector<ProvenanceLine> provenance(const json& r) {
 
 std::vector<BreakdownPart> breakdown_parts(const json& report) {
   static const std::vector<std::string> known{"mhc_kernels_s/forward", "mhc_kernels_s/backward", "mhc_kernels_s/recompute",
-                                              "other_compute_s", "compute_slowdown_by_comm_sms_s", "bubble_s"};
+                                              "other_compute_s", "compute_slowed_by_comm_s",
+                                              "mhc_hidden_under_other_kernels_s", "bubble_s"};
   std::vector<std::pair<std::string, BreakdownPart>> found;  // (key, part)
   const json& br = report.at("overhead_breakdown");
   for (const auto& [key, v] : br.items()) {

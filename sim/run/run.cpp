@@ -70,8 +70,12 @@ VariantRun run_variant(const Scenario& s, const CostModel& cost, const RunOption
   v.step = build_step_graph(s, v.schedule, v.costs);
   const int ranks = v.schedule.ranks;
 
+  // Kernels share HBM up to the copy ceiling that priced the memory-bound ones.
+  v.gpu = options.engine.gpu;
+  v.gpu.hbm_Bps = cost.copy_bandwidth_Bps();
   if (options.network) {
     EngineOptions engine = options.engine;
+    engine.gpu = v.gpu;
     if (s.parallel.ep_all_to_all == "rail") engine.collective.all_to_all_algo = NcclAlgo::rail;
     EngineResult r = simulate(s.cluster, v.step.graph, engine);
     v.timings = std::move(r.timings);
@@ -82,21 +86,21 @@ VariantRun run_variant(const Scenario& s, const CostModel& cost, const RunOption
     for (const auto& [cat, gpu_s] : r.exposed_comm_s_by_category) v.exposed_comm_s_by_category[cat] = gpu_s / ranks;
     v.engine_wall_s = r.wall_seconds;
     v.engine_activities = r.activities;
+    v.shares = std::move(r.shares);
+    v.comm_segments = std::move(r.comm_segments);
   } else {
     v.timings = evaluate_zero_cost(v.step.graph);
     for (const auto& t : v.timings) v.step_time_s = std::max(v.step_time_s, t.end);
   }
   v.ranks = rank_stats(v.step.graph, v.timings, ranks);
 
-  // Compute stretched by communication kernels: busy time beyond the tasks' own seconds.
-  double own = 0, ran = 0;
-  for (TaskId id = 0; id < boost::num_vertices(v.step.graph); ++id) {
+  // Compute stretched beyond its own seconds, by cause (the engine's GPU model).
+  for (TaskId id = 0; id < v.shares.size(); ++id) {
     const auto& n = v.step.graph[id];
     if (n.kind != NodeKind::compute || n.rank < 0) continue;
-    own += n.seconds;
-    ran += v.timings[id].end - v.timings[id].start;
+    v.lost_to_comm_s += v.shares[id].lost_to_comm_s / ranks;
+    v.lost_to_corun_s += v.shares[id].lost_to_corun_s / ranks;
   }
-  v.compute_slowdown_s = std::max(0.0, ran - own) / ranks;
 
   for (int r = 0; r < ranks; ++r)
     v.memory.push_back(rank_memory(s, r, v.schedule.stage_of_chunk[r], v.ranks[r].peak_activations));

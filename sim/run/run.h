@@ -20,7 +20,7 @@ namespace mhc {
 struct RunOptions {
   // false: zero-cost network (the schedule evaluator on the same graph, communication takes no time).
   bool network = true;
-  EngineOptions engine;
+  EngineOptions engine;   // its gpu.hbm_Bps is set from the profile's copy ceiling
   PricingPolicy pricing;  // what-ifs (`mhcsim run --mhc-at-floor`); the report says when one is on
 };
 
@@ -39,7 +39,13 @@ struct VariantRun {
   std::map<std::string, double> network_bytes_by_category;
   std::map<std::string, double> network_bytes_by_link_class;
   std::map<std::string, double> exposed_comm_s_by_category;  // mean per pipeline GPU
-  double compute_slowdown_s = 0;  // mean per pipeline GPU: compute time lost to communication SMs
+  // How compute tasks shared their GPUs (engine/gpu_share.h), by TaskId of step.graph; empty without
+  // the network. Mean per pipeline GPU: time lost to communication kernels and to co-running kernels.
+  std::vector<TaskShare> shares;
+  std::map<int, std::vector<GpuTimeline::Segment>> comm_segments;  // when options.engine.gpu.record_segments
+  double lost_to_comm_s = 0;
+  double lost_to_corun_s = 0;
+  GpuModelOptions gpu;  // what the engine shared the GPUs with
   double model_flops_per_step = 0;
   double engine_wall_s = 0;
   long engine_activities = 0;

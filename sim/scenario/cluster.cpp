@@ -56,10 +56,11 @@ ClusterSpec parse_cluster(JsonObject obj, const std::string& base_dir) {
   c.gpu_memory_bytes = gpu.required("memory_GB").number(1, limits::kMaxGpuMemoryGB) * kGB;
   parse_profile_list(gpu.required("profile"), base_dir, c.profile, c.published_parts);
   if (auto note = gpu.optional("profile_note")) c.profile_note = note->string();
-  // Communication kernels take SMs from compute (DeepSeek-V3 gives 20 of 132 to communication).
+  // Communication kernels hold SMs while they move data (DeepSeek-V3 gives 20 of 132 to communication).
   const int64_t sms = gpu.required("sms").integer(1, limits::kMaxSms);
   const int64_t comm = gpu.required("comm_sms").integer(0, sms - 1);  // fewer than the GPU's SMs
-  c.comm_sm_fraction = static_cast<double>(comm) / static_cast<double>(sms);
+  c.sms = static_cast<int>(sms);
+  c.comm_sms = static_cast<int>(comm);
   gpu.finish();
 
   auto nvlink = obj.required("nvlink").object();

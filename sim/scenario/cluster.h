@@ -43,9 +43,11 @@ struct ClusterSpec {
   int nodes_per_leaf = 0;         // nodes under one leaf switch (per plane / rail)
   LinkSpec fabric_hop;            // switch-to-switch links' latency (bandwidth derived from NICs)
 
-  // Communication kernels take SMs from compute (DeepSeek-V3: 20 of 132): while one runs on a GPU,
-  // compute there proceeds at (1 - comm_sm_fraction) of its speed.
-  double comm_sm_fraction = 0.0;
+  // The GPU's streaming multiprocessors, and how many of them a communication kernel holds while it
+  // moves data (DeepSeek-V3, arXiv 2412.19437 section 3.2.2: 20 of 132 SMs for communication). The
+  // engine shares the rest between concurrent kernels (engine/gpu_share.h).
+  int sms = 0;
+  int comm_sms = 0;
 
   int total_gpus() const { return nodes * gpus_per_node; }
 };

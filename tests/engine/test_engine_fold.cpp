@@ -20,7 +20,7 @@ TaskGraph replicated_pipelines(int replicas, int gpn) {
     TaskId last0 = static_cast<TaskId>(-1), last1 = static_cast<TaskId>(-1);
     for (int m = 0; m < 4; ++m) {
       std::string tag = "r" + std::to_string(r) + " mb" + std::to_string(m);
-      TaskId f0 = add_compute(g, tag + " F0", g0, 0.010);
+      TaskId f0 = add_compute(g, tag + " F0", g0, 0.010, Stream::compute, 0.8, 0.010 * 1e12);
       if (last0 != static_cast<TaskId>(-1)) boost::add_edge(last0, f0, g);
       TaskId a2a = add_collective(g, tag + " ep0", CollectiveOp::all_to_all, range(g0, gpn), 64e6, "ep");
       boost::add_edge(f0, a2a, g);
@@ -29,7 +29,7 @@ TaskGraph replicated_pipelines(int replicas, int gpn) {
       TaskId f1 = add_compute(g, tag + " F1", g1, 0.012);
       boost::add_edge(t, f1, g);
       if (last1 != static_cast<TaskId>(-1)) boost::add_edge(last1, f1, g);
-      TaskId b1 = add_compute(g, tag + " B1", g1, 0.020, Stream::high_priority);
+      TaskId b1 = add_compute(g, tag + " B1", g1, 0.020, Stream::high_priority, 0.3, 0.020 * 2.5e12);
       boost::add_edge(f1, b1, g);
       TaskId tb = add_transfer(g, tag + " pp back", g1, g0, 32e6);
       boost::add_edge(b1, tb, g);
@@ -47,10 +47,12 @@ TaskGraph replicated_pipelines(int replicas, int gpn) {
 TEST(EngineFold, FoldedAndUnfoldedRunsAgreeExactly) {
   for (double oversub : {1.0, 2.0}) {
     ClusterSpec c = h100_cluster(8, 4, FabricTopology::rail_optimized, 2, oversub);
-    c.comm_sm_fraction = 20.0 / 132.0;
+    c.comm_sms = 20;
     TaskGraph g = replicated_pipelines(4, 4);
     FoldedGraph f = fold_replicas(c, g);
     EngineOptions folded, unfolded;
+    folded.gpu.hbm_Bps = unfolded.gpu.hbm_Bps = 3.0e12;
+    folded.gpu.record_segments = unfolded.gpu.record_segments = true;
     unfolded.fold_replicas = false;
     EngineResult a = simulate(c, g, folded), b = simulate(c, g, unfolded);
     ASSERT_EQ(a.timings.size(), b.timings.size());
@@ -62,6 +64,13 @@ TEST(EngineFold, FoldedAndUnfoldedRunsAgreeExactly) {
     for (auto& [k, v] : b.bytes_by_category) EXPECT_DOUBLE_EQ(a.bytes_by_category.at(k), v) << k;
     for (auto& [k, v] : b.bytes_by_link_class) EXPECT_DOUBLE_EQ(a.bytes_by_link_class.at(k), v) << k;
     for (auto& [k, v] : b.exposed_comm_s_by_category) EXPECT_DOUBLE_EQ(a.exposed_comm_s_by_category.at(k), v) << k;
+    for (size_t i = 0; i < a.shares.size(); ++i) {
+      EXPECT_EQ(a.shares[i].lost_to_comm_s, b.shares[i].lost_to_comm_s) << g[i].name;
+      EXPECT_EQ(a.shares[i].lost_to_corun_s, b.shares[i].lost_to_corun_s) << g[i].name;
+      EXPECT_EQ(a.shares[i].segments.size(), b.shares[i].segments.size()) << g[i].name;
+    }
+    EXPECT_EQ(a.comm_segments.size(), b.comm_segments.size());
+    for (auto& [gpu, v] : b.comm_segments) EXPECT_EQ(a.comm_segments.at(gpu).size(), v.size()) << gpu;
     EXPECT_LT(a.simulated_gpus, b.simulated_gpus);
     EXPECT_LT(a.activities, b.activities);
     if (oversub == 1.0) {

@@ -74,7 +74,7 @@ TEST(PlatformRoutes, SharedNicsAndBadClusters) {
   Topology t(c);
   EXPECT_EQ(route_names(t, 5, 8), (std::vector<std::string>{"nic_up1", "nic_dn2"}));
   ClusterSpec bad = c;
-  bad.comm_sm_fraction = 1.0;
+  bad.comm_sms = bad.sms;
   EXPECT_THROW(Topology{bad}, InputError);
   bad = c;
   bad.nics_per_node = 0;

@@ -94,8 +94,8 @@ TEST(ProfileLoad, UnknownKernel) {
 
 TEST(ProfileLoad, WrongSchemaVersion) {
   json doc = valid_doc();
-  doc["schema_version"] = 4;
-  InputError e = expect_error(doc, "schema_v4.json");
+  doc["schema_version"] = 5;
+  InputError e = expect_error(doc, "schema_v5.json");
   EXPECT_EQ(e.path(), "/schema_version");
   EXPECT_NE(e.message().find("version"), std::string::npos) << e.what();
 }

@@ -129,8 +129,10 @@ TEST(TensorParallel, ReportShowsTpTrafficAndItsBreakdownAddsUp) {
   EXPECT_GT(j["overhead_breakdown"]["exposed_comm_s_mean_per_gpu"]["mhc"]["tp"].get<double>(), 0);
   const auto& b = j["overhead_breakdown"];
   const double parts = b["mhc_kernels_s"]["total"].get<double>() + b["other_compute_s"].get<double>() +
-                       b["compute_slowdown_by_comm_sms_s"].get<double>() + b["bubble_s"].get<double>();
+                       b["compute_slowed_by_comm_s"].get<double>() +
+                       b["mhc_hidden_under_other_kernels_s"].get<double>() + b["bubble_s"].get<double>();
   EXPECT_NEAR(parts, b["delta_step_s"].get<double>(), 1e-9);
+  EXPECT_NEAR(b["checks"]["busy_unaccounted_s"].get<double>(), 0.0, 1e-9);  // the engine's losses account for all busy time
   // Blocking TP collectives lengthen the step beyond the zero-cost network's.
   RunOptions free_network;
   free_network.network = false;

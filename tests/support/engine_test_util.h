@@ -23,18 +23,21 @@ inline ClusterSpec h100_cluster(int nodes, int gpus_per_node = 8, FabricTopology
   c.oversubscription = oversubscription;
   c.nodes_per_leaf = nodes_per_leaf;
   c.fabric_hop = {0.0, 0.5e-6};
-  c.comm_sm_fraction = 0.0;
+  c.sms = 132;
+  c.comm_sms = 0;
   return c;
 }
 
 inline TaskId add_compute(TaskGraph& g, const std::string& name, int gpu, double seconds,
-                          Stream stream = Stream::compute) {
+                          Stream stream = Stream::compute, double sm_share = 1.0, double hbm_bytes = 0.0) {
   TaskNode t;
   t.name = name;
   t.kind = NodeKind::compute;
   t.gpu = gpu;
   t.seconds = seconds;
   t.stream = stream;
+  t.sm_share = sm_share;
+  t.hbm_bytes = hbm_bytes;
   return boost::add_vertex(t, g);
 }
 

@@ -39,6 +39,23 @@ inline nlohmann::json measured_profile_json() {
               {"kernels", json::array()}};
 }
 
+// A corun section (schema version 4) for a 100-SM GPU: the copy reaches 1, 1.6 and 2 TB/s on 25, 50
+// and 100 SMs.
+inline nlohmann::json corun_json() {
+  using nlohmann::json;
+  return json{{"method", "synthetic"},
+              {"copy_by_sms",
+               json::array({{{"sms", 25}, {"bandwidth_Bps", 1.0e12}},
+                            {{"sms", 50}, {"bandwidth_Bps", 1.6e12}},
+                            {{"sms", 100}, {"bandwidth_Bps", 2.0e12}}})},
+              {"gemm", {{"shape", {{"m", 4096}, {"n", 4096}, {"k", 4096}, {"groups", 1}, {"dtype", "bf16"}}},
+                        {"alone_s", 3e-4}}},
+              {"post_res", {{"shape", {{"n", 4}, {"C", 2560}, {"tokens", 16384}}}, {"alone_s", 1e-4}}},
+              {"same_priority", {{"gemm_s", 3.5e-4}, {"post_res_s", 2e-4}, {"span_s", 3.6e-4}}},
+              {"post_res_high_priority", {{"gemm_s", 3.6e-4}, {"post_res_s", 1.1e-4}, {"span_s", 3.7e-4}}},
+              {"gemm_beside_copy", {{"copy_sms", 20}, {"copy_alone_Bps", 9e11}, {"copy_Bps", 8.5e11}, {"gemm_s", 3.6e-4}}}};
+}
+
 // One mHC entry with a given time; model bytes follow the fused post_res formula for bf16/fp32.
 inline nlohmann::json mhc_entry(const std::string& kernel, int n, int64_t C, int64_t tokens, double seconds,
                                 double read_bytes, double write_bytes, double flops = 0.0) {
