@@ -1,6 +1,7 @@
 #include "engine/child_process.h"
 
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,6 +39,19 @@ std::string take_field(const std::string& data, size_t& pos) {
   return s;
 }
 
+// In a fresh child: closes every descriptor above stderr but keep. Threads fork concurrently (a sweep
+// runs one worker per job), so a child inherits its siblings' pipe write ends; held open there, they
+// keep a sibling's reader from seeing end-of-file until this child ends too.
+void close_inherited_descriptors(int keep) {
+  const bool below = keep <= 3 || ::close_range(3, static_cast<unsigned>(keep) - 1, 0) == 0;
+  if (below && ::close_range(static_cast<unsigned>(keep) + 1, ~0U, 0) == 0) return;
+  rlimit limit{};
+  const int top = ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < (1u << 20)
+                      ? static_cast<int>(limit.rlim_cur) : (1 << 20);
+  for (int fd = 3; fd < top; ++fd)
+    if (fd != keep) ::close(fd);
+}
+
 }  // namespace
 
 std::string run_in_child(const std::function<std::string()>& work, const std::string& what) {
@@ -58,7 +72,7 @@ std::string run_in_child(const std::function<std::string()>& work, const std::st
     // ends. A parent that died before prctl() took effect is seen by getppid().
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(1);
-    ::close(fds[0]);
+    close_inherited_descriptors(fds[1]);
     std::string out;
     try {
       out = "R" + work();

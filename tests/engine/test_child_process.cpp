@@ -7,7 +7,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <chrono>
+#include <cstdio>
+#include <fstream>
 #include <stdexcept>
 #include <thread>
 
@@ -25,20 +29,37 @@ TEST(ChildProcess, AWorkerKilledBySignalIsReportedWithIt) {
   }
 }
 
+// A sweep forks workers from several threads at once, so a worker can be born holding a sibling's
+// answer pipe; if it kept that write end, the sibling's reader would wait for this worker to end too.
+TEST(ChildProcess, AWorkerHoldsNoDescriptorOfItsParentButStdio) {
+  int sibling[2];
+  ASSERT_EQ(::pipe(sibling), 0);
+  const std::string seen = run_in_child(
+      [&] {
+        std::string s;
+        for (int fd : {0, 1, 2, sibling[0], sibling[1]}) s += ::fcntl(fd, F_GETFD) == -1 ? 'c' : 'o';
+        return s;
+      },
+      "the worker");
+  ::close(sibling[0]);
+  ::close(sibling[1]);
+  EXPECT_EQ(seen, "ooocc") << "stdin, stdout, stderr open; a sibling's pipe ends closed";
+}
+
 TEST(ChildProcess, AWorkerDiesWithItsParent) {
   // This process adopts orphans (as init would), so it can see how the worker ends.
   ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
-  int fds[2];
-  ASSERT_EQ(::pipe(fds), 0);
+  // The worker names itself in a file: it holds no descriptor of its parent's (test above).
+  const std::string pid_file = testing::TempDir() + "/child_process_worker.pid";
+  std::remove(pid_file.c_str());
   const pid_t parent = ::fork();
   ASSERT_GE(parent, 0);
   if (parent == 0) {  // the sweep: waits for a worker that would run for a minute
-    ::close(fds[0]);
     try {
       run_in_child(
           [&] {
-            const pid_t self = ::getpid();
-            (void)!::write(fds[1], &self, sizeof self);
+            std::ofstream(pid_file + ".part") << ::getpid();
+            std::rename((pid_file + ".part").c_str(), pid_file.c_str());
             ::sleep(60);
             return std::string("finished");
           },
@@ -47,10 +68,13 @@ TEST(ChildProcess, AWorkerDiesWithItsParent) {
     }
     ::_exit(0);
   }
-  ::close(fds[1]);
   pid_t worker = 0;
-  ASSERT_EQ(::read(fds[0], &worker, sizeof worker), static_cast<ssize_t>(sizeof worker));
-  ::close(fds[0]);
+  for (int i = 0; i < 200 && worker == 0; ++i) {
+    std::ifstream in(pid_file);
+    if (!(in >> worker)) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  ASSERT_NE(worker, 0) << "the worker never started";
+  std::remove(pid_file.c_str());
   ::kill(parent, SIGKILL);
   int status = 0;
   ASSERT_EQ(::waitpid(parent, &status, 0), parent);
