@@ -141,7 +141,38 @@ RankParams rank_params(const Scenario& s, const std::vector<int>& stages) {
 
 namespace {
 
-RankMemory memory_items(const Scenario& s, int rank, const std::vector<int>& stages, int in_flight) {
+// Activations a rank holds: per live micro-batch chunk, its own stage's.
+struct Held {
+  double sublayers = 0, residual_stream = 0, no_recompute = 0, recompute = 0;
+  int chunks = 0;
+};
+
+// The peak over the schedule's timeline of the live chunks' activations (sublayers and residual
+// stream together), or without a timeline the largest stage's times the peak count.
+Held held_activations(const std::vector<StageActivations>& per_chunk, const StageActivations& worst, int in_flight,
+                      const std::vector<std::pair<int, int>>* live) {
+  Held h;
+  if (!live) {
+    h = {worst.sublayers * in_flight, worst.residual_stream * in_flight, worst.residual_stream_no_recompute * in_flight,
+         worst.residual_stream_recompute * in_flight, in_flight};
+    return h;
+  }
+  Held cur;
+  for (const auto& [chunk, delta] : *live) {
+    if (chunk < 0 || size_t(chunk) >= per_chunk.size()) continue;
+    const StageActivations& a = per_chunk[size_t(chunk)];
+    cur.sublayers += delta * a.sublayers;
+    cur.residual_stream += delta * a.residual_stream;
+    cur.no_recompute += delta * a.residual_stream_no_recompute;
+    cur.recompute += delta * a.residual_stream_recompute;
+    cur.chunks += delta;
+    if (cur.sublayers + cur.residual_stream > h.sublayers + h.residual_stream) h = cur;
+  }
+  return h;
+}
+
+RankMemory memory_items(const Scenario& s, int rank, const std::vector<int>& stages, int in_flight,
+                        const std::vector<std::pair<int, int>>* live) {
   RankMemory m;
   m.rank = rank;
   m.capacity_bytes = s.cluster.gpu_memory_bytes;
@@ -185,35 +216,48 @@ RankMemory memory_items(const Scenario& s, int rank, const std::vector<int>& sta
   }
 
   StageActivations worst;
+  std::vector<StageActivations> per_chunk;
   for (int st : stages) {
     auto a = stage_activations(s, st);
+    per_chunk.push_back(a);
     const double transient = worst.recompute_transient, rebuilt = worst.rebuilt_transient;
     if (a.sublayers + a.residual_stream > worst.sublayers + worst.residual_stream) worst = a;
     worst.recompute_transient = std::max(transient, a.recompute_transient);
     worst.rebuilt_transient = std::max(rebuilt, a.rebuilt_transient);
   }
-  const std::string per = " per micro-batch x " + std::to_string(in_flight) + " in flight (the schedule's peak" +
-                          std::string(stages.size() > 1 ? "; the larger of the rank's stages" : "") + ")";
+  const Held held = held_activations(per_chunk, worst, in_flight, live);
+  std::string per;
+  if (live) {
+    per = "at the schedule's peak: " + std::to_string(held.chunks) + " micro-batch chunks in flight, each its stage's (";
+    for (size_t c = 0; c < stages.size(); ++c)
+      per += (c ? ", " : "") + std::string("stage ") + std::to_string(stages[c]) + " " +
+             gib(per_chunk[c].sublayers + per_chunk[c].residual_stream);
+    per += " per micro-batch)";
+  } else {
+    per = " per micro-batch x " + std::to_string(in_flight) + " in flight (the schedule's peak" +
+          std::string(stages.size() > 1 ? "; the larger of the rank's stages" : "") + ")";
+  }
+  const std::string held_words = live ? gib(held.sublayers) + " " : gib(worst.sublayers);
+  const std::string held_stream_words = live ? gib(held.residual_stream) + " " : gib(worst.residual_stream);
   const std::string tp = std::to_string(p.tp);
   const std::string sp = p.tp > 1 ? "; sequence parallel: norms, mHC, MoE and GEMM inputs on T/" + tp +
                                         " tokens, attention and GEMM outputs at width / " + tp
                                   : "";
-  m.items.push_back({"activations", worst.sublayers * in_flight,
-                     gib(worst.sublayers) + per + "; " + policy_words(s.training) + sp});
+  m.items.push_back({"activations", held.sublayers, held_words + per + "; " + policy_words(s.training) + sp});
   if (worst.rebuilt_transient > 0)
     m.items.push_back({"recomputed (transient)", worst.rebuilt_transient,
                        "the largest layer's tensors the recomputation rebuilds, one layer and micro-batch at a time"});
   if (s.mhc.variant != ResidualVariant::residual) {
-    m.items.push_back({"mhc residual stream", worst.residual_stream * in_flight,
-                       gib(worst.residual_stream) + per +
+    m.items.push_back({"mhc residual stream", held.residual_stream,
+                       held_stream_words + per +
                            (s.mhc.recompute ? ", recomputation keeps x_{l0} per block and f per sublayer"
                                             : ", without recomputation: x_l, f and mappings per sublayer") +
                            (p.tp > 1 ? ", on T/" + std::to_string(p.tp) + " tokens (sequence parallel)" : "")});
     if (s.mhc.recompute && worst.recompute_transient > 0)
       m.items.push_back({"mhc recompute block", worst.recompute_transient,
                          "one block of L_r sublayers rebuilt at a time: L_r (n+2) C tokens x 2 B + mappings"});
-    m.residual_stream_without_recompute = worst.residual_stream_no_recompute * in_flight;
-    m.residual_stream_with_recompute = worst.residual_stream_recompute * in_flight + worst.recompute_transient;
+    m.residual_stream_without_recompute = held.no_recompute;
+    m.residual_stream_with_recompute = held.recompute + worst.recompute_transient;
   }
   m.items.push_back({"framework overhead", s.training.framework_overhead_bytes,
                      s.training.framework_overhead_given
@@ -228,9 +272,12 @@ RankMemory memory_items(const Scenario& s, int rank, const std::vector<int>& sta
 
 }  // namespace
 
-RankMemory rank_memory(const Scenario& s, int rank, const std::vector<int>& stages, int in_flight) {
-  RankMemory m = memory_items(s, rank, stages, in_flight);
-  auto total = [&](const Scenario& v) { return memory_items(v, rank, stages, in_flight).total_bytes; };
+namespace {
+
+RankMemory rank_memory_with(const Scenario& s, int rank, const std::vector<int>& stages, int in_flight,
+                            const std::vector<std::pair<int, int>>* live) {
+  RankMemory m = memory_items(s, rank, stages, in_flight, live);
+  auto total = [&](const Scenario& v) { return memory_items(v, rank, stages, in_flight, live).total_bytes; };
   const TrainingSpec& t = s.training;
   // Recomputation, storage formats and folded routing weights, added one after the other.
   Scenario bare = s, recompute_only = s, stored = s;
@@ -273,6 +320,17 @@ RankMemory rank_memory(const Scenario& s, int rank, const std::vector<int>& stag
                              " (experts over " + num(double(s.parallel.dp) * s.parallel.tp / s.parallel.ep) + ")"});
   }
   return m;
+}
+
+}  // namespace
+
+RankMemory rank_memory(const Scenario& s, int rank, const std::vector<int>& stages, int in_flight) {
+  return rank_memory_with(s, rank, stages, in_flight, nullptr);
+}
+
+RankMemory rank_memory(const Scenario& s, int rank, const std::vector<int>& stages, int in_flight,
+                       const std::vector<std::pair<int, int>>& live_chunks) {
+  return rank_memory_with(s, rank, stages, in_flight, &live_chunks);
 }
 
 }  // namespace mhc

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "scenario/scenario.h"
@@ -40,6 +41,12 @@ struct RankMemory {
 // `stages` are the model stages the rank holds (two for DualPipe), `in_flight` the peak number of
 // micro-batches whose forward activations the rank holds at once (from the schedule).
 RankMemory rank_memory(const Scenario& s, int rank, const std::vector<int>& stages, int in_flight);
+// The same with the schedule's timeline of the rank's live chunks (graph/evaluator.h
+// live_chunk_events: (chunk, +1) at a forward's start, (chunk, -1) at its backward's end): the
+// activations held are the peak over time of the live chunks' own stage activations, not the
+// largest stage's times the peak count (DualPipe's ranks hold a first and a last stage).
+RankMemory rank_memory(const Scenario& s, int rank, const std::vector<int>& stages, int in_flight,
+                       const std::vector<std::pair<int, int>>& live_chunks);
 
 // Activation bytes one micro-batch leaves saved for backward on one model stage, split into the
 // sublayers' own tensors and the residual stream's (mHC) tensors.

@@ -37,7 +37,9 @@ json variant_json(const VariantRun& v) {
   for (const auto& m : v.memory) {
     json items = json::array();
     for (const auto& it : m.items) items.push_back({{"name", it.name}, {"bytes", it.bytes}, {"formula", it.formula}});
-    memory.push_back({{"rank", m.rank}, {"items", items}, {"total_bytes", m.total_bytes}, {"fits", m.fits},
+    json savings = json::array();
+    for (const auto& it : m.savings) savings.push_back({{"name", it.name}, {"bytes", it.bytes}, {"formula", it.formula}});
+    memory.push_back({{"rank", m.rank}, {"items", items}, {"savings", savings}, {"total_bytes", m.total_bytes}, {"fits", m.fits},
                       {"mhc_residual_stream_without_recompute_bytes", m.residual_stream_without_recompute},
                       {"mhc_residual_stream_with_recompute_bytes", m.residual_stream_with_recompute}});
   }
