@@ -42,7 +42,8 @@ std::vector<std::string> split(const std::string& s) {
   return out;
 }
 
-// Device-to-device copy bandwidth, counting bytes read plus bytes written (METHOD.md).
+// Device-to-device copy bandwidth, counting bytes read plus bytes written (as STREAM's
+// Copy counts 2 x 8 bytes per element, McCalpin's STREAM benchmark).
 double copy_bandwidth(int reps) {
   const size_t bytes = size_t(1) << 30;
   void *src = nullptr, *dst = nullptr;

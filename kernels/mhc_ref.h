@@ -6,7 +6,7 @@
 //   phi, dphi    : [n*C, m]        proj, dproj  : [T, m + 1] (x phi, then the sum of squares of x)
 //   coef, dcoef  : [T, m]          = H_pre (n), H_post (n), H~_res logits (n*n, row-major n x n)
 //   hres, dhres  : [T, n, n]       a : [3] = a_pre, a_post, a_res      b : [m]
-// Math (REFERENCES.md, the mHC paper): r = sqrt(||x||^2 / (nC) + eps); H~ = (1/r)[a_pre h_pre,
+// Math (mHC paper, arXiv 2512.24880, Sec. 4): r = sqrt(||x||^2 / (nC) + eps); H~ = (1/r)[a_pre h_pre,
 // a_post h_post, a_res h_res] + b; H_pre = sigmoid, H_post = 2 sigmoid; H_res = Sinkhorn-Knopp:
 // M0 = exp(H~_res), then `iters` times column normalisation followed by row normalisation.
 // u = H_pre x (u[c] = sum_i H_pre[i] x[i][c]); y = H_res x + H_post^T f.

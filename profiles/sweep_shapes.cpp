@@ -11,7 +11,7 @@ namespace mhc::profiler {
 
 namespace {
 
-// Model dimensions from REFERENCES.md (paper Table 5 and DeepSeek-V3); dense GPT: FFN 4x, head dim 128.
+// Model dimensions: mHC paper (arXiv 2512.24880) Table 5; DeepSeek-V3 (arXiv 2412.19437) Sec. 4.2; dense GPT: FFN 4x, head dim 128.
 struct ModelDims {
   std::string name;
   int64_t C = 0;

@@ -1,5 +1,5 @@
 // What mhc-profile measures: the mHC kernels over n, C and tokens, the GEMMs of the shipped models
-// (paper 3B/9B/27B, DeepSeek-V3, dense GPT; REFERENCES.md), and the layer's other ops. CPU only, so
+// (mHC paper Table 5: 3B/9B/27B; DeepSeek-V3, arXiv 2412.19437 Sec. 4.2; dense GPT), and the layer's other ops. CPU only, so
 // the sweep is unit-tested.
 #pragma once
 

@@ -9,6 +9,7 @@
 #include "core/json_input.h"
 #include "engine/nccl_model.h"
 #include "run/run.h"
+#include "scenario/input_limits.h"
 #include "scenario/scenario.h"
 
 namespace mhc {
@@ -22,6 +23,13 @@ const char* to_string(Tier t) {
 }
 
 namespace {
+
+// The ranges published measurements are read with (as a profile's: profiles/SCHEMA.md): rates from
+// 0.1 TFLOP/s to 100 PFLOP/s, GEMM dimensions to 2^26, buffers to 1 TiB, bandwidths from 1 MB/s.
+constexpr double kMinTflops = 0.1, kMaxTflops = 1e5;
+constexpr int64_t kMaxGemmDim = int64_t{1} << 26;
+constexpr double kMaxCollectiveBytes = 1024.0 * 1024 * 1024 * 1024;
+constexpr double kMinMeasuredGBps = 1e-3;
 
 std::string dir_of(const std::string& file) { return std::filesystem::path(file).parent_path().string(); }
 
@@ -44,7 +52,7 @@ PublishedSource parse_source(JsonObject obj) {
 
 std::string existing_file(JsonValue v, const std::string& base, const std::string& what) {
   std::string path = resolve_relative(base, v.string());
-  if (!std::filesystem::is_regular_file(path)) v.fail(what + " not found: " + path);
+  if (!is_regular_file_path(path)) v.fail(what + " not found: " + bounded(path, 240));
   return path;
 }
 
@@ -57,8 +65,8 @@ std::vector<JsonValue> cases_of(JsonObject& root) {
 void check_id(JsonValue v, std::set<std::string>& ids, std::string& out) {
   out = v.string();
   if (out.empty() || out.find_first_of(", \t") != std::string::npos)
-    v.fail("expected an id without spaces or commas (it is what --only names), got '" + out + "'");
-  if (!ids.insert(out).second) v.fail("id '" + out + "' is used twice in the suite");
+    v.fail("expected an id without spaces or commas (it is what --only names), got '" + bounded(out) + "'");
+  if (!ids.insert(out).second) v.fail("id '" + bounded(out) + "' is used twice in the suite");
 }
 
 KernelCase parse_kernel_case(JsonValue v, const std::string& base, std::set<std::string>& ids) {
@@ -85,22 +93,22 @@ KernelCase parse_kernel_case(JsonValue v, const std::string& base, std::set<std:
     c.kernel = kv.one_of({"attention_fwd", "attention_bwd", "gemm"});
     JsonObject sh = o.required("shape").object();
     JsonObject m = o.required("measured").object();
-    c.measured_tflops = m.required("tflops").positive();
+    c.measured_tflops = m.required("tflops").number(kMinTflops, kMaxTflops);
     c.flop_convention = m.required("flop_convention").one_of({"attention_fa", "gemm_2mnk"});
     if ((c.kernel == "gemm") != (c.flop_convention == "gemm_2mnk"))
       m.required("flop_convention").fail("a GEMM takes gemm_2mnk, attention takes attention_fa");
     m.finish();
     if (c.kernel == "gemm") {
-      c.shape.m = sh.required("m").integer_at_least(1);
-      c.shape.gemm_n = sh.required("n").integer_at_least(1);
-      c.shape.k = sh.required("k").integer_at_least(1);
-      c.shape.groups = sh.required("groups").integer_at_least(1);
+      c.shape.m = sh.required("m").integer(1, kMaxGemmDim);
+      c.shape.gemm_n = sh.required("n").integer(1, kMaxGemmDim);
+      c.shape.k = sh.required("k").integer(1, kMaxGemmDim);
+      c.shape.groups = sh.required("groups").integer(1, limits::kMaxExperts);
       c.shape.dtype = sh.required("dtype").one_of({"bf16", "fp8"}) == "fp8" ? DType::fp8 : DType::bf16;
     } else {
-      c.batch = sh.required("batch").integer_at_least(1);
-      c.shape.seq = sh.required("seq").integer_at_least(1);
-      c.shape.heads = sh.required("heads").integer_at_least(1);
-      c.shape.head_dim_qk = c.shape.head_dim_v = sh.required("head_dim").integer_at_least(1);
+      c.batch = sh.required("batch").integer(1, limits::kMaxGlobalBatch);
+      c.shape.seq = sh.required("seq").integer(1, limits::kMaxTokens);
+      c.shape.heads = sh.required("heads").integer(1, limits::kMaxHeads);
+      c.shape.head_dim_qk = c.shape.head_dim_v = sh.required("head_dim").integer(1, limits::kMaxHeadDim);
       c.shape.causal = sh.required("causal").boolean();
       c.shape.tokens = c.batch * c.shape.seq;
     }
@@ -119,17 +127,17 @@ CollectiveCase parse_collective_case(JsonValue v, const std::string& base, std::
   c.cluster = existing_file(o.required("cluster"), base, "cluster");
   c.op = o.required("op").one_of({"all_reduce", "reduce_scatter", "all_gather", "all_to_all", "sendrecv"});
   if (auto a = o.optional("algo")) c.algo = a->one_of({"ring", "tree", "nvls", "direct", "rail"});
-  c.gpus = static_cast<int>(o.required("gpus").integer_at_least(2));
-  c.bytes = o.required("bytes").positive();
+  c.gpus = static_cast<int>(o.required("gpus").integer(2, limits::kMaxGpus));
+  c.bytes = o.required("bytes").number(1, kMaxCollectiveBytes);
   JsonObject m = o.required("measured").object();
   if (m.has("busbw_GBps") == m.has("algbw_GBps")) m.fail("expected exactly one of busbw_GBps and algbw_GBps");
   if (auto b = m.optional("busbw_GBps")) {
     c.measure = CollectiveCase::Measure::busbw;
-    c.measured_GBps = b->positive();
+    c.measured_GBps = b->number(kMinMeasuredGBps, limits::kMaxLinkGBps);
     if (c.op == "sendrecv") b->fail("sendrecv has no bus factor: give algbw_GBps");
   } else {
     c.measure = CollectiveCase::Measure::algbw;
-    c.measured_GBps = m.required("algbw_GBps").positive();
+    c.measured_GBps = m.required("algbw_GBps").number(kMinMeasuredGBps, limits::kMaxLinkGBps);
   }
   m.finish();
   c.source = parse_source(o.required("source").object());
@@ -266,10 +274,10 @@ AccuracySuite load_accuracy_suite(const std::string& dir) {
     JsonObject per = peaks.required(gpu).object();
     for (const std::string& dt : per.keys()) {
       JsonValue pv = per.required(dt);
-      if (dt != "bf16" && dt != "fp8") pv.fail("expected a bf16 or fp8 peak, got '" + dt + "'");
+      if (dt != "bf16" && dt != "fp8") pv.fail("expected a bf16 or fp8 peak, got '" + bounded(dt) + "'");
       JsonObject po = pv.object();
       PeakFlops p;
-      p.flops = po.required("tflops").positive() * 1e12;
+      p.flops = po.required("tflops").number(kMinTflops, kMaxTflops) * 1e12;
       p.source = po.required("source").string();
       po.finish();
       suite.peaks[gpu][dt == "fp8" ? DType::fp8 : DType::bf16] = p;

@@ -4,18 +4,16 @@
 #include "cli/command_registry.h"
 #include "core/cli_args.h"
 #include "model/io_table.h"
+#include "scenario/input_limits.h"
 
 namespace {
 
 int run_io(const std::vector<std::string>& argv) {
   mhc::CliArgs args("mhcsim io", argv, {"--n", "--C", "--sinkhorn-iters", "--pass"}, {"--json"});
   args.expect_positional(0, "");
-  auto n = args.integer("--n");
-  if (n < 1 || n > 64) args.fail("--n", "must be an integer in 1..64, got " + std::to_string(n));
-  auto C = args.integer("--C");
-  if (C < 1) args.fail("--C", "must be a positive integer, got " + std::to_string(C));
-  auto iters = args.integer_or("--sinkhorn-iters", 20);
-  if (iters < 1) args.fail("--sinkhorn-iters", "must be >= 1");
+  auto n = args.integer("--n", 1, mhc::limits::kMaxExpansionRate);
+  auto C = args.integer("--C", 1, mhc::limits::kMaxHidden);
+  auto iters = args.integer_or("--sinkhorn-iters", 20, 1, mhc::limits::kMaxSinkhornIters);
   std::string pass = args.get("--pass").value_or("forward");
   if (pass != "forward" && pass != "backward") args.fail("--pass", "expected forward or backward, got '" + pass + "'");
   auto table = mhc::io_table(static_cast<int>(n), C, static_cast<int>(iters),

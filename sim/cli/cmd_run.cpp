@@ -1,8 +1,8 @@
 // mhcsim run: the main job. Simulates the scenario and its plain-residual baseline and reports.
-#include <fstream>
 #include <iostream>
 
 #include "cli/command_registry.h"
+#include "cli/output_file.h"
 #include "core/cli_args.h"
 #include "report/report.h"
 #include "report/run_page.h"
@@ -16,25 +16,16 @@ int run_run(const std::vector<std::string>& argv) {
   mhc::CliArgs args("mhcsim run", argv, {"--trace", "--set", "--html"}, {"--json", "--no-network", "--mhc-at-floor"});
   args.expect_positional(1, "SCENARIO.json");
   const auto scenario = mhc::load_scenario(args.positional_at(0, "SCENARIO.json"), args.all("--set"));
+  // Output files are opened before the simulation: a bad path fails at once, not minutes later.
+  auto trace = mhc::OutputFile::open_if_given(args, "mhcsim run", "--trace");
+  auto html = mhc::OutputFile::open_if_given(args, "mhcsim run", "--html");
   mhc::RunOptions options;
   options.network = !args.flag("--no-network");
   options.pricing.mhc_at_floor = args.flag("--mhc-at-floor");
-  // The page's file is opened before the simulation, so a bad path fails at once, not minutes later.
-  std::ofstream html;
-  const auto html_path = args.get("--html");
-  if (html_path) {
-    html.open(*html_path, std::ios::binary);
-    if (!html) args.fail("--html", "cannot open '" + *html_path + "' for writing");
-  }
   const auto result = mhc::run_scenario(scenario, options);
   const auto report = mhc::report_json(result);
-  if (auto trace = args.get("--trace"))
-    mhc::write_chrome_trace(*trace, result.mhc.step.graph, result.mhc.timings, 1e6);
-  if (html_path) {
-    html << mhc::run_page_html(report, mhc::step_timeline(result.mhc), mhc::step_timeline(result.baseline));
-    html.close();
-    if (!html) args.fail("--html", "writing '" + *html_path + "' failed");
-  }
+  if (trace) trace->write(mhc::chrome_trace_json(result.mhc.step.graph, result.mhc.timings, 1e6));
+  if (html) html->write(mhc::run_page_html(report, mhc::step_timeline(result.mhc), mhc::step_timeline(result.baseline)));
   if (args.flag("--json"))
     std::cout << report.dump(2) << "\n";
   else

@@ -6,13 +6,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <thread>
 
 #include "cli/command_registry.h"
+#include "cli/output_file.h"
 #include "cli/slurm_flags.h"
 #include "core/cli_args.h"
+#include "scenario/input_limits.h"
 #include "sweep/sweep.h"
 #include "sweep/sweep_page.h"
 
@@ -37,8 +38,9 @@ int run_sweep_command(const std::vector<std::string>& argv) {
   mhc::SweepRequest req;
   req.scenario = args.positional_at(0, "SCENARIO.json");
   for (double v : args.number_list("--n")) {
-    if (v < 1 || v > 64 || std::floor(v) != v)
-      args.fail("--n", "expected expansion rates as integers in 1..64, got " + std::to_string(v));
+    if (v < 1 || v > mhc::limits::kMaxExpansionRate || std::floor(v) != v)
+      args.fail("--n", "expected expansion rates as integers in 1.." + std::to_string(mhc::limits::kMaxExpansionRate) +
+                           ", got " + std::to_string(v));
     if (std::count(req.n_values.begin(), req.n_values.end(), static_cast<int>(v)))
       args.fail("--n", "lists " + std::to_string(static_cast<int>(v)) + " twice");
     req.n_values.push_back(static_cast<int>(v));
@@ -48,8 +50,9 @@ int run_sweep_command(const std::vector<std::string>& argv) {
     req.vary.push_back(mhc::parse_sweep_axis(axis, "--vary"));
     if (axis.rfind("/mhc/n=", 0) == 0) args.fail("--vary", "n is swept by --n, not --vary");
   }
-  if (args.has("--max-overhead")) req.max_overhead_pct = args.number("--max-overhead", 0);
-  if (args.has("--max-memory")) req.max_memory_bytes = args.positive("--max-memory") * 1e9;
+  // An overhead budget in percent (negative: the variant must be faster); memory in GB per GPU.
+  if (args.has("--max-overhead")) req.max_overhead_pct = args.number("--max-overhead", -100, 1e6);
+  if (args.has("--max-memory")) req.max_memory_bytes = args.number("--max-memory", 1e-3, 1e6) * 1e9;
   if (auto dir = args.get("--slurm")) {
     for (const char* local_only : {"--jobs", "--json", "--html"})
       if (args.has(local_only))
@@ -65,21 +68,11 @@ int run_sweep_command(const std::vector<std::string>& argv) {
   for (const char* f : {"--partition", "--time", "--array-max", "--dry-run"})
     if (args.has(f)) args.fail(f, "applies only with --slurm DIR");
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  req.jobs = static_cast<int>(args.integer_or("--jobs", cores));
-  if (req.jobs < 1) args.fail("--jobs", "must be >= 1");
+  req.jobs = static_cast<int>(args.integer_or("--jobs", cores, 1, 1024));
   // The page's file is opened before any point runs, so a bad path fails at once.
-  std::ofstream html;
-  const auto html_path = args.get("--html");
-  if (html_path) {
-    html.open(*html_path, std::ios::binary);
-    if (!html) args.fail("--html", "cannot open '" + *html_path + "' for writing");
-  }
+  auto html = mhc::OutputFile::open_if_given(args, "mhcsim sweep", "--html");
   auto result = mhc::run_sweep(req, draw_progress);
-  if (html_path) {
-    html << mhc::sweep_page_html(req, result);
-    html.close();
-    if (!html) args.fail("--html", "writing '" + *html_path + "' failed");
-  }
+  if (html) html->write(mhc::sweep_page_html(req, result));
   if (args.flag("--json"))
     std::cout << mhc::sweep_json(req, result).dump(2) << "\n";
   else

@@ -1,10 +1,10 @@
 // mhcsim sweep-collect DIR: the results of a Slurm sweep (see `mhcsim sweep --slurm`), printed as a
 // local sweep prints them; the points without a result listed with their Slurm state and log, and
 // resubmitted with --resubmit.
-#include <fstream>
 #include <iostream>
 
 #include "cli/command_registry.h"
+#include "cli/output_file.h"
 #include "cli/slurm_flags.h"
 #include "core/cli_args.h"
 #include "sweep/slurm_sweep.h"
@@ -36,18 +36,10 @@ int run_sweep_collect_command(const std::vector<std::string>& argv) {
       if (args.has(f)) args.fail(f, "applies only with --resubmit");
   const mhc::SlurmOptions options = mhc::slurm_options(args);
   // The page's file is opened before the directory is read, so a bad path fails at once.
-  std::ofstream html;
-  const auto html_path = args.get("--html");
-  if (html_path) {
-    html.open(*html_path, std::ios::binary);
-    if (!html) args.fail("--html", "cannot open '" + *html_path + "' for writing");
-  }
+  auto html = mhc::OutputFile::open_if_given(args, "mhcsim sweep-collect", "--html");
   const auto collected = mhc::collect_slurm_sweep(dir);
-  if (html_path) {  // the same page a local sweep writes, of the points that have finished
-    html << mhc::sweep_page_html(collected.request, collected.result);
-    html.close();
-    if (!html) args.fail("--html", "writing '" + *html_path + "' failed");
-  }
+  // The same page a local sweep writes, of the points that have finished.
+  if (html) html->write(mhc::sweep_page_html(collected.request, collected.result));
   if (args.flag("--json"))
     std::cout << mhc::sweep_json(collected.request, collected.result).dump(2) << "\n";
   else

@@ -18,7 +18,7 @@ const char* const kCollectiveUsage =
     "mhcsim collective --op OP --cluster FILE --gpus G [--min B] [--max B] [--factor F]\n"
     "                  [--algo ring|tree|nvls|direct|rail] [--proto LL|LL128|Simple]\n"
     "  OP: all_reduce, reduce_scatter, all_gather, all_to_all, sendrecv. Runs OP on the first G GPUs\n"
-    "  of the cluster for sizes min, min*F, ... max (bytes, suffixes K M G = 1024^n; defaults 1K, 1G,\n"
+    "  of the cluster for sizes min, min*F, ... max (bytes, suffixes K M G T = 1024^n; defaults 1K, 1G,\n"
     "  2) and prints a table like nccl-tests: size, count and type (float), time (us), algbw and\n"
     "  busbw (GB/s), then the algorithm/protocol chosen and NCCL's closed-form time. Size is the\n"
     "  buffer nccl-tests reports (all-gather: the gathered output; reduce-scatter: the full input).\n"
@@ -26,8 +26,15 @@ const char* const kCollectiveUsage =
     "  Latency and bandwidth constants follow NCCL 2.23 (src/graph/tuning.cc); the time column is the\n"
     "  SimGrid simulation of the algorithm's flows, nccl-model is NCCL's own tuner formula.";
 
+namespace {
+constexpr double kMaxCollectiveBytes = 1024.0 * 1024 * 1024 * 1024;
+constexpr int kMaxCollectiveSizes = 1000;
+}  // namespace
+
 double parse_size(const std::string& text, const std::string& flag) {
-  auto fail = [&] { throw InputError("mhcsim collective", flag, "expected a size in bytes like 8, 1K, 4M or 2G, got '" + text + "'"); };
+  auto fail = [&] {
+    throw InputError("mhcsim collective", flag, "expected a size in bytes like 8, 1K, 4M or 2G, got '" + bounded(text) + "'");
+  };
   if (text.empty()) fail();
   double mult = 1;
   std::string num = text;
@@ -35,6 +42,7 @@ double parse_size(const std::string& text, const std::string& flag) {
   if (last == 'K' || last == 'k') mult = 1024.0;
   if (last == 'M' || last == 'm') mult = 1024.0 * 1024;
   if (last == 'G' || last == 'g') mult = 1024.0 * 1024 * 1024;
+  if (last == 'T' || last == 't') mult = 1024.0 * 1024 * 1024 * 1024;
   if (mult > 1) num.pop_back();
   size_t used = 0;
   double v = 0;
@@ -44,6 +52,9 @@ double parse_size(const std::string& text, const std::string& flag) {
     fail();
   }
   if (used != num.size() || !(v > 0) || !std::isfinite(v)) fail();
+  // At most 1 TiB: a buffer beyond any GPU's memory.
+  if (v * mult > kMaxCollectiveBytes)
+    throw InputError("mhcsim collective", flag, "a size of at most 1T (1024^4 bytes), got '" + bounded(text) + "'");
   return v * mult;
 }
 
@@ -53,19 +64,21 @@ int run_collective_command(const std::vector<std::string>& args, std::ostream& o
   const std::string op_text = cli.required("--op");
   CollectiveBenchRequest req;
   if (!parse_bench_op(op_text, req))
-    cli.fail("--op", "expected all_reduce, reduce_scatter, all_gather, all_to_all or sendrecv, got '" + op_text + "'");
+    cli.fail("--op", "expected all_reduce, reduce_scatter, all_gather, all_to_all or sendrecv, got '" + bounded(op_text) + "'");
   ClusterSpec cluster = load_cluster_file(cli.required("--cluster"));
-  const int64_t gpus = cli.integer("--gpus");
-  if (gpus < 2 || gpus > cluster.total_gpus())
-    cli.fail("--gpus", "expected 2 to " + std::to_string(cluster.total_gpus()) + " (the cluster's GPUs)");
+  if (cluster.total_gpus() < 2) cli.fail("--cluster", "a collective needs a cluster of at least 2 GPUs");
+  const int64_t gpus = cli.integer("--gpus", 2, cluster.total_gpus());  // at most the cluster's GPUs
   if (gpus > cluster.gpus_per_node && gpus % cluster.gpus_per_node != 0)
     cli.fail("--gpus", "expected whole nodes (a multiple of " + std::to_string(cluster.gpus_per_node) + ") beyond one node");
   req.gpus = static_cast<int>(gpus);
   double min_b = parse_size(cli.get("--min").value_or("1K"), "--min");
   double max_b = parse_size(cli.get("--max").value_or("1G"), "--max");
-  double factor = cli.number("--factor", 2.0);
+  const double factor = cli.number_or("--factor", 2.0, 1.001, 1024);
   if (max_b < min_b) cli.fail("--max", "expected at least --min");
-  if (!(factor > 1)) cli.fail("--factor", "expected a factor > 1");
+  // One simulated operation per size: keep the table (and the simulation) to nccl-tests' scale.
+  if (std::log(max_b / min_b) / std::log(factor) > kMaxCollectiveSizes)
+    cli.fail("--factor", "from --min to --max by this factor is more than " + std::to_string(kMaxCollectiveSizes) +
+                             " sizes");
   if (auto a = cli.get("--algo")) req.options.algo = parse_nccl_algo(*a, cmd + " --algo");
   if (auto p = cli.get("--proto")) req.options.proto = parse_nccl_proto(*p, cmd + " --proto");
   for (double b = min_b; b <= max_b * (1 + 1e-12); b *= factor) {

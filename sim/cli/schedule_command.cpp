@@ -7,11 +7,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/output_file.h"
 #include "core/cli_args.h"
 #include "core/json_input.h"
 #include "graph/dag.h"
 #include "graph/evaluator.h"
 #include "report/trace.h"
+#include "scenario/input_limits.h"
 #include "schedule/schedule.h"
 
 namespace mhc {
@@ -39,17 +41,17 @@ const char* const kScheduleUsage =
 namespace {
 
 constexpr const char* kOrigin = "mhcsim schedule";
+constexpr double kMaxPhaseTime = 1e9;
 
-int int_flag(const CliArgs& args, const std::string& flag, int64_t value) {
-  if (value < INT_MIN / 2 || value > INT_MAX / 2) args.fail(flag, "value " + std::to_string(value) + " is out of range");
-  return static_cast<int>(value);
-}
 
 PhaseTimes parse_times(const CliArgs& args) {
   PhaseTimes t;
   if (!args.has("--times")) return t;  // documented defaults: F=1, B=2, W=1, FB=F+B=3
   bool fb_given = false;
   for (const auto& [key, value] : args.key_values("--times")) {
+    // Arbitrary units, but a step must stay a finite sum of them.
+    if (std::fabs(value) > kMaxPhaseTime)
+      args.fail("--times", key + " must be at most " + std::to_string(int64_t(kMaxPhaseTime)) + " time units");
     if (key == "F") t.F = value;
     else if (key == "B") t.B = value;
     else if (key == "W") t.W = value;
@@ -74,12 +76,14 @@ int run_schedule_command(const std::vector<std::string>& argv, std::ostream& out
   args.expect_positional(0, "");
   ScheduleRequest req;
   req.kind = parse_schedule_kind(args.required("--kind"), kOrigin, "--kind");
-  req.stages = int_flag(args, "--stages", args.integer("--stages"));
-  req.micro = int_flag(args, "--micro", args.integer("--micro"));
-  req.chunks = int_flag(args, "--chunks", args.integer_or("--chunks", 1));
+  // The ranges validate_request() enforces, read without narrowing.
+  req.stages = static_cast<int>(args.integer("--stages", 1, kMaxScheduleStages));
+  req.micro = static_cast<int>(args.integer("--micro", 1, kMaxScheduleMicroBatches));
+  req.chunks = static_cast<int>(args.integer_or("--chunks", 1, 1, kMaxScheduleChunks));
   const PhaseTimes times = parse_times(args);
   validate_request(req);
-  if (args.has("--layers")) validate_layers(req, int_flag(args, "--layers", args.integer("--layers")));
+  if (args.has("--layers")) validate_layers(req, static_cast<int>(args.integer("--layers", 1, limits::kMaxLayers)));
+  auto trace = OutputFile::open_if_given(args, kOrigin, "--trace");
 
   const Schedule schedule = generate_schedule(req);
   const PipelineGraph pg = build_pipeline_graph(schedule, phase_time_costs(times), {});
@@ -92,13 +96,7 @@ int run_schedule_command(const std::vector<std::string>& argv, std::ostream& out
   const auto stats = rank_stats(pg.graph, timings, schedule.ranks);
   const auto path = critical_path(pg.graph, timings);
   const double makespan = stats.empty() ? 0.0 : stats.front().makespan;
-  if (auto trace = args.get("--trace")) {
-    try {
-      write_chrome_trace(*trace, pg.graph, timings, 1.0);
-    } catch (const InputError& e) {
-      throw InputError(kOrigin, "--trace", e.message() + ": " + *trace);
-    }
-  }
+  if (trace) trace->write(chrome_trace_json(pg.graph, timings, 1.0));
 
   if (args.has("--json")) {
     nlohmann::json j;
@@ -144,7 +142,7 @@ int run_schedule_command(const std::vector<std::string>& argv, std::ostream& out
     std::string timeline = ascii_timeline(pg.graph, timings, schedule.ranks);
     if (!timeline.empty()) out << "\n" << timeline;
   }
-  if (auto trace = args.get("--trace")) out << "\ntrace written to " << *trace << "\n";
+  if (args.has("--trace")) out << "\ntrace written to " << *args.get("--trace") << "\n";
   return check.ok ? 0 : 1;
 }
 

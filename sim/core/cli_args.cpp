@@ -1,6 +1,7 @@
 #include "core/cli_args.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 
 #include "core/json_input.h"
@@ -36,7 +37,7 @@ CliArgs::CliArgs(std::string command, const std::vector<std::string>& args,
       std::string known;
       for (const auto& f : value_flags) known += " " + f;
       for (const auto& f : switches) known += " " + f;
-      fail(name, "unknown flag (known:" + known + ")");
+      fail(bounded(name), "unknown flag (known:" + known + ")");
     }
   }
 }
@@ -72,8 +73,27 @@ double CliArgs::parse_number(const std::string& flag, const std::string& text) c
   char* end = nullptr;
   double v = std::strtod(text.c_str(), &end);
   if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v))
-    fail(flag, "expected a number, got '" + text + "'");
+    fail(flag, "expected a number, got '" + bounded(text) + "'");
   return v;
+}
+
+namespace {
+std::string shown(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+}  // namespace
+
+double CliArgs::number(const std::string& flag, double lo, double hi) const {
+  const std::string text = required(flag);
+  const double v = parse_number(flag, text);
+  if (v < lo || v > hi) fail(flag, "must be between " + shown(lo) + " and " + shown(hi) + ", got '" + bounded(text) + "'");
+  return v;
+}
+
+double CliArgs::number_or(const std::string& flag, double fallback, double lo, double hi) const {
+  return has(flag) ? number(flag, lo, hi) : fallback;
 }
 
 double CliArgs::number(const std::string& flag, double fallback) const {
@@ -83,15 +103,26 @@ double CliArgs::number(const std::string& flag, double fallback) const {
 
 double CliArgs::positive(const std::string& flag) const {
   double v = parse_number(flag, required(flag));
-  if (!(v > 0)) fail(flag, "must be > 0, got '" + *get(flag) + "'");
+  if (!(v > 0)) fail(flag, "must be > 0, got '" + bounded(*get(flag)) + "'");
   return v;
 }
 
-int64_t CliArgs::integer(const std::string& flag) const {
-  std::string text = required(flag);
-  double v = parse_number(flag, text);
-  if (std::floor(v) != v || std::fabs(v) > 9e15) fail(flag, "expected an integer, got '" + text + "'");
+int64_t CliArgs::integer(const std::string& flag, int64_t lo, int64_t hi) const {
+  const std::string text = required(flag);
+  const double v = parse_number(flag, text);
+  if (std::floor(v) != v) fail(flag, "expected an integer, got '" + bounded(text) + "'");
+  // Compared as doubles: a value beyond int64 is out of every range, never cast.
+  if (v < static_cast<double>(lo) || v > static_cast<double>(hi))
+    fail(flag, "must be an integer in " + std::to_string(lo) + ".." + std::to_string(hi) + ", got '" + bounded(text) + "'");
   return static_cast<int64_t>(v);
+}
+
+int64_t CliArgs::integer_or(const std::string& flag, int64_t fallback, int64_t lo, int64_t hi) const {
+  return has(flag) ? integer(flag, lo, hi) : fallback;
+}
+
+int64_t CliArgs::integer(const std::string& flag) const {
+  return integer(flag, -kMaxImplicitInteger, kMaxImplicitInteger);
 }
 
 int64_t CliArgs::integer_or(const std::string& flag, int64_t fallback) const {
@@ -106,7 +137,7 @@ std::string CliArgs::positional_at(size_t i, const std::string& what) const {
 void CliArgs::expect_positional(size_t count, const std::string& what) const {
   if (positional_.size() < count) throw InputError(command_, "", "missing argument: " + what);
   if (positional_.size() > count)
-    throw InputError(command_, "", "unexpected argument '" + positional_[count] + "'");
+    throw InputError(command_, "", "unexpected argument '" + bounded(positional_[count]) + "'");
 }
 
 std::vector<double> CliArgs::number_list(const std::string& flag) const {
@@ -131,7 +162,7 @@ std::map<std::string, double> CliArgs::key_values(const std::string& flag) const
     if (comma == std::string::npos) comma = text.size();
     std::string item = text.substr(start, comma - start);
     auto eq = item.find('=');
-    if (eq == std::string::npos || eq == 0) fail(flag, "expected NAME=VALUE items, got '" + item + "'");
+    if (eq == std::string::npos || eq == 0) fail(flag, "expected NAME=VALUE items, got '" + bounded(item) + "'");
     out[item.substr(0, eq)] = parse_number(flag, item.substr(eq + 1));
     start = comma + 1;
   }

@@ -23,6 +23,13 @@ class CliArgs {
   std::optional<std::string> get(const std::string& flag) const;
   std::string required(const std::string& flag) const;
   std::vector<std::string> all(const std::string& flag) const;  // repeatable flags (--set)
+  // The checked readers: the flag's value as a finite number or a whole number in [lo, hi].
+  double number(const std::string& flag, double lo, double hi) const;          // required
+  double number_or(const std::string& flag, double fallback, double lo, double hi) const;
+  int64_t integer(const std::string& flag, int64_t lo, int64_t hi) const;      // required
+  int64_t integer_or(const std::string& flag, int64_t fallback, int64_t lo, int64_t hi) const;
+  // Older readers, kept working: prefer the ranged ones above. integer() is bounded to
+  // +-kMaxImplicitInteger (core/json_input.h), so it always fits an int.
   double number(const std::string& flag, double fallback) const;
   double positive(const std::string& flag) const;
   int64_t integer(const std::string& flag) const;
@@ -32,7 +39,7 @@ class CliArgs {
   void expect_positional(size_t count, const std::string& what) const;
   [[noreturn]] void fail(const std::string& flag, const std::string& message) const;
 
-  // Parses "a,b,c" or "F=1,B=2" lists.
+  // Parses "a,b,c" or "F=1,B=2" lists (each number finite).
   std::vector<double> number_list(const std::string& flag) const;
   std::map<std::string, double> key_values(const std::string& flag) const;
 

@@ -1,25 +1,97 @@
 #include "core/json_input.h"
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace mhc {
 
 namespace {
+
+// File names and JSON pointers in a message: long enough for any real path, bounded for any input.
+constexpr std::size_t kMaxShownPath = 240;
+
 std::string format_error(const std::string& file, const std::string& path, const std::string& message) {
-  std::string out = file.empty() ? std::string("input") : file;
-  if (!path.empty()) out += ": " + path;
+  std::string out = file.empty() ? std::string("input") : bounded(file, kMaxShownPath);
+  if (!path.empty()) out += ": " + bounded(path, kMaxShownPath);
   return out + ": " + message;
 }
 
-std::string show(const nlohmann::json& v) {
-  std::string s = v.dump();
-  if (s.size() > 60) s = s.substr(0, 57) + "...";
-  return s;
+// Length of the UTF-8 sequence starting at text[i], or 0 if the bytes there are not UTF-8
+// (overlong forms, surrogates and code points beyond U+10FFFF included).
+std::size_t utf8_length(const std::string& text, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char c = byte(i);
+  if (c < 0x80) return 1;
+  std::size_t len;
+  uint32_t cp;
+  if ((c & 0xE0) == 0xC0) len = 2, cp = c & 0x1F;
+  else if ((c & 0xF0) == 0xE0) len = 3, cp = c & 0x0F;
+  else if ((c & 0xF8) == 0xF0) len = 4, cp = c & 0x07;
+  else return 0;
+  if (i + len > text.size()) return 0;
+  for (std::size_t k = 1; k < len; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (byte(i + k) & 0x3F);
+  }
+  static const uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return len;
 }
+
+std::string format_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+// A value for a message: scalars in full (numbers are short, strings bounded), containers by size.
+std::string value_text(const nlohmann::json& v) {
+  switch (v.type()) {
+    case nlohmann::json::value_t::string: return "\"" + bounded(v.get_ref<const std::string&>()) + "\"";
+    case nlohmann::json::value_t::array: return "of " + std::to_string(v.size()) + (v.size() == 1 ? " item" : " items");
+    case nlohmann::json::value_t::object: return "of " + std::to_string(v.size()) + (v.size() == 1 ? " key" : " keys");
+    case nlohmann::json::value_t::number_float: return format_number(v.get<double>());
+    case nlohmann::json::value_t::number_integer: return std::to_string(v.get<int64_t>());
+    case nlohmann::json::value_t::number_unsigned: return std::to_string(v.get<uint64_t>());
+    case nlohmann::json::value_t::boolean: return v.get<bool>() ? "true" : "false";
+    default: return "";
+  }
+}
+
 }  // namespace
+
+std::string bounded(const std::string& text, std::size_t max) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t len = utf8_length(text, i);
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    std::string piece;
+    if (len == 0 || (len == 1 && (c < 0x20 || c == 0x7F))) {
+      char esc[8];
+      std::snprintf(esc, sizeof esc, "\\x%02X", c);
+      piece = esc;
+      len = 1;
+    } else {
+      piece = text.substr(i, len);
+    }
+    if (out.size() + piece.size() > max) break;
+    out += piece;
+    i += len;
+  }
+  if (i < text.size()) out += "... (" + std::to_string(text.size()) + " bytes)";
+  return out;
+}
+
+bool is_valid_utf8(const std::string& text) {
+  for (std::size_t i = 0; i < text.size();) {
+    std::size_t len = utf8_length(text, i);
+    if (len == 0) return false;
+    i += len;
+  }
+  return true;
+}
 
 InputError::InputError(std::string file, std::string path, std::string message)
     : std::runtime_error(format_error(file, path, message)),
@@ -66,56 +138,68 @@ std::string JsonValue::type_name() const {
   }
 }
 
+std::string JsonValue::describe() const {
+  std::string v = value_text(*value_);
+  return v.empty() ? type_name() : type_name() + " " + v;
+}
+
 double JsonValue::number() const {
-  if (!value_->is_number()) fail("expected a number, got " + type_name() + " " + show(*value_));
+  if (!value_->is_number()) fail("expected a number, got " + describe());
   double v = value_->get<double>();
   if (!std::isfinite(v)) fail("expected a finite number");
   return v;
 }
 
+double JsonValue::number(double lo, double hi) const {
+  double v = number();
+  if (v < lo || v > hi)
+    fail("must be between " + format_number(lo) + " and " + format_number(hi) + ", got " + value_text(*value_));
+  return v;
+}
+
+double JsonValue::in_range(double lo, double hi) const { return number(lo, hi); }
+
 double JsonValue::positive() const {
   double v = number();
-  if (!(v > 0)) fail("must be > 0, got " + show(*value_));
+  if (!(v > 0)) fail("must be > 0, got " + value_text(*value_));
   return v;
 }
 
 double JsonValue::non_negative() const {
   double v = number();
-  if (v < 0) fail("must be >= 0, got " + show(*value_));
+  if (v < 0) fail("must be >= 0, got " + value_text(*value_));
   return v;
 }
 
-double JsonValue::in_range(double lo, double hi) const {
-  double v = number();
-  if (v < lo || v > hi) {
-    std::ostringstream os;
-    os << "must be between " << lo << " and " << hi << ", got " << show(*value_);
-    fail(os.str());
-  }
-  return v;
-}
+int64_t JsonValue::integer() const { return integer(INT64_MIN, INT64_MAX); }
 
-int64_t JsonValue::integer() const {
-  if (!value_->is_number()) fail("expected an integer, got " + type_name() + " " + show(*value_));
+int64_t JsonValue::integer(int64_t lo, int64_t hi) const {
+  if (!value_->is_number()) fail("expected an integer, got " + describe());
+  const std::string range = "must be an integer in " + std::to_string(lo) + ".." + std::to_string(hi) + ", got ";
+  int64_t v;
   if (value_->is_number_float()) {
-    double d = value_->get<double>();
-    if (!std::isfinite(d) || std::floor(d) != d || std::fabs(d) > 9.0e15)
-      fail("expected an integer, got " + show(*value_));
-    return static_cast<int64_t>(d);
+    const double d = value_->get<double>();
+    if (!std::isfinite(d) || std::floor(d) != d) fail("expected an integer, got " + value_text(*value_));
+    // Every double beyond +-2^63 is outside int64 (and so outside any range).
+    if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) fail(range + value_text(*value_));
+    v = static_cast<int64_t>(d);
+  } else if (value_->is_number_unsigned() && value_->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+    fail(range + value_text(*value_));
+  } else {
+    v = value_->get<int64_t>();
   }
-  if (value_->is_number_unsigned() && value_->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
-    fail("integer out of range: " + show(*value_));
-  return value_->get<int64_t>();
+  if (v < lo || v > hi) fail(range + std::to_string(v));
+  return v;
 }
 
 int64_t JsonValue::integer_at_least(int64_t lo) const {
   int64_t v = integer();
   if (v < lo) fail("must be an integer >= " + std::to_string(lo) + ", got " + std::to_string(v));
-  return v;
+  return integer(lo, kMaxImplicitInteger);
 }
 
 std::string JsonValue::string() const {
-  if (!value_->is_string()) fail("expected a string, got " + type_name() + " " + show(*value_));
+  if (!value_->is_string()) fail("expected a string, got " + describe());
   return value_->get<std::string>();
 }
 
@@ -125,11 +209,11 @@ std::string JsonValue::one_of(const std::vector<std::string>& choices) const {
     if (c == s) return s;
   std::string list;
   for (size_t i = 0; i < choices.size(); ++i) list += (i ? ", " : "") + ("\"" + choices[i] + "\"");
-  fail("expected one of " + list + ", got \"" + s + "\"");
+  fail("expected one of " + list + ", got \"" + bounded(s) + "\"");
 }
 
 bool JsonValue::boolean() const {
-  if (!value_->is_boolean()) fail("expected true or false, got " + type_name() + " " + show(*value_));
+  if (!value_->is_boolean()) fail("expected true or false, got " + describe());
   return value_->get<bool>();
 }
 
@@ -185,25 +269,6 @@ void JsonObject::finish() const {
     throw InputError(value_.file(), json_pointer_join(value_.pointer(), it.key()),
                      "unknown key (accepted here: " + accepted + ")");
   }
-}
-
-JsonValue parse_json_text(const std::string& text, const std::string& origin) {
-  auto doc = std::make_shared<nlohmann::json>();
-  try {
-    *doc = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw InputError(origin, "", std::string("not valid JSON: ") + e.what());
-  }
-  const nlohmann::json* root = doc.get();
-  return JsonValue(std::move(doc), root, origin, "");
-}
-
-JsonValue load_json_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path, "", "cannot open file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_json_text(text.str(), path);
 }
 
 }  // namespace mhc

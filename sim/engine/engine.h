@@ -18,7 +18,8 @@
 //   window cap gamma/(2 x latency) lands far above every link; gamma 0 would also remove it but makes
 //   SimGrid ignore Comm::set_rate, which LL's bandwidth cap needs), so a lone transfer takes exactly
 //   latency + bytes/bandwidth; every route has the same raw latency for SimGrid's sharing weights
-//   and its real latency restored per route (SIMGRID-NOTES "RTT-unfairness").
+//   and its real latency restored per route (CM02 weights a flow's share by its route latency:
+//   SimGrid src/kernel/resource/models/network_cm02.cpp, NetworkCm02Model::communicate).
 // Each simulate() runs SimGrid in a fork()ed child (SimGrid allows one simulation per process) and
 // returns the result through a pipe; errors in the child come back as exceptions.
 #pragma once

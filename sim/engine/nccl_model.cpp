@@ -1,5 +1,5 @@
-// NCCL's tuner in closed form. Constants: NVIDIA/nccl src/graph/tuning.cc (NCCL 2.23), summarised in
-// REFERENCES.md "NCCL cost model". Latencies are in microseconds there and in seconds here.
+// NCCL's tuner in closed form. Constants: NVIDIA/nccl src/graph/tuning.cc (NCCL 2.23: baseLat, hwLat,
+// the per-link bandwidths) and src/graph/topo.h. Latencies are in microseconds there and in seconds here.
 #include "engine/nccl_model.h"
 
 #include <algorithm>

@@ -1,5 +1,5 @@
 // NCCL's cost model (what its tuner predicts) and its algorithm/protocol choice, in closed form.
-// Constants follow NVIDIA/nccl src/graph/tuning.cc as of NCCL 2.23 (REFERENCES.md "NCCL cost model"):
+// Constants follow NVIDIA/nccl src/graph/tuning.cc as of NCCL 2.23 and nccl-tests doc/PERFORMANCE.md:
 // time = latency + bytes / algBw, busBw = algBw x 2(n-1)/n (all-reduce) or (n-1)/n (RS, AG, A2A).
 // Used three ways: the engine adds the latency term to its simulated flows, tests compare the
 // simulated times with these closed forms, and `mhcsim collective` prints both.

@@ -99,6 +99,7 @@ void Topology::fabric_route(int sn, int sk, int dn, int dk, std::vector<int>& ou
   lat += cluster_.nic.latency_s;
   int ls = leaf_of(sn, sk), ld = leaf_of(dn, dk);
   if (ls != ld) {
+    if (leaf_up0_ < 0) throw std::logic_error("route crosses the spine of a fabric built without leaf uplinks");
     out.push_back(leaf_up0_ + ls);
     out.push_back(leaf_down0_ + ld);
     lat += 2 * cluster_.fabric_hop.latency_s;
@@ -154,8 +155,9 @@ double Topology::route_bandwidth(int src, int dst) const {
 namespace {
 
 // Every route reports the same tiny raw latency, so CM02 (which weights a flow's share of a link by
-// its route latency) shares links fairly; the latency factor callback then restores each route's
-// real latency (SIMGRID-NOTES "RTT-unfairness").
+// its route latency: SimGrid 3.32 src/kernel/resource/models/network_cm02.cpp, NetworkCm02Model::
+// communicate sets sharing_penalty_ = latency) shares links fairly; the latency factor callback then
+// restores each route's real latency.
 constexpr double kRawLatency = 1e-9;
 
 class TopologyZone : public simgrid::kernel::routing::NetZoneImpl {

@@ -1,8 +1,9 @@
 // The simulation itself (runs in simulate()'s child process): one SimGrid actor per GPU, each an
 // event loop over its own activities (exec for compute, mailbox puts for flows into mailboxes with
 // a permanent receiver, so a flow starts when posted and its sender sees it end; an exec on a
-// many-core timer host for NCCL latency terms) with Activity::wait_any, the pattern SIMGRID-NOTES
-// measured fastest. Dependencies are tracked here, outside SimGrid: when a task's last predecessor
+// many-core timer host for NCCL latency terms) with Activity::wait_any: of the patterns tried with SimGrid 3.32
+// this was the fastest (actor-less activity DAGs, add_successor + vetoable_start, degrade
+// quadratically at 1000 hosts in 3.32); bench_engine measures it. Dependencies are tracked here, outside SimGrid: when a task's last predecessor
 // ends, the actor that saw it queues the task's work on the actors that must start it and wakes
 // them with a zero-byte message on their control mailbox (instant: see platform.cpp).
 #include <chrono>
@@ -15,6 +16,7 @@
 #include <simgrid/s4u.hpp>
 #include <xbt/log.h>
 
+#include "engine/actor_limits.h"
 #include "engine/engine.h"
 #include "engine/exposed_comm.h"
 #include "engine/fold.h"
@@ -379,6 +381,8 @@ EngineResult Runner::run() {
   const size_t n = boost::num_vertices(graph_);
   result_.simulated_gpus = static_cast<int>(gpus_used_.size());
   if (n == 0) return result_;
+  // One actor per GPU: refuse a run the process cannot hold before SimGrid dies of it.
+  check_actor_capacity(static_cast<long>(gpus_used_.size()), topology_.cluster());
 
   // SimGrid's configuration (see engine.h); the console stays quiet unless something is fatal.
   std::vector<std::string> args = {"mhcsim",
@@ -389,7 +393,9 @@ EngineResult Runner::run() {
                                    // drops Comm::set_rate (LL's bandwidth cap); 1e9 B puts the cap at
                                    // >= 1e13 B/s on any route here, far above every link.
                                    "--cfg=network/TCP-gamma:1e9",
-                                   "--cfg=contexts/factory:raw",
+                                   // raw by default (fastest); thread under sanitizers (raw's stack
+                                   // switching gives AddressSanitizer false reports): sim/CMakeLists.txt.
+                                   "--cfg=contexts/factory:" MHC_SIMGRID_CONTEXTS,
                                    "--cfg=contexts/stack-size:256"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());

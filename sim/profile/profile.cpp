@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <sstream>
+#include <unordered_map>
 
 #include "core/json_input.h"
 
@@ -154,6 +155,36 @@ std::string ProfileEntry::label() const { return kernel + "{" + shape.describe(f
 
 namespace {
 
+// The ranges profile values are read with (profiles/SCHEMA.md says why each): a value outside is a
+// broken file, and one inside cannot drive the simulation to absurd or endless times.
+struct Range {
+  double lo, hi;
+};
+constexpr Range kCopyBandwidthBps{1e10, 1e14};
+constexpr Range kPeakFlops{1e11, 1e17};
+constexpr Range kLaunchOverheadS{1e-8, 1e-3};
+constexpr int64_t kMaxSmCount = 1024;
+constexpr Range kSmCount{1, kMaxSmCount};
+constexpr Range kMemoryBytes{1e9, 1e13};
+constexpr Range kClockMhz{100, 50000};
+constexpr Range kKernelSeconds{1e-8, 1e3};
+constexpr Range kSustainedLoadS{1, 86400};     // a clock-settling load of up to a day
+constexpr Range kBoardPowerW{0, 5000};         // an 8-GPU board's worth: no single GPU draws more
+constexpr int64_t kMaxClockSamples = 1 << 30;
+constexpr Range kLaunchBytes{0, 1e14};
+constexpr Range kLaunchFlops{0, 1e20};
+constexpr int64_t kMaxRuns = 1000000;
+constexpr int64_t kMaxInputSets = 1024;
+constexpr int64_t kMaxStreams = 16;           // mHC n
+constexpr int64_t kMaxWidth = int64_t{1} << 17;    // C
+constexpr int64_t kMaxTokens = int64_t{1} << 26;   // tokens of one launch
+constexpr int64_t kMaxGemmDim = int64_t{1} << 26;  // m, n, k
+constexpr int64_t kMaxGroups = 16384;
+constexpr int64_t kMaxSeq = int64_t{1} << 24;
+constexpr int64_t kMaxHeads = 1024;
+constexpr int64_t kMaxHeadDim = 2048;
+constexpr int64_t kMaxSinkhornIters = 1000;
+
 DType dtype_from_name(const std::string& s) {
   if (s == "bf16") return DType::bf16;
   if (s == "fp8") return DType::fp8;
@@ -163,10 +194,10 @@ DType dtype_from_name(const std::string& s) {
 
 DType parse_dtype(const JsonValue& v) { return dtype_from_name(v.one_of({"bf16", "fp8", "tf32", "fp32"})); }
 
-SourcedValue parse_sourced(const JsonValue& v) {
+SourcedValue parse_sourced(const JsonValue& v, Range range) {
   JsonObject o = v.object();
   SourcedValue out;
-  out.value = o.required("value").positive();
+  out.value = o.required("value").number(range.lo, range.hi);
   out.source = o.required("source").string();
   if (out.source.empty()) o.required("source").fail("must say where the value comes from");
   o.finish();
@@ -178,7 +209,7 @@ std::map<DType, SourcedValue> parse_peaks(const JsonValue& v, bool require_bf16)
   std::map<DType, SourcedValue> out;
   for (const char* name : {"bf16", "fp8", "tf32", "fp32"}) {
     auto item = o.optional(name);
-    if (item) out[dtype_from_name(name)] = parse_sourced(*item);
+    if (item) out[dtype_from_name(name)] = parse_sourced(*item, kPeakFlops);
   }
   o.finish();
   if (require_bf16 && !out.count(DType::bf16)) o.required("bf16");  // throws "missing required key"
@@ -197,12 +228,12 @@ std::string optional_string(JsonObject& o, const std::string& key) {
   return v ? v->string() : std::string();
 }
 
-SampledRange parse_range(const JsonValue& v) {
+SampledRange parse_range(const JsonValue& v, Range range) {
   JsonObject o = v.object();
   SampledRange r;
-  r.min = o.required("min").non_negative();
-  r.median = o.required("median").non_negative();
-  r.max = o.required("max").non_negative();
+  r.min = o.required("min").number(range.lo, range.hi);
+  r.median = o.required("median").number(range.lo, range.hi);
+  r.max = o.required("max").number(range.lo, range.hi);
   if (!(r.min <= r.median && r.median <= r.max)) o.required("median").fail("must lie between min and max");
   o.finish();
   return r;
@@ -212,16 +243,16 @@ ClockRecord parse_clocks(const JsonValue& v) {
   JsonObject o = v.object();
   ClockRecord c;
   c.mode = o.required("mode").one_of({"burst", "sustained"});
-  if (c.mode == "sustained") c.sustained_load_s = o.required("sustained_load_s").positive();
+  if (c.mode == "sustained") c.sustained_load_s = o.required("sustained_load_s").number(kSustainedLoadS.lo, kSustainedLoadS.hi);
   c.source = non_empty_string(o, "source");
   for (const JsonValue& item : o.required("parts").array()) {
     JsonObject po = item.object();
     ClockPart part;
     part.part = non_empty_string(po, "part");
-    part.samples = static_cast<int>(po.required("samples").integer_at_least(1));
-    part.sm_clock_mhz = parse_range(po.required("sm_clock_mhz"));
-    part.memory_clock_mhz = parse_range(po.required("memory_clock_mhz"));
-    if (auto pw = po.optional("power_w")) part.power_w = parse_range(*pw);
+    part.samples = static_cast<int>(po.required("samples").integer(1, kMaxClockSamples));
+    part.sm_clock_mhz = parse_range(po.required("sm_clock_mhz"), kClockMhz);
+    part.memory_clock_mhz = parse_range(po.required("memory_clock_mhz"), kClockMhz);
+    if (auto pw = po.optional("power_w")) part.power_w = parse_range(*pw, kBoardPowerW);
     for (const JsonValue& r : po.required("throttle_reasons").array()) part.throttle_reasons.push_back(r.string());
     po.finish();
     c.parts.push_back(part);
@@ -240,10 +271,10 @@ ProfileProvenance parse_provenance(const JsonValue& v, ProfileKind kind) {
     p.compiled_from = non_empty_string(o, "compiled_from");
   } else {
     p.command = non_empty_string(o, "command");
-    p.sm_count = static_cast<int>(o.required("sm_count").integer_at_least(1));
-    p.sm_clock_mhz = o.required("sm_clock_mhz").positive();
-    p.memory_clock_mhz = o.required("memory_clock_mhz").positive();
-    p.memory_bytes = o.required("memory_bytes").positive();
+    p.sm_count = static_cast<int>(o.required("sm_count").integer(1, kMaxSmCount));
+    p.sm_clock_mhz = o.required("sm_clock_mhz").number(kClockMhz.lo, kClockMhz.hi);
+    p.memory_clock_mhz = o.required("memory_clock_mhz").number(kClockMhz.lo, kClockMhz.hi);
+    p.memory_bytes = o.required("memory_bytes").number(kMemoryBytes.lo, kMemoryBytes.hi);
     p.driver = non_empty_string(o, "driver");
     p.cuda_runtime = non_empty_string(o, "cuda_runtime");
     p.cupti = non_empty_string(o, "cupti");
@@ -259,9 +290,9 @@ ProfileProvenance parse_provenance(const JsonValue& v, ProfileKind kind) {
 ProfileCeilings parse_ceilings(const JsonValue& v) {
   JsonObject o = v.object();
   ProfileCeilings c;
-  c.copy_bandwidth_Bps = parse_sourced(o.required("copy_bandwidth_Bps"));
+  c.copy_bandwidth_Bps = parse_sourced(o.required("copy_bandwidth_Bps"), kCopyBandwidthBps);
   c.peak_flops = parse_peaks(o.required("peak_flops"), true);
-  if (auto l = o.optional("launch_overhead_s")) c.launch_overhead_s = parse_sourced(*l);
+  if (auto l = o.optional("launch_overhead_s")) c.launch_overhead_s = parse_sourced(*l, kLaunchOverheadS);
   o.finish();
   return c;
 }
@@ -269,9 +300,9 @@ ProfileCeilings parse_ceilings(const JsonValue& v) {
 ProfileDatasheet parse_datasheet(const JsonValue& v) {
   JsonObject o = v.object();
   ProfileDatasheet d;
-  if (auto x = o.optional("sm_count")) d.sm_count = parse_sourced(*x);
-  if (auto x = o.optional("memory_bytes")) d.memory_bytes = parse_sourced(*x);
-  if (auto x = o.optional("dram_bandwidth_Bps")) d.dram_bandwidth_Bps = parse_sourced(*x);
+  if (auto x = o.optional("sm_count")) d.sm_count = parse_sourced(*x, kSmCount);
+  if (auto x = o.optional("memory_bytes")) d.memory_bytes = parse_sourced(*x, kMemoryBytes);
+  if (auto x = o.optional("dram_bandwidth_Bps")) d.dram_bandwidth_Bps = parse_sourced(*x, kCopyBandwidthBps);
   if (auto x = o.optional("peak_flops")) d.peak_flops = parse_peaks(*x, false);
   o.finish();
   return d;
@@ -282,32 +313,33 @@ ProfileShape parse_shape(const JsonValue& v, const std::string& kernel, KernelFa
   ProfileShape s;
   switch (family) {
     case KernelFamily::mhc:
-      s.n = static_cast<int>(o.required("n").integer_at_least(1));
+      s.n = static_cast<int>(o.required("n").integer(1, kMaxStreams));
       [[fallthrough]];
     case KernelFamily::residual:
     case KernelFamily::norm:
     case KernelFamily::elementwise:
-      s.C = o.required("C").integer_at_least(1);
-      s.tokens = o.required("tokens").integer_at_least(1);
-      if (is_sinkhorn_kernel(kernel)) s.sinkhorn_iters = static_cast<int>(o.required("sinkhorn_iters").integer_at_least(1));
+      s.C = o.required("C").integer(1, kMaxWidth);
+      s.tokens = o.required("tokens").integer(1, kMaxTokens);
+      if (is_sinkhorn_kernel(kernel))
+        s.sinkhorn_iters = static_cast<int>(o.required("sinkhorn_iters").integer(1, kMaxSinkhornIters));
       break;
     case KernelFamily::gemm:
-      s.m = o.required("m").integer_at_least(1);
-      s.gemm_n = o.required("n").integer_at_least(1);
-      s.k = o.required("k").integer_at_least(1);
-      s.groups = o.required("groups").integer_at_least(1);
+      s.m = o.required("m").integer(1, kMaxGemmDim);
+      s.gemm_n = o.required("n").integer(1, kMaxGemmDim);
+      s.k = o.required("k").integer(1, kMaxGemmDim);
+      s.groups = o.required("groups").integer(1, kMaxGroups);
       s.dtype = parse_dtype(o.required("dtype"));
       break;
     case KernelFamily::attention:
-      s.tokens = o.required("tokens").integer_at_least(1);
-      s.seq = o.required("seq").integer_at_least(1);
-      s.heads = o.required("heads").integer_at_least(1);
-      s.head_dim_qk = o.required("head_dim_qk").integer_at_least(1);
-      s.head_dim_v = o.required("head_dim_v").integer_at_least(1);
+      s.tokens = o.required("tokens").integer(1, kMaxTokens);
+      s.seq = o.required("seq").integer(1, kMaxSeq);
+      s.heads = o.required("heads").integer(1, kMaxHeads);
+      s.head_dim_qk = o.required("head_dim_qk").integer(1, kMaxHeadDim);
+      s.head_dim_v = o.required("head_dim_v").integer(1, kMaxHeadDim);
       s.causal = o.required("causal").boolean();
       if (s.tokens % s.seq != 0) o.required("tokens").fail("must be a whole number of sequences of length seq");
-      if (auto w = o.optional("window")) s.window = w->integer_at_least(1);
-      if (auto k = o.optional("sparse_topk")) s.sparse_topk = k->integer_at_least(1);
+      if (auto w = o.optional("window")) s.window = w->integer(1, kMaxSeq);
+      if (auto k = o.optional("sparse_topk")) s.sparse_topk = k->integer(1, kMaxSeq);
       break;
   }
   o.finish();
@@ -325,7 +357,7 @@ std::vector<ProfilePart> parse_parts(const JsonValue& v, const ProfileProvenance
     part.provenance = parse_provenance(prov, ProfileKind::measured);
     JsonObject p = prov.object();
     if (part.provenance.gpu != top.gpu)
-      p.required("gpu").fail("\"" + part.provenance.gpu + "\" differs from /provenance/gpu \"" + top.gpu +
+      p.required("gpu").fail("\"" + bounded(part.provenance.gpu) + "\" differs from /provenance/gpu \"" + bounded(top.gpu) +
                              "\" (the parts of a profile measure one GPU)");
     if (part.provenance.sm_count != top.sm_count)
       p.required("sm_count").fail(std::to_string(part.provenance.sm_count) + " differs from /provenance/sm_count " +
@@ -344,18 +376,18 @@ ProfileEntry parse_entry(const JsonValue& v, size_t part_count, bool published) 
   JsonValue kernel = o.required("kernel");
   e.kernel = kernel.string();
   auto family = kernel_family(e.kernel);
-  if (!family) kernel.fail("unknown kernel \"" + e.kernel + "\" (not in the kernel catalog nor a layer op)");
+  if (!family) kernel.fail("unknown kernel \"" + bounded(e.kernel) + "\" (not in the kernel catalog nor a layer op)");
   e.family = *family;
   e.shape = parse_shape(o.required("shape"), e.kernel, e.family);
 
   if (!published) {
     JsonObject time = o.required("time_s").object();
-    e.seconds = time.required("median").positive();
-    e.seconds_min = time.required("min").positive();
-    e.seconds_max = time.required("max").positive();
-    e.runs = static_cast<int>(time.required("runs").integer_at_least(1));
-    e.warmup = static_cast<int>(time.required("warmup").integer_at_least(0));
-    e.input_sets = static_cast<int>(time.required("input_sets").integer_at_least(1));
+    e.seconds = time.required("median").number(kKernelSeconds.lo, kKernelSeconds.hi);
+    e.seconds_min = time.required("min").number(kKernelSeconds.lo, kKernelSeconds.hi);
+    e.seconds_max = time.required("max").number(kKernelSeconds.lo, kKernelSeconds.hi);
+    e.runs = static_cast<int>(time.required("runs").integer(1, kMaxRuns));
+    e.warmup = static_cast<int>(time.required("warmup").integer(0, kMaxRuns));
+    e.input_sets = static_cast<int>(time.required("input_sets").integer(1, kMaxInputSets));
     if (!(e.seconds_min <= e.seconds && e.seconds <= e.seconds_max))
       time.required("median").fail("must lie between min and max");
     time.finish();
@@ -363,19 +395,19 @@ ProfileEntry parse_entry(const JsonValue& v, size_t part_count, bool published) 
 
   if (auto dram = o.optional("dram_bytes")) {
     JsonObject d = dram->object();
-    e.dram_read_bytes = d.required("read").non_negative();
-    e.dram_write_bytes = d.required("write").non_negative();
+    e.dram_read_bytes = d.required("read").number(kLaunchBytes.lo, kLaunchBytes.hi);
+    e.dram_write_bytes = d.required("write").number(kLaunchBytes.lo, kLaunchBytes.hi);
     d.finish();
   }
   JsonObject model = o.required("model").object();
-  e.model_read_bytes = model.required("read_bytes").non_negative();
-  e.model_write_bytes = model.required("write_bytes").non_negative();
-  e.model_flops = model.required("flops").non_negative();
+  e.model_read_bytes = model.required("read_bytes").number(kLaunchBytes.lo, kLaunchBytes.hi);
+  e.model_write_bytes = model.required("write_bytes").number(kLaunchBytes.lo, kLaunchBytes.hi);
+  e.model_flops = model.required("flops").number(kLaunchFlops.lo, kLaunchFlops.hi);
   model.finish();
   if (published) {
     // A published rate and the FLOPs the publication counts for this call: the time it implies.
     JsonObject pub = o.required("published").object();
-    e.published_flops_per_s = pub.required("flops_per_s").positive();
+    e.published_flops_per_s = pub.required("flops_per_s").number(kPeakFlops.lo, kPeakFlops.hi);
     e.published_source = non_empty_string(pub, "source");
     pub.finish();
     if (e.model_flops <= 0) model.required("flops").fail("a published rate needs the FLOPs it was computed over (> 0)");
@@ -384,9 +416,7 @@ ProfileEntry parse_entry(const JsonValue& v, size_t part_count, bool published) 
   e.implementation = non_empty_string(o, "implementation");
   if (part_count > 0) {
     JsonValue part = o.required("part");
-    e.part = static_cast<int>(part.integer_at_least(0));
-    if (static_cast<size_t>(e.part) >= part_count)
-      part.fail("must index /parts (0 to " + std::to_string(part_count - 1) + "), got " + std::to_string(e.part));
+    e.part = static_cast<int>(part.integer(0, static_cast<int64_t>(part_count) - 1));  // an index into /parts
   }
   o.finish();
   return e;
@@ -404,7 +434,7 @@ Profile parse_profile(const JsonValue& root) {
   JsonValue version = o.required("schema_version");
   const int64_t schema_version = version.integer();
   if (schema_version < kProfileSchemaOldestVersion || schema_version > kProfileSchemaVersion)
-    version.fail("unsupported schema version " + version.raw().dump() + " (this mhcsim reads versions " +
+    version.fail("unsupported schema version " + std::to_string(schema_version) + " (this mhcsim reads versions " +
                  std::to_string(kProfileSchemaOldestVersion) + " to " + std::to_string(kProfileSchemaVersion) + ")");
   JsonValue kind = o.required("kind");
   const std::string kind_name = kind.one_of({"measured", "reference", "published"});
@@ -431,16 +461,19 @@ Profile parse_profile(const JsonValue& root) {
   if (p.kind == ProfileKind::reference && !p.entries.empty())
     kernels.fail("a reference profile holds device ceilings only, no kernel entries");
   if (p.kind == ProfileKind::published && p.entries.empty()) kernels.fail("a published part needs at least one entry");
-  for (size_t i = 0; i < p.entries.size(); ++i)
-    for (size_t j = 0; j < i; ++j)
-      if (p.entries[i].kernel == p.entries[j].kernel && p.entries[i].shape == p.entries[j].shape)
-        throw InputError(p.file, p.entries[i].pointer,
-                         "duplicate entry: same kernel and shape as " + p.entries[j].pointer);
+  // The label names the kernel and every shape key of its family, so equal labels are equal entries.
+  std::unordered_map<std::string, const ProfileEntry*> seen;
+  for (const ProfileEntry& e : p.entries) {
+    auto [it, fresh] = seen.emplace(e.label(), &e);
+    if (!fresh) throw InputError(p.file, e.pointer, "duplicate entry: same kernel and shape as " + it->second->pointer);
+  }
   o.finish();
   return p;
 }
 
-Profile load_profile(const std::string& path) { return parse_profile(load_json_file(path)); }
+Profile load_profile(const std::string& path) {
+  return read_guarded(path, [&] { return parse_profile(load_json_file(path)); });
+}
 
 Profile load_profile_parts(const std::string& main, const std::vector<std::string>& published) {
   Profile p = load_profile(main);

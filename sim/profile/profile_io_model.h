@@ -1,5 +1,5 @@
-// The per-token DRAM bytes the mHC I/O model says each forward kernel must move (paper 4.3.1 and
-// Table 2; REFERENCES.md), to set next to what the profiler measured. Stream elements are bf16
+// The per-token DRAM bytes the mHC I/O model says each forward kernel must move (mHC paper, arXiv
+// 2512.24880, Sec. 4.3.1 and Table 2), to set next to what the profiler measured. Stream elements are bf16
 // (2 B), coefficient elements fp32 (4 B).
 //
 // This is the one place profile-info and the byte-check tests take their expectation from; once the

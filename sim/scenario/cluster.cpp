@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "core/json_input.h"
+#include "scenario/input_limits.h"
 
 namespace mhc {
 
@@ -10,55 +11,65 @@ namespace {
 constexpr double kGB = 1e9;   // GB/s and GB in cluster files are decimal (datasheet convention)
 constexpr double kUs = 1e-6;
 
-LinkSpec parse_link(JsonObject obj) {
+// Reads bandwidth_GBps and latency_us of `obj` (the caller finishes it: a NIC object has more keys).
+LinkSpec parse_link(JsonObject& obj) {
   LinkSpec link;
-  link.bandwidth_Bps = obj.required("bandwidth_GBps").positive() * kGB;
-  link.latency_s = obj.required("latency_us").non_negative() * kUs;
+  link.bandwidth_Bps = obj.required("bandwidth_GBps").number(limits::kMinLinkGBps, limits::kMaxLinkGBps) * kGB;
+  link.latency_s = obj.required("latency_us").number(0, limits::kMaxLatencyUs) * kUs;
   return link;
 }
 
 }  // namespace
 
+void parse_profile_list(const JsonValue& v, const std::string& base, std::string& main,
+                        std::vector<std::string>& published) {
+  auto one = [&](const JsonValue& item) {
+    std::string path = resolve_relative(base, item.string());
+    if (!is_regular_file_path(path)) item.fail("profile file not found: " + bounded(path, 240));
+    return path;
+  };
+  published.clear();
+  if (!v.is_array()) {
+    main = one(v);
+    return;
+  }
+  auto items = v.non_empty_array();
+  main = one(items.front());
+  for (size_t i = 1; i < items.size(); ++i) published.push_back(one(items[i]));
+}
+
 ClusterSpec parse_cluster(JsonObject obj, const std::string& base_dir) {
   ClusterSpec c;
   c.file = obj.value().file();
+  c.pointer = obj.value().pointer();
   c.name = obj.required("name").string();
   if (auto notes = obj.optional("notes")) notes->string();
-  c.nodes = static_cast<int>(obj.required("nodes").integer_at_least(1));
-  c.gpus_per_node = static_cast<int>(obj.required("gpus_per_node").integer_at_least(1));
+  c.nodes = static_cast<int>(obj.required("nodes").integer(1, limits::kMaxNodes));
+  auto gpus_per_node = obj.required("gpus_per_node");
+  c.gpus_per_node = static_cast<int>(gpus_per_node.integer(1, limits::kMaxGpusPerNode));
+  if (int64_t(c.nodes) * c.gpus_per_node > limits::kMaxGpus)
+    gpus_per_node.fail("nodes x gpus_per_node (" + std::to_string(int64_t(c.nodes) * c.gpus_per_node) +
+                       ") must be at most " + std::to_string(limits::kMaxGpus) + " GPUs");
 
   auto gpu = obj.required("gpu").object();
   c.gpu = gpu.required("kind").string();
-  c.gpu_memory_bytes = gpu.required("memory_GB").positive() * kGB;
-  // One profile file, or a list: the measured (or reference) profile first, then published parts.
-  auto profile = gpu.required("profile");
-  auto one = [&](const JsonValue& item) {
-    std::string path = resolve_relative(base_dir, item.string());
-    if (!std::filesystem::is_regular_file(path)) item.fail("profile file not found: " + path);
-    return path;
-  };
-  if (profile.is_array()) {
-    auto items = profile.non_empty_array();
-    c.profile = one(items.front());
-    for (size_t i = 1; i < items.size(); ++i) c.published_parts.push_back(one(items[i]));
-  } else {
-    c.profile = one(profile);
-  }
+  c.gpu_memory_bytes = gpu.required("memory_GB").number(1, limits::kMaxGpuMemoryGB) * kGB;
+  parse_profile_list(gpu.required("profile"), base_dir, c.profile, c.published_parts);
   if (auto note = gpu.optional("profile_note")) c.profile_note = note->string();
   // Communication kernels take SMs from compute (DeepSeek-V3 gives 20 of 132 to communication).
-  double sms = static_cast<double>(gpu.required("sms").integer_at_least(1));
-  auto comm_sms = gpu.required("comm_sms");
-  double comm = static_cast<double>(comm_sms.integer_at_least(0));
-  if (comm >= sms) comm_sms.fail("must be fewer than the GPU's sms (" + std::to_string(int(sms)) + ")");
-  c.comm_sm_fraction = comm / sms;
+  const int64_t sms = gpu.required("sms").integer(1, limits::kMaxSms);
+  const int64_t comm = gpu.required("comm_sms").integer(0, sms - 1);  // fewer than the GPU's SMs
+  c.comm_sm_fraction = static_cast<double>(comm) / static_cast<double>(sms);
   gpu.finish();
 
-  c.nvlink = parse_link(obj.required("nvlink").object());
+  auto nvlink = obj.required("nvlink").object();
+  c.nvlink = parse_link(nvlink);
+  nvlink.finish();
 
   auto nics = obj.required("nics").object();
   auto per_node = nics.required("per_node");
-  c.nics_per_node = static_cast<int>(per_node.integer_at_least(1));
-  if (c.nics_per_node > c.gpus_per_node || c.gpus_per_node % c.nics_per_node != 0)
+  c.nics_per_node = static_cast<int>(per_node.integer(1, c.gpus_per_node));
+  if (c.gpus_per_node % c.nics_per_node != 0)
     per_node.fail("must divide gpus_per_node (" + std::to_string(c.gpus_per_node) + "), got " +
                   std::to_string(c.nics_per_node));
   c.nic = parse_link(nics);  // reads bandwidth_GBps and latency_us of the same object
@@ -71,7 +82,7 @@ ClusterSpec parse_cluster(JsonObject obj, const std::string& base_dir) {
                                           : FabricTopology::multi_plane;
   c.planes = 1;
   if (auto planes = fabric.optional("planes")) {
-    c.planes = static_cast<int>(planes->integer_at_least(1));
+    c.planes = static_cast<int>(planes->integer(1, c.nics_per_node));
     if (c.topology != FabricTopology::multi_plane && c.planes != 1)
       planes->fail("only a multi_plane fabric has more than one plane");
     if (c.nics_per_node % c.planes != 0)
@@ -79,11 +90,11 @@ ClusterSpec parse_cluster(JsonObject obj, const std::string& base_dir) {
                    std::to_string(c.planes));
   }
   auto per_leaf = fabric.required("nodes_per_leaf");
-  c.nodes_per_leaf = static_cast<int>(per_leaf.integer_at_least(1));
-  auto oversub = fabric.required("oversubscription");
-  c.oversubscription = oversub.number();
-  if (c.oversubscription < 1.0) oversub.fail("must be >= 1 (1 = non-blocking), got " + std::to_string(c.oversubscription));
-  c.fabric_hop.latency_s = fabric.required("hop_latency_us").non_negative() * kUs;
+  // At least `nodes` puts every node under one leaf group.
+  c.nodes_per_leaf = static_cast<int>(per_leaf.integer(1, limits::kMaxNodes));
+  // 1 = non-blocking.
+  c.oversubscription = fabric.required("oversubscription").number(1, limits::kMaxOversubscription);
+  c.fabric_hop.latency_s = fabric.required("hop_latency_us").number(0, limits::kMaxLatencyUs) * kUs;
   fabric.finish();
 
   obj.finish();
@@ -91,8 +102,9 @@ ClusterSpec parse_cluster(JsonObject obj, const std::string& base_dir) {
 }
 
 ClusterSpec load_cluster_file(const std::string& path) {
-  auto doc = load_json_file(path);
-  return parse_cluster(doc.object(), std::filesystem::path(path).parent_path().string());
+  return read_guarded(path, [&] {
+    return parse_cluster(load_json_file(path).object(), std::filesystem::path(path).parent_path().string());
+  });
 }
 
 }  // namespace mhc

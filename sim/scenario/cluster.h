@@ -8,6 +8,7 @@
 namespace mhc {
 
 class JsonObject;
+class JsonValue;
 
 struct LinkSpec {
   double bandwidth_Bps = 0.0;  // one direction, bytes per second
@@ -18,7 +19,8 @@ enum class FabricTopology { fat_tree, rail_optimized, multi_plane };
 
 struct ClusterSpec {
   std::string name;
-  std::string file;  // where it was read from, for messages and provenance
+  std::string file;     // where it was read from, for messages and provenance
+  std::string pointer;  // where the cluster object sits in `file`: "" for a cluster file, "/cluster" inline
   int nodes = 0;
   int gpus_per_node = 0;
 
@@ -52,5 +54,10 @@ struct ClusterSpec {
 // relative profile path. Throws InputError.
 ClusterSpec parse_cluster(JsonObject obj, const std::string& base_dir);
 ClusterSpec load_cluster_file(const std::string& path);
+
+// "profile" (a cluster's gpu.profile or a scenario's override): one file, or a list whose first file
+// is measured (or reference) and the rest published parts. Relative to `base`; every file must exist.
+void parse_profile_list(const JsonValue& v, const std::string& base, std::string& main,
+                        std::vector<std::string>& published);
 
 }  // namespace mhc

@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "core/json_input.h"
+#include "scenario/input_limits.h"
 
 namespace mhc {
 
@@ -69,28 +70,28 @@ std::string dir_of(const std::string& file) { return fs::path(file).parent_path(
 AttentionSpec parse_attention(JsonObject obj, int64_t seq_len) {
   AttentionSpec a;
   std::string kind = obj.required("kind").one_of({"mha", "gqa", "mla"});
-  a.heads = obj.required("heads").integer_at_least(1);
-  a.head_dim = obj.required("head_dim").integer_at_least(1);
+  a.heads = obj.required("heads").integer(1, limits::kMaxHeads);
+  a.head_dim = obj.required("head_dim").integer(1, limits::kMaxHeadDim);
   if (auto w = obj.optional("window")) {
-    a.window = w->integer_at_least(1);
+    a.window = w->integer(1, limits::kMaxTokens);
     if (a.window >= seq_len) w->fail("a sliding window must be shorter than seq_len (" + std::to_string(seq_len) + "), got " + std::to_string(a.window));
   }
   if (auto k = obj.optional("sparse_topk")) {
-    a.sparse_topk = k->integer_at_least(1);
+    a.sparse_topk = k->integer(1, limits::kMaxTokens);
     if (a.window > 0) k->fail("a layer attends either in a sliding window or to selected keys, not both");
     if (a.sparse_topk >= seq_len) k->fail("must be smaller than seq_len (" + std::to_string(seq_len) + "), got " + std::to_string(a.sparse_topk));
   }
   if (kind == "mla") {
     a.kind = AttentionSpec::Kind::mla;
-    a.rope_dim = obj.required("rope_dim").integer_at_least(0);
-    a.kv_rank = obj.required("kv_rank").integer_at_least(1);
-    a.q_rank = obj.required("q_rank").integer_at_least(0);
+    a.rope_dim = obj.required("rope_dim").integer(0, limits::kMaxHeadDim);
+    a.kv_rank = obj.required("kv_rank").integer(1, limits::kMaxHidden);
+    a.q_rank = obj.required("q_rank").integer(0, limits::kMaxHidden);
     a.kv_heads = a.heads;
   } else {
     a.kind = kind == "mha" ? AttentionSpec::Kind::mha : AttentionSpec::Kind::gqa;
     if (kind == "gqa") {
       auto kv = obj.required("kv_heads");
-      a.kv_heads = kv.integer_at_least(1);
+      a.kv_heads = kv.integer(1, limits::kMaxHeads);
       if (a.heads % a.kv_heads != 0)
         kv.fail("must divide heads (" + std::to_string(a.heads) + "), got " + std::to_string(a.kv_heads));
     } else {
@@ -131,23 +132,6 @@ PrecisionSpec parse_precision(const JsonValue& v) {
 
 // "profile": a file, or a list whose first file is measured (or reference) and the rest published
 // parts. Relative to `base`; every file must exist.
-void parse_profile_list(const JsonValue& v, const std::string& base, std::string& main,
-                        std::vector<std::string>& published) {
-  auto one = [&](const JsonValue& item) {
-    std::string path = resolve_relative(base, item.string());
-    if (!fs::is_regular_file(path)) item.fail("profile file not found: " + path);
-    return path;
-  };
-  published.clear();
-  if (!v.is_array()) {
-    main = one(v);
-    return;
-  }
-  auto items = v.non_empty_array();
-  main = one(items.front());
-  for (size_t i = 1; i < items.size(); ++i) published.push_back(one(items[i]));
-}
-
 FfnSpec parse_ffn(JsonObject obj, int64_t layers) {
   FfnSpec f;
   std::string kind = obj.required("kind").one_of({"dense", "moe"});
@@ -155,21 +139,21 @@ FfnSpec parse_ffn(JsonObject obj, int64_t layers) {
                                                                                     : FfnSpec::Activation::gelu;
   if (kind == "dense") {
     f.kind = FfnSpec::Kind::dense;
-    f.dense_dim = obj.required("dense_dim").integer_at_least(1);
+    f.dense_dim = obj.required("dense_dim").integer(1, limits::kMaxFfnWidth);
   } else {
     f.kind = FfnSpec::Kind::moe;
-    f.expert_dim = obj.required("expert_dim").integer_at_least(1);
-    f.routed_experts = obj.required("routed_experts").integer_at_least(1);
+    f.expert_dim = obj.required("expert_dim").integer(1, limits::kMaxFfnWidth);
+    f.routed_experts = obj.required("routed_experts").integer(1, limits::kMaxExperts);
     auto top_k = obj.required("top_k");
-    f.top_k = top_k.integer_at_least(1);
+    f.top_k = top_k.integer(1, limits::kMaxExperts);
     if (f.top_k > f.routed_experts)
       top_k.fail("must be <= routed_experts (" + std::to_string(f.routed_experts) + "), got " + std::to_string(f.top_k));
-    f.shared_experts = obj.required("shared_experts").integer_at_least(0);
+    f.shared_experts = obj.required("shared_experts").integer(0, limits::kMaxExperts);
     auto dense_layers = obj.required("dense_layers");
-    f.dense_layers = dense_layers.integer_at_least(0);
+    f.dense_layers = dense_layers.integer(0, limits::kMaxLayers);
     if (f.dense_layers >= layers)
       dense_layers.fail("must be < layers (" + std::to_string(layers) + "), got " + std::to_string(f.dense_layers));
-    if (f.dense_layers > 0) f.dense_dim = obj.required("dense_dim").integer_at_least(1);
+    if (f.dense_layers > 0) f.dense_dim = obj.required("dense_dim").integer(1, limits::kMaxFfnWidth);
   }
   obj.finish();
   return f;
@@ -179,63 +163,67 @@ FfnSpec parse_ffn(JsonObject obj, int64_t layers) {
 // reaches into it, so that "/model/layers=12" works on scenarios that reference shared files.
 void inline_reference_for(nlohmann::json& doc, const std::string& key, const std::string& base_dir) {
   if (!doc.is_object() || !doc.contains(key) || !doc[key].is_string()) return;
-  std::string file = resolve_relative(base_dir, doc[key].get<std::string>());
-  JsonValue referenced = load_json_file(file);
+  const std::string reference = doc[key].get<std::string>();
+  JsonValue referenced = load_json_file(resolve_relative(base_dir, reference));
   nlohmann::json copy = referenced.raw();
-  // A cluster's relative profile paths are relative to the cluster file: make them absolute.
+  // A cluster's relative profile paths are relative to the cluster file; inlined, the cluster is read
+  // relative to the scenario's folder, so each path must be relative to that folder: prefix the
+  // reference's own folder (the reference is relative to the scenario's folder, or absolute).
   if (key == "cluster" && copy.contains("gpu") && copy["gpu"].is_object() && copy["gpu"].contains("profile")) {
     auto& profile = copy["gpu"]["profile"];
-    if (profile.is_string()) profile = resolve_relative(dir_of(file), profile.get<std::string>());
+    if (profile.is_string()) profile = resolve_relative(dir_of(reference), profile.get<std::string>());
     if (profile.is_array())
       for (auto& item : profile)
-        if (item.is_string()) item = resolve_relative(dir_of(file), item.get<std::string>());
+        if (item.is_string()) item = resolve_relative(dir_of(reference), item.get<std::string>());
   }
-  doc[key] = copy;
+  doc[key] = std::move(copy);
 }
 
 void apply_override(nlohmann::json& doc, const std::string& item, const std::string& file,
                     const std::string& base_dir) {
+  if (!is_valid_utf8(item)) throw InputError("--set", bounded(item), "not valid UTF-8");
   auto eq = item.find('=');
   if (eq == std::string::npos || eq == 0 || item[0] != '/')
     throw InputError("--set", item, "expected /JSON/POINTER=VALUE, e.g. /mhc/n=8");
-  std::string pointer = item.substr(0, eq), text = item.substr(eq + 1);
-  nlohmann::json value;
-  try {
-    value = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error&) {
-    value = text;  // a bare word is a string
-  }
-  for (const char* key : {"model", "cluster"})
-    if (pointer.rfind(std::string("/") + key + "/", 0) == 0) inline_reference_for(doc, key, base_dir);
+  const std::string pointer = item.substr(0, eq);
+  const nlohmann::json value = json_from_flag(item.substr(eq + 1), "--set", pointer);
   nlohmann::json::json_pointer ptr;
   try {
     ptr = nlohmann::json::json_pointer(pointer);
   } catch (const nlohmann::json::exception&) {
     throw InputError("--set", pointer, "not a valid JSON pointer");
   }
-  if (!doc.contains(ptr.parent_pointer()) || !doc[ptr.parent_pointer()].is_object())
-    throw InputError(file, pointer, "--set: no such object in the scenario to set a key in");
-  doc[ptr] = value;
+  for (const char* key : {"model", "cluster"})
+    if (pointer.rfind(std::string("/") + key + "/", 0) == 0) inline_reference_for(doc, key, base_dir);
+  try {
+    // (contains() throws for an array index too large for size_t.)
+    if (!doc.contains(ptr.parent_pointer()) || !doc[ptr.parent_pointer()].is_object())
+      throw InputError(file, pointer, "--set: no such object in the scenario to set a key in");
+    doc[ptr] = value;
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(file, pointer, "--set: cannot set this pointer (" + bounded(e.what(), 120) + ")");
+  }
 }
 
-ParallelSpec parse_parallel(JsonObject obj) {
+ParallelSpec parse_parallel(JsonObject obj, int64_t gpus) {
   ParallelSpec p;
-  p.tp = static_cast<int>(obj.required("tp").integer_at_least(1));
-  p.pp = static_cast<int>(obj.required("pp").integer_at_least(1));
-  p.ep = static_cast<int>(obj.required("ep").integer_at_least(1));
-  p.dp = static_cast<int>(obj.required("dp").integer_at_least(1));
-  auto zero = obj.required("zero_stage");
-  p.zero_stage = static_cast<int>(zero.integer_at_least(0));
-  if (p.zero_stage > 3) zero.fail("must be 0, 1, 2 or 3, got " + std::to_string(p.zero_stage));
-  p.micro_batch = obj.required("micro_batch").integer_at_least(1);
-  p.global_batch = obj.required("global_batch").integer_at_least(1);
+  // Each degree at most the cluster's GPUs (their product is checked against them below).
+  p.tp = static_cast<int>(obj.required("tp").integer(1, gpus));
+  p.pp = static_cast<int>(obj.required("pp").integer(1, gpus));
+  p.ep = static_cast<int>(obj.required("ep").integer(1, gpus));
+  p.dp = static_cast<int>(obj.required("dp").integer(1, gpus));
+  p.zero_stage = static_cast<int>(obj.required("zero_stage").integer(0, 3));
+  p.micro_batch = obj.required("micro_batch").integer(1, limits::kMaxGlobalBatch);
+  p.global_batch = obj.required("global_batch").integer(1, limits::kMaxGlobalBatch);
   if (auto a2a = obj.optional("ep_all_to_all")) p.ep_all_to_all = a2a->one_of({"direct", "rail"});
   if (auto imb = obj.optional("moe_imbalance")) {
     p.moe_imbalance = imb->number();
-    if (p.moe_imbalance < 1.0) imb->fail("the busiest GPU's routed rows over the mean: must be >= 1 (1 = balanced), got " + std::to_string(p.moe_imbalance));
+    if (p.moe_imbalance < 1.0 || p.moe_imbalance > p.ep)
+      imb->fail("the busiest GPU's routed rows over the mean: must be between 1 (balanced) and ep = " +
+                std::to_string(p.ep) + " (every row on one GPU), got " + bounded(imb->raw().dump(), 40));
   }
   if (auto sl = obj.optional("stage_layers"))
-    for (const auto& v : sl->non_empty_array()) p.stage_layers.push_back(v.integer_at_least(1));
+    for (const auto& v : sl->non_empty_array()) p.stage_layers.push_back(v.integer(1, limits::kMaxLayers));
   return p;
 }
 
@@ -282,23 +270,26 @@ ModelSpec parse_model(JsonObject obj) {
   m.file = obj.value().file();
   m.name = obj.required("name").string();
   if (auto notes = obj.optional("notes")) notes->string();
-  m.layers = obj.required("layers").integer_at_least(1);
-  m.hidden = obj.required("hidden").integer_at_least(1);
-  m.vocab = obj.required("vocab").integer_at_least(1);
-  m.seq_len = obj.required("seq_len").integer_at_least(1);
+  m.layers = obj.required("layers").integer(1, limits::kMaxLayers);
+  m.hidden = obj.required("hidden").integer(1, limits::kMaxHidden);
+  m.vocab = obj.required("vocab").integer(1, limits::kMaxVocab);
+  m.seq_len = obj.required("seq_len").integer(1, limits::kMaxTokens);
   m.tied_embeddings = obj.required("tied_embeddings").boolean();
   m.attention = parse_attention(obj.required("attention").object(), m.seq_len);
   m.ffn = parse_ffn(obj.required("ffn").object(), m.layers);
   if (auto old = obj.optional("gemm_dtype"))
     old->fail("replaced by \"precision\": a recipe name (bf16, fp8-tensor, deepseek-v3-fp8) or {gemm, moe_dispatch}");
   m.precision = parse_precision(obj.required("precision"));
-  if (auto mtp = obj.optional("mtp_depth")) m.mtp_depth = mtp->integer_at_least(0);
+  // Multi-token prediction modules: DeepSeek-V3 has 1 (Sec. 2.2); 16 is beyond any published design.
+  if (auto mtp = obj.optional("mtp_depth")) m.mtp_depth = mtp->integer(0, 16);
   if (auto d = obj.optional("dropout")) m.dropout = d->boolean();
   obj.finish();
   return m;
 }
 
-ModelSpec load_model_file(const std::string& path) { return parse_model(load_json_file(path).object()); }
+ModelSpec load_model_file(const std::string& path) {
+  return read_guarded(path, [&] { return parse_model(load_json_file(path).object()); });
+}
 
 int optimal_recompute_block(int n, int64_t C, int64_t sublayers) {
   int best = 1;
@@ -320,7 +311,9 @@ int recompute_block_for(const MhcSpec& mhc, int64_t C, int64_t layers_in_stage) 
   return optimal_recompute_block(mhc.n, C, sublayers);
 }
 
-Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides) {
+namespace {
+
+Scenario read_scenario(const std::string& path, const std::vector<std::string>& overrides) {
   JsonValue doc = load_json_file(path);
   const std::string base = dir_of(path);
   if (!overrides.empty()) {
@@ -354,11 +347,10 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
                   : variant == "hc"     ? ResidualVariant::hc
                                         : ResidualVariant::mhc;
   auto n = mobj.required("n");
-  s.mhc.n = static_cast<int>(n.integer_at_least(1));
-  if (s.mhc.n > 64) n.fail("must be <= 64, got " + std::to_string(s.mhc.n));
+  s.mhc.n = static_cast<int>(n.integer(1, limits::kMaxExpansionRate));
   if (s.mhc.variant == ResidualVariant::residual && s.mhc.n != 1)
     n.fail("a plain residual has one stream: n must be 1, got " + std::to_string(s.mhc.n));
-  s.mhc.sinkhorn_iters = static_cast<int>(mobj.required("sinkhorn_iters").integer_at_least(1));
+  s.mhc.sinkhorn_iters = static_cast<int>(mobj.required("sinkhorn_iters").integer(1, limits::kMaxSinkhornIters));
   s.mhc.fused = mobj.required("fused").boolean();
   s.mhc.recompute = mobj.required("recompute").boolean();
   auto block = mobj.required("recompute_block");
@@ -367,7 +359,7 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
     s.mhc.recompute_block_auto = true;
   } else {
     s.mhc.recompute_block_auto = false;
-    s.mhc.recompute_block = static_cast<int>(block.integer_at_least(1));
+    s.mhc.recompute_block = static_cast<int>(block.integer(1, 2 * limits::kMaxLayers));  // in sublayers
   }
   s.mhc.high_priority_stream = mobj.required("high_priority_stream").boolean();
   mobj.finish();
@@ -377,7 +369,7 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
   s.schedule.kind =
       sobj.required("kind").one_of({"gpipe", "1f1b", "interleaved", "zb1p", "zbh2", "dualpipe", "dualpipev"});
   if (auto v = sobj.optional("virtual_stages")) {
-    s.schedule.virtual_stages = static_cast<int>(v->integer_at_least(1));
+    s.schedule.virtual_stages = static_cast<int>(v->integer(1, limits::kMaxLayers));
     if (s.schedule.kind != "interleaved" && s.schedule.virtual_stages != 1)
       v->fail("only the \"interleaved\" schedule takes virtual_stages > 1");
   } else if (s.schedule.kind == "interleaved") {
@@ -392,7 +384,7 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
 
   // Parallelism and its cross-checks against the model, schedule and cluster.
   auto pobj = obj.required("parallelism").object();
-  s.parallel = parse_parallel(pobj);
+  s.parallel = parse_parallel(pobj, s.cluster.total_gpus());
   const auto& m = s.model;
   auto& p = s.parallel;
   const int stages = s.model_stages();
@@ -412,6 +404,9 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
     if (sum != m.layers)
       sl.fail("must add up to model.layers (" + std::to_string(m.layers) + "), got " + std::to_string(sum));
   }
+  if (p.micro_batch * m.seq_len > limits::kMaxTokens)
+    pobj.required("micro_batch").fail("micro_batch x model.seq_len (" + std::to_string(p.micro_batch * m.seq_len) +
+                                      " tokens) must be at most " + std::to_string(limits::kMaxTokens));
   // Megatron-style TP runs its collectives on every sublayer: the group must sit in one NVLink domain.
   if (s.cluster.gpus_per_node % p.tp != 0)
     pobj.required("tp").fail("must divide the GPUs of one node (" + std::to_string(s.cluster.gpus_per_node) +
@@ -441,6 +436,9 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
   if (p.global_batch % (int64_t(p.dp) * p.micro_batch) != 0)
     gb.fail("must be a multiple of dp x micro_batch (" + std::to_string(int64_t(p.dp) * p.micro_batch) + "), got " +
             std::to_string(p.global_batch));
+  if (p.micro_batches() > limits::kMaxMicroBatches)
+    gb.fail("global_batch / (dp x micro_batch) = " + std::to_string(p.micro_batches()) +
+            " micro-batches per pipeline; at most " + std::to_string(limits::kMaxMicroBatches) + " are simulated");
   if (!s.mhc.recompute_block_auto) {
     int64_t min_sublayers = 2 * *std::min_element(p.stage_layers.begin(), p.stage_layers.end());
     if (s.mhc.recompute_block > min_sublayers)
@@ -453,20 +451,28 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
   return s;
 }
 
+}  // namespace
+
+Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides) {
+  return read_guarded(path, [&] { return read_scenario(path, overrides); });
+}
+
 nlohmann::json scenario_content(const std::string& path, const std::vector<std::string>& overrides) {
-  JsonValue loaded = load_json_file(path);
-  if (!loaded.is_object()) loaded.fail("expected an object");
-  const std::string base = dir_of(path);
-  nlohmann::json doc = loaded.raw();
-  // Inlined before and after the overrides: an override may replace a reference by another one.
-  for (const char* key : {"model", "cluster"}) inline_reference_for(doc, key, base);
-  for (const auto& o : overrides) apply_override(doc, o, path, base);
-  for (const char* key : {"model", "cluster"}) inline_reference_for(doc, key, base);
-  doc.erase("profile");
-  if (doc.contains("cluster") && doc["cluster"].is_object() && doc["cluster"].contains("gpu") &&
-      doc["cluster"]["gpu"].is_object())
-    doc["cluster"]["gpu"].erase("profile");
-  return doc;
+  return read_guarded(path, [&] {
+    JsonValue loaded = load_json_file(path);
+    if (!loaded.is_object()) loaded.fail("expected an object");
+    const std::string base = dir_of(path);
+    nlohmann::json doc = loaded.raw();
+    // Inlined before and after the overrides: an override may replace a reference by another one.
+    for (const char* key : {"model", "cluster"}) inline_reference_for(doc, key, base);
+    for (const auto& o : overrides) apply_override(doc, o, path, base);
+    for (const char* key : {"model", "cluster"}) inline_reference_for(doc, key, base);
+    doc.erase("profile");
+    if (doc.contains("cluster") && doc["cluster"].is_object() && doc["cluster"].contains("gpu") &&
+        doc["cluster"]["gpu"].is_object())
+      doc["cluster"]["gpu"].erase("profile");
+    return doc;
+  });
 }
 
 nlohmann::json with_profile(nlohmann::json content, const std::vector<std::string>& profile_paths) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "scenario/input_limits.h"
+
 namespace mhc {
 
 namespace {
@@ -121,7 +123,7 @@ RecomputeSpec parse_recompute(const JsonValue& v) {
     if (r.has(mod)) m.fail(std::string("listed twice: ") + to_string(mod));
     r.modules.push_back(mod);
   }
-  if (auto f = o.optional("full_layers")) r.full_layers = f->integer_at_least(0);
+  if (auto f = o.optional("full_layers")) r.full_layers = f->integer(0, limits::kMaxLayers);
   o.finish();
   return r;
 }
@@ -152,10 +154,12 @@ SavedActivationsSpec parse_saved_activations(const JsonValue& v) {
       JsonObject f = fv.object();
       StorageFormat sf;
       sf.name = key;
-      sf.bits = f.required("bits").in_range(1, 64);
-      if (auto b = f.optional("block")) sf.block = b->integer_at_least(1);
+      sf.bits = f.required("bits").number(1, 64);
+      // A scale per block of values: 1x128 tiles in DeepSeek-V3 (3.3.2); a block wider than a row of
+      // the widest FFN is no block.
+      if (auto b = f.optional("block")) sf.block = b->integer(1, limits::kMaxFfnWidth);
       if (auto sb = f.optional("scale_bits")) {
-        sf.scale_bits = sb->in_range(1, 64);
+        sf.scale_bits = sb->number(1, 64);
         if (sf.block == 0) sb->fail("a scale needs the \"block\" of values it scales");
       } else if (sf.block > 0) {
         f.required("scale_bits");
@@ -212,7 +216,7 @@ TrainingSpec parse_training(JsonObject obj) {
   t.saved_activations = parse_saved_activations(obj.required("saved_activations"));
   t.optimizer = parse_optimizer(obj.required("optimizer"));
   if (auto f = obj.optional("framework_overhead_GiB")) {
-    t.framework_overhead_bytes = f->non_negative() * double(1ull << 30);
+    t.framework_overhead_bytes = f->number(0, limits::kMaxGpuMemoryGB) * double(1ull << 30);
     t.framework_overhead_given = true;
   }
   obj.finish();

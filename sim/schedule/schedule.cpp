@@ -32,9 +32,6 @@ constexpr KindName kKindNames[] = {
     {"dualpipe_v", ScheduleKind::dualpipe_v},
 };
 
-// Keeps the graph of the largest request within a few GB of memory.
-constexpr int64_t kMaxTasks = 40'000'000;
-
 }  // namespace
 
 std::string schedule_kind_names() {
@@ -90,9 +87,18 @@ void validate_request(const ScheduleRequest& req, const ScheduleRequestSource& s
   auto fail = [&](const std::string& path, const std::string& msg) { throw InputError(src.origin, path, msg); };
   const std::string kind = to_string(req.kind);
   if (req.stages < 1) fail(src.stages, "expected at least 1 pipeline stage, got " + std::to_string(req.stages));
-  if (req.stages > 4096) fail(src.stages, "expected at most 4096 pipeline stages, got " + std::to_string(req.stages));
+  if (req.stages > kMaxScheduleStages)
+    fail(src.stages, "expected at most " + std::to_string(kMaxScheduleStages) + " pipeline stages, got " +
+                         std::to_string(req.stages));
   if (req.micro < 1) fail(src.micro, "expected at least 1 micro-batch, got " + std::to_string(req.micro));
+  if (req.micro > kMaxScheduleMicroBatches)
+    fail(src.micro, "expected at most " + std::to_string(kMaxScheduleMicroBatches) + " micro-batches, got " +
+                        std::to_string(req.micro));
   if (req.chunks < 1) fail(src.chunks, "expected at least 1 chunk per rank, got " + std::to_string(req.chunks));
+  if (req.chunks > kMaxScheduleChunks)
+    fail(src.chunks, "expected at most " + std::to_string(kMaxScheduleChunks) + " chunks per rank, got " +
+                         std::to_string(req.chunks));
+
   if (req.kind != ScheduleKind::interleaved && req.chunks != 1)
     fail(src.chunks, kind + " has a fixed number of chunks per rank; only interleaved takes chunks (got " +
                          std::to_string(req.chunks) + ")");
@@ -128,8 +134,9 @@ void validate_request(const ScheduleRequest& req, const ScheduleRequestSource& s
       break;
   }
   int64_t tasks = int64_t{3} * req.micro * model_stages_of(req);
-  if (tasks > kMaxTasks)
-    fail(src.micro, "schedule too large: " + std::to_string(tasks) + " tasks (limit " + std::to_string(kMaxTasks) + ")");
+  if (tasks > kMaxScheduleTasks)
+    fail(src.micro,
+         "schedule too large: " + std::to_string(tasks) + " tasks (limit " + std::to_string(kMaxScheduleTasks) + ")");
 }
 
 void validate_layers(const ScheduleRequest& req, int layers, const ScheduleRequestSource& src) {

@@ -14,6 +14,7 @@
 //   (chunk 0) and P-1-d (chunk 1); all micro-batches go down chunk 0 and back up chunk 1.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,15 @@ ScheduleKind parse_schedule_kind(const std::string& name, const std::string& ori
 const char* to_string(ScheduleKind);
 // One line listing the canonical names and their aliases (for usage texts and error messages).
 std::string schedule_kind_names();
+
+// The largest request validate_request() accepts. Real pipelines have 4 to 64 stages, 8 to a few
+// hundred micro-batches and 2 to 8 chunks per rank; beyond these a request is a typo, and its
+// schedule and task graph would take minutes and gigabytes to build (3 x 2^20 tasks, F, B and W of
+// every micro-batch on every model stage, generate in about a second here).
+inline constexpr int kMaxScheduleStages = 4096;
+inline constexpr int kMaxScheduleMicroBatches = 16384;
+inline constexpr int kMaxScheduleChunks = 1024;
+inline constexpr int64_t kMaxScheduleTasks = int64_t{3} << 20;
 
 struct ScheduleRequest {
   ScheduleKind kind = ScheduleKind::one_f_one_b;
@@ -63,7 +73,7 @@ struct Schedule {
   // stage_of_chunk[rank][chunk]: the model stage whose parameters the rank holds as `chunk`.
   std::vector<std::vector<int>> stage_of_chunk;
   // Parameters held per rank in units of (model parameters / request.stages): 2 for DualPipe and
-  // DualPipeV (two stages per device, REFERENCES.md "DualPipe README" table), 1 otherwise.
+  // DualPipeV (two stages per device: the deepseek-ai/DualPipe README's comparison table), 1 otherwise.
   int params_per_rank = 1;
   std::vector<std::vector<ScheduledTask>> per_rank;
 

@@ -1,5 +1,5 @@
 // DualPipe and DualPipeV (deepseek-ai/DualPipe). Both run the same eight per-rank phases
-// (REFERENCES.md, "DualPipe per-rank phases (dualpipe.py)"), written here in terms of the rank's two
+// (deepseek-ai/DualPipe dualpipe.py, DualPipe.step: the loop counts of its eight steps), written here in terms of the rank's two
 // chunks: "phase 0" is the chunk in which the rank sits h = min(r, P-1-r) stages from the start of
 // its micro-batches' path, "phase 1" the other one.
 //   1. 2(n-h-1) F0           2. h+1 (F0 F1)            3. n-h-1 (B1 W F1), zero-bubble B1

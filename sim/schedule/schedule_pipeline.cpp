@@ -74,7 +74,7 @@ void generate_zb_h1(Schedule& s) {
 
 void generate_zb_h2(Schedule& s) {
   // ZB-H2 (Qi et al., ICLR'24): 2(P-1-r) warm-up forwards, so rank 0 holds 2P-1 micro-batches
-  // (REFERENCES.md: memory (2p-1) M_B) and the warm-up wait is filled with forwards; rank r then holds
+  // (the paper gives ZB-H2 memory (2p-1) M_B) and the warm-up wait is filled with forwards; rank r then holds
   // back up to 2r W's for the tail. With T_B(input) <= T_F every rank's bubble is only the start skew
   // (P-1)F (tests/test_schedule_closed_forms.cpp); the holding rule was chosen by replaying
   // candidates, since the paper gives the shape (a parallelogram) rather than a per-rank rule.

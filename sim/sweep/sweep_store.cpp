@@ -12,6 +12,8 @@
 #include <map>
 #include <sstream>
 
+#include "scenario/input_limits.h"
+
 namespace mhc {
 
 namespace fs = std::filesystem;
@@ -110,7 +112,7 @@ std::vector<PlannedPoint> SweepStore::points() const {
     p.index = static_cast<size_t>(o.required("index").integer_at_least(0));
     if (p.index != out.size()) o.required("index").fail("expected " + std::to_string(out.size()) + " (the line's place)");
     p.key = o.required("key").string();
-    p.n = static_cast<int>(o.required("n").integer_at_least(1));
+    p.n = static_cast<int>(o.required("n").integer(1, limits::kMaxExpansionRate));
     p.settings = strings(o.required("settings"));
     p.scenario = o.required("scenario").string();
     p.overrides = strings(o.required("overrides"));
@@ -156,7 +158,8 @@ SweepRequest request_from_json(const JsonValue& value) {
   JsonObject o = value.object();
   SweepRequest r;
   r.scenario = o.required("scenario").string();
-  for (const auto& n : o.required("n").non_empty_array()) r.n_values.push_back(static_cast<int>(n.integer_at_least(1)));
+  for (const auto& n : o.required("n").non_empty_array())
+    r.n_values.push_back(static_cast<int>(n.integer(1, limits::kMaxExpansionRate)));
   r.overrides = strings(o.required("overrides"));
   for (const auto& a : o.required("vary").array()) {
     JsonObject ao = a.object();
@@ -164,9 +167,10 @@ SweepRequest request_from_json(const JsonValue& value) {
     ao.finish();
   }
   auto overhead = o.required("max_overhead_pct");
-  if (!overhead.raw().is_null()) r.max_overhead_pct = overhead.number();
+  // The ranges of sweep's --max-overhead (percent) and --max-memory (1e-3 to 1e6 GB).
+  if (!overhead.raw().is_null()) r.max_overhead_pct = overhead.number(-100, 1e6);
   auto memory = o.required("max_memory_bytes");
-  if (!memory.raw().is_null()) r.max_memory_bytes = memory.positive();
+  if (!memory.raw().is_null()) r.max_memory_bytes = memory.number(1e6, 1e15);
   o.finish();
   return r;
 }

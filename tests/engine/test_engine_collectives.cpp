@@ -149,3 +149,23 @@ TEST(EngineCollectives, RailForwardedAllToAllMatchesItsClosedFormWithFewerFlows)
   // Bytes off the node are the same either way.
   EXPECT_NEAR(r.bytes_by_link_class.at("nic"), 32 * 24.0 / 32 * S, 1.0);
 }
+
+TEST(EngineCollectives, RailFabricUnderOneLeafGroupRunsAllToAll) {
+  // Issue 20's heap overflow: all nodes under one leaf group of a rail-optimised fabric. Cross-rail
+  // flows go up one rail leaf and down another; the NICs (8 of 16 peers off-node at 50 GB/s) bound it,
+  // since a rail leaf's uplink carries 2 NICs' worth for 2 x 7/16 of a buffer.
+  ClusterSpec c = h100_cluster(2, 8, FabricTopology::rail_optimized, 16);
+  const double S = 512e6;
+  TaskGraph g;
+  add_collective(g, "a2a", CollectiveOp::all_to_all, range(0, 16), S, "ep");
+  EngineOptions o;
+  o.collective.algo = NcclAlgo::direct;
+  o.collective.proto = NcclProto::simple;
+  EngineResult r = simulate(c, g, o);
+  const double sim = r.timings[0].end - r.timings[0].start;
+  const double nic_bound = 8.0 / 16 * S / 50e9;
+  EXPECT_GE(sim, nic_bound);
+  EXPECT_NEAR(sim / nic_bound, 1.0, 0.02);
+  // 16 GPUs x 7 cross-rail peers x S/16 bytes on the spine.
+  EXPECT_DOUBLE_EQ(r.bytes_by_link_class.at("fabric"), 16 * 7 * S / 16);
+}

@@ -94,3 +94,25 @@ TEST(PlatformRoutes, ShippedClustersBuildAndPriceATransfer) {
     }
   }
 }
+
+TEST(PlatformRoutes, RailFabricUnderOneLeafGroupCrossesTheSpineBetweenRails) {
+  // Issue 20: with nodes_per_leaf >= nodes there is one node group but still one leaf per rail, and
+  // a route between rails used spine links that were never built (a read before the links array).
+  for (int per_leaf : {2, 16}) {
+    Topology t(h100_cluster(2, 8, FabricTopology::rail_optimized, per_leaf));
+    EXPECT_EQ(route_names(t, 3, 11), (std::vector<std::string>{"nic_up3", "nic_dn11"}));  // rail 3 to rail 3
+    EXPECT_EQ(route_names(t, 3, 12), (std::vector<std::string>{"nic_up3", "leaf_up3", "leaf_dn4", "nic_dn12"}));
+    EXPECT_DOUBLE_EQ(t.route_latency(3, 12), 2e-6 + 2 * 0.5e-6);
+    // A rail leaf's uplink carries its 2 NICs: 2 x 50 GB/s.
+    for (const NetLink& l : t.links())
+      if (l.name == "leaf_up3") EXPECT_DOUBLE_EQ(l.bandwidth_Bps, 2 * 50e9);
+    std::vector<int> links;
+    double lat;
+    for (int s = 0; s < 16; ++s)
+      for (int d = 0; d < 16; ++d) {
+        if (s == d) continue;
+        t.route(s, d, links, lat);
+        for (int l : links) EXPECT_TRUE(l >= 0 && l < static_cast<int>(t.links().size())) << s << " -> " << d;
+      }
+  }
+}

@@ -12,7 +12,7 @@ TEST(ReferenceProfile, H100SxmReferenceLoadsWithSourcedCeilings) {
   EXPECT_EQ(p.kind, ProfileKind::reference);
   EXPECT_TRUE(p.entries.empty());
   EXPECT_FALSE(p.ceilings.launch_overhead_s) << "no launch overhead was measured";
-  // REFERENCES.md, measured on one H100 80GB HBM3.
+  // Measured on one H100 80GB HBM3 (PyTorch 2.11, CUDA 13), as the file's sources say.
   EXPECT_DOUBLE_EQ(p.ceilings.copy_bandwidth_Bps.value, 3.0e12);
   const double bf16 = p.ceilings.peak_flops.at(DType::bf16).value;
   EXPECT_DOUBLE_EQ(bf16, 690e12);

@@ -143,7 +143,7 @@ TEST(RunPage, AWhatIfIsNamedOnThePage) {
 TEST(RunPage, AnUnwritablePathFailsBeforeTheSimulationNamingTheFlag) {
   const auto r = run_command(kMhcsim + " run scenarios/small.json --html /nonexistent-dir/page.html", true);
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.all, "error: mhcsim run: --html: cannot open '/nonexistent-dir/page.html' for writing\n");
+  EXPECT_EQ(r.all, "error: mhcsim run: --html: cannot write '/nonexistent-dir/page.html': No such file or directory\n");
 }
 
 TEST(RunPage, RendersInChromiumWithEveryChartDrawnAndNoScriptError) {

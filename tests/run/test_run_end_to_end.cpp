@@ -94,9 +94,10 @@ TEST(Run, UnfusedCostsMoreByExactlyTheKernelTimeDifference) {
 }
 
 TEST(Run, ZeroCostNetworkEngineEqualsTheScheduleEvaluator) {
-  // The pipeline alone (compute and transfers) on a network with no latency and unbounded bandwidth.
-  auto s = small({"/cluster/nvlink/bandwidth_GBps=1e15", "/cluster/nvlink/latency_us=0",
-                  "/cluster/nics/bandwidth_GBps=1e15", "/cluster/nics/latency_us=0", "/cluster/gpu/comm_sms=0"});
+  // The pipeline alone (compute and transfers) on a network with no latency and the readers' largest
+  // bandwidth (1e9 GB/s: 100 MB cross in 1e-10 s).
+  auto s = small({"/cluster/nvlink/bandwidth_GBps=1e9", "/cluster/nvlink/latency_us=0",
+                  "/cluster/nics/bandwidth_GBps=1e9", "/cluster/nics/latency_us=0", "/cluster/gpu/comm_sms=0"});
   const CostModel cost(load_profile_parts(s.profile, s.published_parts));
   auto costs = price_pipeline(s, cost);
   auto schedule = scenario_schedule(s);
@@ -109,7 +110,7 @@ TEST(Run, ZeroCostNetworkEngineEqualsTheScheduleEvaluator) {
   double makespan = 0;
   for (const auto& t : eval) makespan = std::max(makespan, t.end);
   // The engine gives every route the same tiny raw latency so that SimGrid shares links fairly
-  // (SIMGRID-NOTES); on a zero-latency network that leaves about 1e-10 s per transfer. A real
+  // (CM02 weights a flow's share by its route latency); on a zero-latency network that leaves about 1e-10 s per transfer. A real
   // error (a task priced or ordered differently) would be a microsecond or more.
   const double tol = 1e-6 * makespan;
   EXPECT_NEAR(engine.makespan_s, makespan, tol);

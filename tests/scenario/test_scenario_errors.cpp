@@ -112,8 +112,11 @@ TEST_F(ScenarioFiles, ProfileListNamesEveryFile) {
   std::ofstream(dir_ / "published.json") << "{}";
   EXPECT_EQ(load(), "ok");
   scenario_["parallelism"]["moe_imbalance"] = 0.5;
-  EXPECT_EQ(load(), "s.json: /parallelism/moe_imbalance: the busiest GPU's routed rows over the mean: must be >= 1 "
-                    "(1 = balanced), got 0.500000");
+  EXPECT_EQ(load(), "s.json: /parallelism/moe_imbalance: the busiest GPU's routed rows over the mean: must be "
+                    "between 1 (balanced) and ep = 1 (every row on one GPU), got 0.5");
+  scenario_["parallelism"]["moe_imbalance"] = 2.5;
+  EXPECT_EQ(load(), "s.json: /parallelism/moe_imbalance: the busiest GPU's routed rows over the mean: must be "
+                    "between 1 (balanced) and ep = 1 (every row on one GPU), got 2.5");
 }
 
 TEST_F(ScenarioFiles, MissingKey) {
@@ -149,7 +152,7 @@ TEST_F(ScenarioFiles, StageLayersMustAddUp) {
 
 TEST_F(ScenarioFiles, ExpansionRateAtLeastOne) {
   scenario_["mhc"]["n"] = 0;
-  EXPECT_EQ(load(), "s.json: /mhc/n: must be an integer >= 1, got 0");
+  EXPECT_EQ(load(), "s.json: /mhc/n: must be an integer in 1..16, got 0");
 }
 
 TEST_F(ScenarioFiles, ResidualHasOneStream) {
@@ -159,7 +162,7 @@ TEST_F(ScenarioFiles, ResidualHasOneStream) {
 
 TEST_F(ScenarioFiles, NegativeBandwidthInClusterFile) {
   cluster_["nvlink"]["bandwidth_GBps"] = -450;
-  EXPECT_EQ(load(), "cluster.json: /nvlink/bandwidth_GBps: must be > 0, got -450");
+  EXPECT_EQ(load(), "cluster.json: /nvlink/bandwidth_GBps: must be between 0.1 and 1e+09, got -450");
 }
 
 TEST_F(ScenarioFiles, DanglingModelReference) {
@@ -223,7 +226,7 @@ TEST_F(ScenarioFiles, OverridesReachIntoReferencedFiles) {
     load_scenario((dir_ / "s.json").string(), {"/mhc/n=-1"});
     FAIL() << "no error";
   } catch (const InputError& e) {
-    EXPECT_EQ(std::string(e.what()).substr(std::string(e.what()).find("s.json")), "s.json: /mhc/n: must be an integer >= 1, got -1");
+    EXPECT_EQ(std::string(e.what()).substr(std::string(e.what()).find("s.json")), "s.json: /mhc/n: must be an integer in 1..16, got -1");
   }
 }
 
@@ -243,4 +246,118 @@ TEST_F(ScenarioFiles, TooFewMicroBatchesForTheSchedule) {
               std::string::npos)
         << e.what();
   }
+}
+
+// Issue 20: every integer is read as int64 against the field's range, never narrowed to 32 bits
+// (2^32 became 0: a division by zero in the pp, tp, ep, NIC and plane checks, or n = 0 accepted).
+TEST_F(ScenarioFiles, IntegersAreNeverNarrowed) {
+  const int64_t two32 = int64_t{1} << 32;
+  for (const char* key : {"tp", "pp", "ep", "dp"}) {
+    auto saved = scenario_["parallelism"][key];
+    scenario_["parallelism"][key] = two32;
+    EXPECT_EQ(load(), std::string("s.json: /parallelism/") + key + ": must be an integer in 1..8, got 4294967296");
+    scenario_["parallelism"][key] = saved;
+  }
+  scenario_["mhc"]["n"] = two32;
+  EXPECT_EQ(load(), "s.json: /mhc/n: must be an integer in 1..16, got 4294967296");
+  scenario_["mhc"]["n"] = 4;
+  cluster_["nics"]["per_node"] = two32;
+  EXPECT_EQ(load(), "cluster.json: /nics/per_node: must be an integer in 1..4, got 4294967296");
+  cluster_["nics"]["per_node"] = 4;
+  cluster_["fabric"]["planes"] = two32;
+  EXPECT_EQ(load(), "cluster.json: /fabric/planes: must be an integer in 1..4, got 4294967296");
+}
+
+TEST_F(ScenarioFiles, FieldsHaveTheirRealRanges) {
+  scenario_["parallelism"]["zero_stage"] = INT64_MAX;
+  EXPECT_EQ(load(), "s.json: /parallelism/zero_stage: must be an integer in 0..3, got 9223372036854775807");
+  scenario_["parallelism"]["zero_stage"] = 1;
+  cluster_["nodes"] = int64_t{1} << 31;  // total_gpus() wrapped
+  EXPECT_EQ(load(), "cluster.json: /nodes: must be an integer in 1..65536, got 2147483648");
+  cluster_["nodes"] = 2;
+  model_["attention"]["head_dim"] = int64_t{1} << 40;  // signed overflow in attention FLOPs
+  EXPECT_EQ(load(), "model.json: /attention/head_dim: must be an integer in 1..2048, got 1099511627776");
+  model_["attention"]["head_dim"] = 128;
+  model_["layers"] = 2147483640;  // validate looped over every recompute block for 21 s
+  EXPECT_EQ(load(), "model.json: /layers: must be an integer in 1..1024, got 2147483640");
+  model_["layers"] = 8;
+  scenario_["mhc"]["sinkhorn_iters"] = 1001;
+  EXPECT_EQ(load(), "s.json: /mhc/sinkhorn_iters: must be an integer in 1..1000, got 1001");
+  scenario_["mhc"]["sinkhorn_iters"] = 20;
+  cluster_["nvlink"]["latency_us"] = 1e300;
+  EXPECT_EQ(load(), "cluster.json: /nvlink/latency_us: must be between 0 and 10000, got 1e+300");
+  cluster_["nvlink"]["latency_us"] = 0.6;
+  cluster_["nics"]["bandwidth_GBps"] = 1e-30;  // SimGrid would take ages or deadlock
+  EXPECT_EQ(load(), "cluster.json: /nics/bandwidth_GBps: must be between 0.1 and 1e+09, got 1e-30");
+  cluster_["nics"]["bandwidth_GBps"] = 50;
+  EXPECT_EQ(load(), "ok");
+}
+
+TEST_F(ScenarioFiles, StepSizeIsBounded) {
+  scenario_["parallelism"]["global_batch"] = 1 << 20;  // 2^19 micro-batches per pipeline
+  EXPECT_EQ(load(), "s.json: /parallelism/global_batch: global_batch / (dp x micro_batch) = 524288 micro-batches per "
+                    "pipeline; at most 16384 are simulated");
+  scenario_["parallelism"]["global_batch"] = 16;
+  scenario_["parallelism"]["micro_batch"] = 1 << 14;  // x 2048 tokens
+  EXPECT_EQ(load(), "s.json: /parallelism/micro_batch: micro_batch x model.seq_len (33554432 tokens) must be at most 16777216");
+}
+
+TEST_F(ScenarioFiles, NvlinkRejectsUnknownKeys) {
+  cluster_["nvlink"]["bandwith_GBps"] = 450;
+  EXPECT_EQ(load(), "cluster.json: /nvlink/bandwith_GBps: unknown key (accepted here: bandwidth_GBps, latency_us)");
+}
+
+TEST_F(ScenarioFiles, DuplicateKeysAreErrors) {
+  std::ofstream(dir_ / "model.json") << model_.dump(2);
+  std::ofstream(dir_ / "cluster.json") << cluster_.dump(2);
+  std::string text = scenario_.dump(2);
+  text.replace(text.find("\"n\": 4"), 6, "\"n\": 4, \"n\": 8");
+  std::ofstream(dir_ / "s.json") << text;
+  try {
+    load_scenario((dir_ / "s.json").string());
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.path(), "/mhc/n");
+    EXPECT_EQ(e.message(), "duplicate key (each key may appear once in an object)");
+  }
+}
+
+TEST_F(ScenarioFiles, SetValuesAreCheckedLikeFiles) {
+  scenario_["parallelism"]["stage_layers"] = {2, 2, 2, 2};
+  ASSERT_EQ(load(), "ok");
+  const std::string file = (dir_ / "s.json").string();
+  auto error = [&](const std::string& item) {
+    try {
+      load_scenario(file, {item});
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error("/mhc/n=1e400"),
+            "--set: /mhc/n: the value: not valid JSON at byte 5: number overflow parsing '1e400'");
+  EXPECT_EQ(error("/name=\xff"), "--set: /name=\\xFF: not valid UTF-8");
+  EXPECT_EQ(error("/na\xffme=x"), "--set: /na\\xFFme=x: not valid UTF-8");
+  EXPECT_EQ(error("/mhc/n=" + std::string(50000, '[') + std::string(50000, ']')).substr(0, 40),
+            "--set: /mhc/n: the value at /0/0/0/0/0/0");
+  EXPECT_EQ(error("/mhc/n={\"a\": 1, \"a\": 2}"), "--set: /mhc/n: the value at /a: duplicate key (each key may appear once in an object)");
+  EXPECT_EQ(error("/~2=1"), "--set: /~2: not a valid JSON pointer");
+  // An array index too large for size_t, under an existing array.
+  EXPECT_NE(error("/parallelism/stage_layers/99999999999999999999/x=1")
+                .find("s.json: /parallelism/stage_layers/99999999999999999999/x: --set: "),
+            std::string::npos);
+  // A bare word is a string, as before.
+  EXPECT_EQ(error("/schedule/kind=gpipe"), "no error");
+}
+
+TEST_F(ScenarioFiles, MessagesNeverPrintAnUnboundedValue) {
+  json deep = 1;
+  for (int i = 0; i < 60; ++i) deep = json::array({deep});
+  scenario_["mhc"]["n"] = deep;
+  EXPECT_EQ(load(), "s.json: /mhc/n: expected an integer, got an array of 1 item");
+  scenario_["mhc"]["n"] = std::string(1 << 20, 'x');
+  const std::string msg = load();
+  EXPECT_LT(msg.size(), 200u);
+  EXPECT_EQ(msg.rfind("s.json: /mhc/n: expected an integer, got a string \"xxx", 0), 0u) << msg;
+  EXPECT_NE(msg.find("... (1048576 bytes)\""), std::string::npos) << msg;
 }

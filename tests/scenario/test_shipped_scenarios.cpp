@@ -48,10 +48,19 @@ TEST(ShippedScenarios, BadInputIsOneLineAndExitTwo) {
   EXPECT_EQ(r.output, "error: scenarios/nope.json: cannot open file\n");
   r = run_command(kMhcsim + " validate scenarios/small.json --set /mhc/n=0");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.output, "error: scenarios/small.json: /mhc/n: must be an integer >= 1, got 0\n");
+  EXPECT_EQ(r.output, "error: scenarios/small.json: /mhc/n: must be an integer in 1..16, got 0\n");
   r = run_command(kMhcsim + " io --n 4");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.output, "error: mhcsim io: --C: is required\n");
   r = run_command(kMhcsim + " frobnicate");
   EXPECT_EQ(r.exit_code, 2);
+}
+
+TEST(ShippedScenarios, SetIntoAReferencedClusterResolvesItsProfileOnce) {
+  // The README's example, from the repository root: the cluster's relative profile path was resolved
+  // against the cluster's folder and then again against the scenario's.
+  auto s = mhc::load_scenario("scenarios/paper-27b-h800-dualpipe.json", {"/cluster/nics/bandwidth_GBps=25"});
+  EXPECT_EQ(s.profile, "profiles/measured/h100-sxm-quick.json");
+  EXPECT_DOUBLE_EQ(s.cluster.nic.bandwidth_Bps, 25e9);
+  EXPECT_EQ(mhc::load_scenario("scenarios/paper-27b-h800-dualpipe.json").profile, s.profile);
 }

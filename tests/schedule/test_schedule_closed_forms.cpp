@@ -1,4 +1,5 @@
-// The zero-cost evaluator against the closed forms (REFERENCES.md "Pipeline schedules"), with
+// The zero-cost evaluator against the closed forms (deepseek-ai/DualPipe README table; Narayanan et al.
+// SC'21 Sec. 2.2; Qi et al. "Zero Bubble Pipeline Parallelism", ICLR 2024), with
 // unit-free times. B is always the full backward; a split input-gradient task costs B - W.
 #include <gtest/gtest.h>
 
@@ -51,7 +52,7 @@ TEST(ScheduleClosedForm, OneFOneBBubbleIsPMinusOneTimesFPlusBOnEveryRank) {
         EXPECT_NEAR(s.bubble / s.makespan, double(P - 1) / (M + P - 1), kTol);
         EXPECT_EQ(s.idle, s.bubble);  // one stream: idle time is the bubble
       }
-      // REFERENCES.md: 1F1B holds PP activations (rank 0).
+      // DualPipe README table: 1F1B holds PP activations (rank 0).
       EXPECT_EQ(e.stats[0].peak_activations, P);
       EXPECT_EQ(e.max_peak(), P);
     }
@@ -87,7 +88,7 @@ TEST(ScheduleClosedForm, InterleavedBubbleFractionIsPMinusOneOverVM) {
 }
 
 TEST(ScheduleClosedForm, ZbH1BubbleIsPMinusOneTimesFPlusBMinusTwoW) {
-  // REFERENCES.md: ZB1P (PP-1)(F+B-2W) with B the full backward, i.e. Zero Bubble's (p-1)(T_F+T_B-T_W).
+  // DualPipe README table: ZB1P (PP-1)(F+B-2W) with B the full backward, i.e. Zero Bubble's (p-1)(T_F+T_B-T_W).
   for (auto [P, M] : kSizes)
     for (const auto& t : {times(1, 2, 1, 3), times(1.5, 2.5, 0.5, 4), times(3, 4, 1, 7), times(2, 3, 1, 5)}) {
       auto e = evaluate({ScheduleKind::zb_h1, P, M, 1}, t);

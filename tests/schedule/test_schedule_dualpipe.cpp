@@ -1,4 +1,4 @@
-// DualPipe and DualPipeV against REFERENCES.md: the (PP/2-1)(F&B+B-3W) bubble where the replay of
+// DualPipe and DualPipeV against the deepseek-ai/DualPipe README: the (PP/2-1)(F&B+B-3W) bubble where the replay of
 // dualpipe.py's op order is exact (W = F, with B = 2F and F&B between B and F+B), PP+1 activations,
 // 2x parameters; elsewhere against an independent replay of the per-rank lists.
 #include <gtest/gtest.h>
@@ -66,7 +66,7 @@ TEST(DualPipe, BubbleEqualsTheReadmeFormulaWhenWEqualsF) {
 }
 
 TEST(DualPipe, ElsewhereTheEvaluatorMatchesAnIndependentReplay) {
-  // REFERENCES.md: away from W = F the formula is not exact (W < F: the replay is shorter; W > F: the
+  // Replaying dualpipe.py: away from W = F the formula is not exact (W < F: the replay is shorter; W > F: the
   // formula undershoots). The graph + evaluator must still agree with a direct replay of the lists.
   const std::vector<PhaseTimes> ts = {times(1, 2, 0.5, 3), times(1, 2, 0, 3), times(1, 3, 2, 3.5),
                                       times(1, 1, 1, 2), times(2, 5, 1, 6), times(1.3, 2.9, 0.7, 3.1)};
@@ -88,7 +88,7 @@ TEST(DualPipe, ElsewhereTheEvaluatorMatchesAnIndependentReplay) {
 }
 
 TEST(DualPipe, AwayFromWEqualsFTheFormulaIsOffAsReferencesSays) {
-  // REFERENCES.md: at F=1, B=2 and W in {0, 0.5} the replay's bubble is 1 unit below the formula
+  // Replaying dualpipe.py: at F=1, B=2 and W in {0, 0.5} the replay's bubble is 1 unit below the formula
   // (this replay: exactly 1 for P >= 6; at P = 4 and W = 0.5 it is 0.5 below); with W > F the
   // formula undershoots.
   for (int P : {6, 8, 16})
@@ -107,7 +107,7 @@ TEST(DualPipe, AwayFromWEqualsFTheFormulaIsOffAsReferencesSays) {
 }
 
 TEST(DualPipeV, HalfTheDevicesSameBubbleAndActivations) {
-  // REFERENCES.md: DualPipeV runs PP stages on PP/2 devices with DualPipe's bubble and PP+1 activations.
+  // DualPipe README: DualPipeV runs PP stages on PP/2 devices with DualPipe's bubble and PP+1 activations.
   for (int P : {2, 4, 8, 16})
     for (int N : {P, P + 1, 2 * P, 3 * P + 1}) {
       auto t = times(1, 2, 1, 3);

@@ -68,7 +68,10 @@ TEST(ScheduleInputs, InvalidRequestsNameTheFlag) {
   expect_error({ScheduleKind::gpipe, 4, 0, 1}, "--micro", "at least 1");
   expect_error({ScheduleKind::one_f_one_b, 4, 8, 2}, "--chunks", "only interleaved");
   expect_error({ScheduleKind::interleaved, 4, 8, 0}, "--chunks", "at least 1");
-  expect_error({ScheduleKind::one_f_one_b, 4096, 1 << 20, 1}, "--micro", "too large");
+  expect_error({ScheduleKind::one_f_one_b, 4096, 16384, 1}, "--micro", "schedule too large: 201326592 tasks (limit 3145728)");
+  expect_error({ScheduleKind::one_f_one_b, 4096, 1 << 20, 1}, "--micro", "at most 16384 micro-batches, got 1048576");
+  expect_error({ScheduleKind::one_f_one_b, 4097, 4097, 1}, "--stages", "at most 4096 pipeline stages, got 4097");
+  expect_error({ScheduleKind::interleaved, 4, 8, 1025}, "--chunks", "at most 1024 chunks per rank, got 1025");
 }
 
 TEST(ScheduleInputs, ErrorsCarryTheCallersNames) {

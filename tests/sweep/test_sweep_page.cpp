@@ -139,7 +139,7 @@ TEST(SweepPage, SweepCollectWritesThePageOfTheFinishedPoints) {
   EXPECT_TRUE(pointers_on_page(doc).count("/points/1/missing"));
   const auto bad = run_command(kMhcsim + " sweep-collect " + dir + "/sweep --html /nonexistent-dir/c.html", true);
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_EQ(bad.all, "error: mhcsim sweep-collect: --html: cannot open '/nonexistent-dir/c.html' for writing\n");
+  EXPECT_EQ(bad.all, "error: mhcsim sweep-collect: --html: cannot write '/nonexistent-dir/c.html': No such file or directory\n");
   fs::remove_all(dir);
 }
 
@@ -147,7 +147,7 @@ TEST(SweepPage, AnUnwritablePathFailsBeforeAnyPointRuns) {
   // Progress lines go to stderr as points finish: the output being the one error line shows none ran.
   const auto r = run_command(kMhcsim + " sweep scenarios/small.json --n 1,4 --html /nonexistent-dir/s.html", true);
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.all, "error: mhcsim sweep: --html: cannot open '/nonexistent-dir/s.html' for writing\n");
+  EXPECT_EQ(r.all, "error: mhcsim sweep: --html: cannot write '/nonexistent-dir/s.html': No such file or directory\n");
 }
 
 TEST(SweepPage, RendersInChromiumWithEveryLineDrawnAndNoScriptError) {
