@@ -18,6 +18,10 @@ const char* class_of(const Op& op) {
 // paper moves to a high-priority stream (4.3.3).
 bool is_ffn_post(const Op& op) { return op.sublayer == "ffn" && op.kind == OpKind::mhc && runs_after_sublayer(op); }
 
+const char* recompute_class(const Op& op) {
+  return op.recompute_reason == "mhc" || op.kind == OpKind::mhc ? "mhc_recompute" : "recompute";
+}
+
 struct Pricer {
   const CostModel& cost;
   double tokens;
@@ -48,19 +52,27 @@ struct Pricer {
   void add_plan(const OpPlan& plan, const std::string& tag, StageCost& sc) {
     for (const auto& op : plan.forward) price(op, tag, sc.F, class_of(op), is_ffn_post(op));
     for (const auto& op : plan.backward_input) price(op, tag, sc.B, class_of(op), is_ffn_post(op));
-    // Recomputation exists only because of mHC (paper 4.3.2), the re-run sublayer norm included.
-    for (const auto& op : plan.recompute) price(op, tag, sc.B, "mhc_recompute", false);
+    // What the backward re-runs: mHC's recomputation (paper 4.3.2: its kernels and the sublayer norms
+    // they feed) apart from the run's own (training.recompute), which the baseline runs too.
+    for (const auto& op : plan.recompute) price(op, tag, sc.B, recompute_class(op), false);
     for (const auto& op : plan.backward_weight) price(op, tag, sc.W, class_of(op), false);
   }
 };
 
 }  // namespace
 
-PriceQuery optimizer_step_query(double params) {
+double optimizer_step_bytes_per_param(const OptimizerSpec& o) {
+  const double moments = double(o.moments(o.kind == OptimizerSpec::Kind::muon)) * dtype_bytes(o.states);
+  const double weights = o.master_weights ? 4.0 : dtype_bytes(o.params);  // what the update reads and writes
+  const double cast_out = o.master_weights ? dtype_bytes(o.params) : 0.0;   // the new weights in their dtype
+  return dtype_bytes(o.gradients) + 2.0 * (weights + moments) + cast_out;
+}
+
+PriceQuery optimizer_step_query(double params, const OptimizerSpec& optimizer) {
   PriceQuery q;
   q.kernel = "optimizer_adam";
   q.family = kernel_family(q.kernel);
-  q.bytes = 28.0 * params;
+  q.bytes = optimizer_step_bytes_per_param(optimizer) * params;
   q.flops = 12.0 * params;
   q.shape.C = 1;
   q.shape.tokens = std::llround(params);
@@ -90,19 +102,30 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
   Pricer pricer{cost, T, table.priced, {}};
   const OpPlan dense = layer_plan(s, LayerKind::dense_ffn);
   const OpPlan moe = m.ffn.kind == FfnSpec::Kind::moe ? layer_plan(s, LayerKind::moe_ffn) : OpPlan{};
+  // Layers the run recomputes whole (the first ones of each stage): their forward runs again in the
+  // backward, TP collectives included (scenario.cpp refuses it for MoE layers, whose all-to-all would
+  // run again too).
+  const OpPlan dense_full = s.training.recompute.full_layers != 0 ? layer_plan(s, LayerKind::dense_ffn, true) : OpPlan{};
   const OpPlan mtp = mtp_plan(s);
   for (int st = 0; st < s.model_stages(); ++st) {
     StageCost sc;
     sc.stage = st;
     sc.layers = p.stage_layers[st];
-    const int64_t first = p.first_layer(st);
+    const int64_t first = p.first_layer(st), full = s.training.recompute.full_layers_in(sc.layers);
     for (int64_t l = first; l < first + sc.layers; ++l) {
       bool is_moe = layer_kind(m, l) == LayerKind::moe_ffn;
+      const bool whole = l - first < full;
       sc.moe_layers += is_moe ? 1 : 0;
-      pricer.add_plan(is_moe ? moe : dense, is_moe ? "moe layer" : "dense layer", sc);
+      pricer.add_plan(is_moe ? moe : whole ? dense_full : dense,
+                      is_moe ? "moe layer" : whole ? "recomputed dense layer" : "dense layer", sc);
       if (p.tp > 1) {
         tp_sublayer(sc);                // attention
         if (!is_moe) tp_sublayer(sc);  // dense FFN (MoE FFNs are not TP-split)
+        if (whole)                      // the recomputed forward's all-gather and reduce-scatter, twice
+          for (int i = 0; i < 2; ++i) {
+            sc.tp_backward.push_back(CollectiveOp::all_gather);
+            sc.tp_backward.push_back(CollectiveOp::reduce_scatter);
+          }
       }
       auto params = layer_params_per_gpu(s, layer_kind(m, l));
       sc.grad_bytes_replicated += 2.0 * params.replicated;
@@ -151,12 +174,13 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
     const double replicated = sc.grad_bytes_replicated / 2.0, experts = sc.grad_bytes_experts / 2.0;
     sc.optimizer_params = p.zero_stage >= 1 ? replicated / dp + experts / dp_experts : replicated + experts;
     if (sc.optimizer_params > 0) {
-      const PriceQuery q = optimizer_step_query(sc.optimizer_params);
+      const PriceQuery q = optimizer_step_query(sc.optimizer_params, s.training.optimizer);
       const PricedOp priced = cost.price(q);
       const KernelDemand d = kernel_demand(cost, q, priced.seconds);
       sc.optimizer_seconds = priced.seconds;
       sc.optimizer_demand.add(priced.seconds, d.sm_share, d.dram_bytes);
-      const std::string key = "stage " + std::to_string(st) + " optimizer.adam step";
+      const std::string key = "stage " + std::to_string(st) + " optimizer." +
+                              (s.training.optimizer.kind == OptimizerSpec::Kind::muon ? "muon" : "adam") + " step";
       table.priced.push_back({key, q.kernel, "step", priced.seconds, to_string(priced.method), priced.source, q.flops,
                               q.bytes, 1, true, d.dram_bytes, d.sm_share, d.memory_bound});
     }

@@ -29,7 +29,8 @@ struct GpuDemand {
 // Seconds of one phase of one micro-batch on one stage, and where they go.
 struct PhaseCost {
   double seconds = 0;
-  // "mhc" (mHC/HC/residual-stream kernels), "mhc_recompute" (their re-run in backward), "layer"
+  // "mhc" (mHC/HC/residual-stream kernels), "mhc_recompute" (their re-run in backward, with the
+  // sublayer norms they feed), "recompute" (the run's own recomputation: training.recompute), "layer"
   // (everything else: GEMMs, attention, norms, elementwise).
   std::map<std::string, double> by_class;
   double high_priority_seconds = 0;  // FFN post-res kernels, which may run on the high-priority stream
@@ -88,10 +89,13 @@ struct PricedOpRecord {
   bool memory_bound = false;
 };
 
-// Mixed-precision Adam over `params` parameters (the state memory.h counts): reads the fp32 master
-// weight, both fp32 moments and the bf16 gradient, writes the three back and the bf16 weight: 28 B
-// and about 12 FLOPs per parameter.
-PriceQuery optimizer_step_query(double params);
+// The optimizer step over `params` parameters, memory-bound: it reads the main gradient, the master
+// weight (or the weight itself without one) and the moments, writes the last two back and the weights
+// in their dtype (Megatron's bf16 AdamW: 4 + 2 x (4 + 8) + 2 = 30 B per parameter) and does about 12
+// FLOPs per parameter. Muon's Newton-Schulz iterations (GEMMs on each gathered matrix) are not priced:
+// its step is priced as its memory traffic only.
+double optimizer_step_bytes_per_param(const OptimizerSpec& optimizer);
+PriceQuery optimizer_step_query(double params, const OptimizerSpec& optimizer);
 
 struct PipelineCostTable {
   double tokens_per_microbatch = 0;

@@ -70,6 +70,27 @@ std::vector<RankStats> rank_stats(const TaskGraph& g, const std::vector<TaskTimi
   return out;
 }
 
+std::vector<std::vector<std::pair<int, int>>> live_chunk_events(const TaskGraph& g, const std::vector<TaskTiming>& timings,
+                                                                int ranks) {
+  if (timings.size() != boost::num_vertices(g))
+    throw std::invalid_argument("live_chunk_events: timings do not match the graph");
+  // (time, delta, chunk): sorting puts releases before acquisitions at equal times.
+  std::vector<std::vector<std::tuple<double, int, int>>> ev(std::max(ranks, 0));
+  for (TaskId v = 0; v < boost::num_vertices(g); ++v) {
+    const TaskNode& n = g[v];
+    if (n.kind != NodeKind::compute || n.rank < 0 || n.rank >= ranks) continue;
+    if (n.phase == Phase::F || n.phase == Phase::FB) ev[n.rank].emplace_back(timings[v].start, +1, n.chunk);
+    if (n.phase == Phase::B || n.phase == Phase::BW) ev[n.rank].emplace_back(timings[v].end, -1, n.chunk);
+    if (n.phase == Phase::FB) ev[n.rank].emplace_back(timings[v].end, -1, n.chunk2);
+  }
+  std::vector<std::vector<std::pair<int, int>>> out(ev.size());
+  for (size_t r = 0; r < ev.size(); ++r) {
+    std::sort(ev[r].begin(), ev[r].end());
+    for (const auto& [time, delta, chunk] : ev[r]) out[r].emplace_back(chunk, delta);
+  }
+  return out;
+}
+
 std::vector<TaskId> critical_path(const TaskGraph& g, const std::vector<TaskTiming>& timings) {
   std::vector<TaskId> path;
   const size_t V = boost::num_vertices(g);

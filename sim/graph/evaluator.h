@@ -28,6 +28,12 @@ struct RankStats {
 // times releases come first.
 std::vector<RankStats> rank_stats(const TaskGraph& graph, const std::vector<TaskTiming>& timings, int ranks);
 
+// Per rank, the schedule's chunk activations in time order: (chunk, +1) when a forward of the rank's
+// `chunk` starts (F, FB's forward half), (chunk, -1) when its backward ends (B, BW, FB's backward
+// half, chunk2); releases first at equal times. What memory weighs by each chunk's stage activations.
+std::vector<std::vector<std::pair<int, int>>> live_chunk_events(const TaskGraph& graph,
+                                                                const std::vector<TaskTiming>& timings, int ranks);
+
 // The chain of tasks that ends last, each one preceded by the predecessor that ended latest.
 std::vector<TaskId> critical_path(const TaskGraph& graph, const std::vector<TaskTiming>& timings);
 

@@ -31,12 +31,16 @@ struct OpPlan {
   std::vector<Op> forward;
   std::vector<Op> backward_input;   // B: gradients w.r.t. activations (incl. mHC backward kernels)
   std::vector<Op> backward_weight;  // W: gradients w.r.t. weights
-  std::vector<Op> recompute;        // forward ops re-run during backward (mHC recomputation)
+  // Forward ops re-run during the backward (before the backward ops that need what they rebuild): the
+  // run's recomputation (training.recompute; each op's recompute_reason says which module) and mHC's
+  // (paper 4.3.2: the layer's mHC forward kernels and the sublayer norms they feed, reason "mhc").
+  std::vector<Op> recompute;
 };
 
-// One transformer layer on one GPU (TP shards GEMMs and heads; EP spreads experts). Recompute ops are
-// the layer's mHC forward kernels (and the sublayer RMSNorms they feed) when the scenario recomputes.
-OpPlan layer_plan(const Scenario& s, LayerKind kind);
+// One transformer layer on one GPU (TP shards GEMMs and heads; EP spreads experts), its forward ops
+// marked with what the backward recomputes (saved_activations.h accounts what they keep). `full`: the
+// whole layer is recomputed from its input (the run's full recomputation of the stage's first layers).
+OpPlan layer_plan(const Scenario& s, LayerKind kind, bool full = false);
 // The first model stage's embedding (and mHC's expansion of x_0 to n streams), the last stage's
 // stream collapse, final norm, LM head and loss.
 OpPlan embedding_plan(const Scenario& s);
@@ -68,6 +72,7 @@ ParamCount count_params(const ModelSpec& m, const MhcSpec& mhc);
 struct LayerParams {
   double replicated = 0;  // attention, norms, router, shared experts, mHC (divided by TP where sharded)
   double experts = 0;     // routed experts on this GPU (routed / EP)
+  double vectors = 0;     // of `replicated`, the 1-D parameters (norm scales, mHC gates and biases)
 };
 LayerParams layer_params_per_gpu(const Scenario& s, LayerKind kind);
 // The MTP modules' own parameters on the last stage's GPUs: per depth the projection, its norms and one

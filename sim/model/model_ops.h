@@ -6,7 +6,10 @@
 #include <cstdint>
 #include <string>
 
+#include <vector>
+
 #include "core/dtype.h"
+#include "scenario/training.h"
 
 namespace mhc {
 
@@ -75,6 +78,35 @@ struct AttentionShape {
 // Keys a query attends to, averaged over the positions 1..seq of a sequence.
 double mean_keys_per_query(const AttentionShape& a);
 
+// A tensor an op reads or keeps for its backward pass, per token of the op's share: `values` (rows x
+// width) in `format`. `id` names one tensor (the op that writes it: "attn.norm"; an op's own
+// intermediate: "attn.core.lse"; the sublayer's input: "attn.input"), so ops that read or keep the same
+// tensor share one copy; `producer` is the op that writes it ("" for a tensor from outside the layer).
+struct TensorRef {
+  std::string id;
+  std::string producer;
+  double values = 0.0;
+  StorageFormat format;
+  double bytes() const { return values * format.bytes_per_value(); }
+};
+
+// A tensor an op's backward reads, as the forward leaves it.
+struct SavedTensor : TensorRef {
+  // A storage role (training.h: attention_output, ...) when the run may choose its format, else "".
+  std::string role;
+  // Share of the op's tokens whose copy this GPU keeps: the first GEMM after an all-gather keeps only
+  // this GPU's T/tp shard (Megatron's sequence parallelism re-gathers it for the weight gradient,
+  // overlapped with the input-gradient GEMM: see StageCost::tp_backward_regathers).
+  double kept_share = 1.0;
+};
+
+// Whether the backward pass re-runs the op instead of keeping what it writes. discard_output: what it
+// writes is not kept anywhere and is rebuilt when needed (Megatron's output-discarding checkpoint);
+// checkpoint: the op runs again with the other ops of its `recompute_group`, whose intermediates are
+// not kept, while what it writes stays kept where a later op outside the group keeps it (Megatron's
+// normal checkpoint, torch.utils.checkpoint).
+enum class RecomputeMode { none, discard_output, checkpoint };
+
 struct Op {
   std::string name;    // unique within a layer: "attn.q_proj", "mhc.post_res"
   std::string kernel;  // the profile's kernel id: "gemm", "attention_fwd", "mhc_fused.post_res_fwd", ...
@@ -97,9 +129,6 @@ struct Op {
   int n = 0;                 // kind == mhc: expansion rate
   int64_t C = 0;             // hidden width
   int sinkhorn_iters = 0;    // kind == mhc, Sinkhorn kernels
-  // Reads the same tensor as an earlier op of the list (e.g. MLA's kv_down reads the normed input
-  // q_proj read): saved once for backward.
-  bool input_shared = false;
   // Share of the micro-batch's tokens this GPU runs the op on. Under tensor parallelism with sequence
   // parallelism the TP regions (column/row-parallel GEMMs, attention) see all T tokens at 1/tp of the
   // width, while everything outside them (norms, mHC kernels, residual merges, MoE) runs on T/tp.
@@ -107,13 +136,15 @@ struct Op {
   // Rows the op runs per token of its share (MoE expert ops: the routed rows this GPU receives per
   // local token, top_k with balanced routing); what a profile entry's `tokens` counts for the op.
   double rows_per_token = 1.0;
-  // Whether the op keeps its input for backward (a cast or RoPE needs none: its gradient passes
-  // through or is recomputed from positions).
-  bool saves_input = true;
-  // Share of those tokens whose input the op keeps for backward: the first GEMM after an all-gather
-  // keeps only this GPU's T/tp shard (Megatron's sequence parallelism re-gathers it for the weight
-  // gradient, overlapped with the input-gradient GEMM: see StageCost::tp_backward_regathers).
-  double saved_token_share = 1.0;
+
+  // The activations: the tensors the op reads (forward ops of a layer; the residual-stream kernels,
+  // whose memory paper 4.3.2 counts, leave these empty) and those its backward reads. A cast or RoPE
+  // keeps nothing (its gradient passes through, or is rebuilt from the positions).
+  std::vector<TensorRef> inputs;
+  std::vector<SavedTensor> saved;
+  RecomputeMode recompute = RecomputeMode::none;
+  std::string recompute_group;   // checkpoint: the ops that run again together
+  std::string recompute_reason;  // what recomputes it: a module name (training.h), "full" or "mhc"
 
   double read_elems() const { return stream_read_elems + coef_read_elems; }
   double write_elems() const { return stream_write_elems + coef_write_elems; }

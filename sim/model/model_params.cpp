@@ -70,6 +70,11 @@ LayerParams layer_params_per_gpu(const Scenario& s, LayerKind kind) {
   // that tp = 1 adds exactly 0); norms and mHC's phi are replicated.
   p.replicated = attention_params(m) / tp + attention_params_not_split_by_tp(m) * (1.0 - 1.0 / tp) + 2 * C +
                  2 * mhc_sublayer_params(s.mhc, m.hidden);
+  // Norm scales (the two sublayer norms, MLA's latent norms) and mHC's gates and biases (paper Eq. 7-8).
+  const auto& a = m.attention;
+  const double latent_norms = a.kind == AttentionSpec::Kind::mla ? double(a.kv_rank + a.q_rank) : 0.0;
+  const double mhc_vectors = s.mhc.variant == ResidualVariant::residual ? 0.0 : 2.0 * (3.0 + double(s.mhc.n) * s.mhc.n + 2.0 * s.mhc.n);
+  p.vectors = 2 * C + latent_norms + mhc_vectors;
   if (kind == LayerKind::dense_ffn) {
     p.replicated += ffn_matrix_params(m.hidden, f.dense_dim, f.activation) / tp;
     return p;
@@ -89,6 +94,7 @@ LayerParams mtp_params_per_gpu(const Scenario& s) {
   const double depth = double(s.model.mtp_depth);
   p.replicated = depth * (layer.replicated + 2.0 * C * C + 3.0 * C);  // projection, two input norms, final norm
   p.experts = depth * layer.experts;
+  p.vectors = depth * (layer.vectors + 3.0 * C);
   return p;
 }
 

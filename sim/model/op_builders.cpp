@@ -42,11 +42,86 @@ Op cast_op(const std::string& name, const std::string& kernel, const std::string
   op.name = name;  // already qualified
   op.pass = pass;
   op.rows_per_token = rows;
-  op.saves_input = false;
+  op.inputs = {from_previous(rows * double(width), format_of(DType::bf16))};
+  op.saved.clear();  // the gradient passes through a cast
   return op;
 }
 
 }  // namespace
+
+StorageFormat format_of(DType dtype) {
+  switch (dtype) {
+    case DType::fp8: return {"fp8_tensor", 8, 0, 0};
+    case DType::bf16: return {"bf16", 16, 0, 0};
+    default: return {to_string(dtype), 32, 0, 0};
+  }
+}
+
+StorageFormat gemm_input_format(GemmRecipe recipe) {
+  if (recipe == GemmRecipe::fp8_block) return *builtin_storage_format("fp8");  // 1x128 tiles, fp32 scales
+  return format_of(gemm_dtype(recipe));
+}
+
+TensorRef from_previous(double values, const StorageFormat& format) { return TensorRef{"", "", values, format}; }
+
+SavedTensor own(const Op& op, const std::string& what, double values, const StorageFormat& format) {
+  SavedTensor t;
+  t.id = op.name + "." + what;
+  t.producer = op.name;
+  t.values = values;
+  t.format = format;
+  return t;
+}
+
+namespace {
+// A saved copy of the op's first input (resolved by wire()).
+SavedTensor kept_input(const Op& op) {
+  SavedTensor t;
+  static_cast<TensorRef&>(t) = op.inputs.front();
+  return t;
+}
+// A backward op starts as a copy of its forward op, without the forward's activations bookkeeping.
+Op backward_of(const Op& f) {
+  Op b = f;
+  b.inputs.clear();
+  b.saved.clear();
+  b.recompute = RecomputeMode::none;
+  b.recompute_group.clear();
+  b.recompute_reason.clear();
+  return b;
+}
+}  // namespace
+
+void reads(Op& op, const std::string& producer) {
+  const std::string old = op.inputs.front().id;
+  op.inputs.front().id = op.inputs.front().producer = producer;
+  for (auto& t : op.saved)
+    if (t.id == old && t.producer == old) t.id = t.producer = producer;
+}
+
+void wire(std::vector<Op>& ops, const std::string& first_input) {
+  for (size_t i = 0; i < ops.size(); ++i) {
+    Op& op = ops[i];
+    const std::string prev = i == 0 ? first_input : ops[i - 1].name;
+    const std::string prev_producer = i == 0 ? std::string() : ops[i - 1].name;
+    for (auto& in : op.inputs)
+      if (in.id.empty()) {
+        in.id = prev;
+        in.producer = prev_producer;
+      }
+    for (auto& t : op.saved)
+      if (t.id.empty()) {
+        t.id = op.inputs.front().id;
+        t.producer = op.inputs.front().producer;
+      }
+  }
+}
+
+double saved_bytes(const Op& op) {
+  double b = 0;
+  for (const auto& t : op.saved) b += t.bytes();
+  return b;
+}
 
 std::string gemm_kernel(GemmRecipe recipe) { return recipe == GemmRecipe::fp8_block ? "gemm_fp8_block" : "gemm"; }
 
@@ -66,6 +141,9 @@ Op gemm(const std::string& sub, const std::string& name, double m_per_token, int
   op.read_bytes = op.stream_read_elems * dtype_bytes(dt);
   op.write_bytes = op.stream_write_elems * kAct;
   op.flops = 2.0 * rows * double(n) * double(k);
+  // X for the weight gradient, in the copy the GEMM read (an FP8 recipe's cast: DeepSeek-V3 3.3.1).
+  op.inputs = {from_previous(op.stream_read_elems, gemm_input_format(recipe))};
+  op.saved = {kept_input(op)};
   return op;
 }
 
@@ -82,6 +160,9 @@ Op elementwise(const std::string& sub, const std::string& name, const std::strin
   op.stream_read_elems = read_bytes / kAct;
   op.stream_write_elems = write_bytes / kAct;
   op.flops = flops;
+  // By default it reads one bf16 tensor and keeps it for its backward; builders change what differs.
+  op.inputs = {from_previous(read_bytes / kAct, format_of(DType::bf16))};
+  op.saved = {kept_input(op)};
   return op;
 }
 
@@ -91,7 +172,9 @@ Op bf16_elementwise(const std::string& sub, const std::string& name, const std::
 }
 
 Op rmsnorm(const std::string& sub, const std::string& name, int64_t width) {
-  return bf16_elementwise(sub, name, "rmsnorm_fwd", OpKind::norm, width, double(width), double(width), 4.0);
+  Op op = bf16_elementwise(sub, name, "rmsnorm_fwd", OpKind::norm, width, double(width), double(width), 4.0);
+  op.saved.push_back(own(op, "rstd", 1.0, format_of(DType::fp32)));  // its input and 1 / rms per row
+  return op;
 }
 
 void add_input_cast(std::vector<Op>& ops, const std::string& sub, const std::string& name, int64_t width,
@@ -106,7 +189,7 @@ void add_input_cast(std::vector<Op>& ops, const std::string& sub, const std::str
 bool is_cast(const Op& op) { return op.kernel.rfind("fp8_", 0) == 0; }
 
 void add_backward(const Op& f, OpPlan& plan) {
-  if (is_cast(f)) return;
+  if (is_cast(f)) return;  // no gradient of its own
   if (f.kind == OpKind::gemm) {
     const GemmRecipe recipe = recipe_of(f);
     const double rows = f.gemm.m_per_token * double(f.gemm.groups);
@@ -117,7 +200,7 @@ void add_backward(const Op& f, OpPlan& plan) {
       plan.backward_input.push_back(cast_op(f.name + ".dy_cast", "fp8_quantize_bwd", f.sublayer, f.gemm.n, rows,
                                             dy * kAct, 2.0 * dy + scales, Pass::backward_input));
     }
-    Op b = f;
+    Op b = backward_of(f);
     b.pass = Pass::backward_input;
     b.name += ".dgrad";
     b.gemm.role = GemmRole::input_grad;
@@ -129,11 +212,17 @@ void add_backward(const Op& f, OpPlan& plan) {
     // Block recipe: X was saved in 1x128 tiles; wgrad reduces over tokens and needs 128x1 tiles, so X
     // is read, dequantised, transposed and re-quantised (DeepSeek-V3 3.5.2). GEMMs that share their
     // input share its transposed copy.
-    if (recipe == GemmRecipe::fp8_block && !f.input_shared)
+    const std::string& x_id = f.inputs.front().id;
+    const bool transposed = std::any_of(plan.backward_weight.begin(), plan.backward_weight.end(), [&](const Op& o) {
+      return o.kernel == "fp8_requantize_transpose_bwd" && !o.inputs.empty() && o.inputs.front().id == x_id;
+    });
+    if (recipe == GemmRecipe::fp8_block && !transposed) {
       plan.backward_weight.push_back(cast_op(f.name + ".x_transpose", "fp8_requantize_transpose_bwd", f.sublayer,
                                              f.gemm.k, rows, x + block_scale_bytes(x), x + block_scale_bytes(x),
                                              Pass::backward_weight));
-    Op w = f;
+      plan.backward_weight.back().inputs = {f.inputs.front()};
+    }
+    Op w = backward_of(f);
     w.pass = Pass::backward_weight;
     w.name += ".wgrad";
     w.gemm.role = GemmRole::weight_grad;
@@ -144,7 +233,7 @@ void add_backward(const Op& f, OpPlan& plan) {
     plan.backward_weight.push_back(w);
     return;
   }
-  Op b = f;
+  Op b = backward_of(f);
   b.pass = Pass::backward_input;
   b.name += ".bwd";
   if (f.kind == OpKind::attention) {
@@ -159,10 +248,11 @@ void add_backward(const Op& f, OpPlan& plan) {
   }
   if (b.kernel.size() > 4 && b.kernel.compare(b.kernel.size() - 4, 4, "_fwd") == 0)
     b.kernel = b.kernel.substr(0, b.kernel.size() - 4) + "_bwd";
-  // The output gradient (and the saved input, if the op keeps one) in, the input gradient out.
-  b.read_bytes = f.write_bytes + (f.saves_input ? f.read_bytes : 0.0);
+  // The output gradient and what the forward kept in, the input gradient out.
+  const double kept = saved_bytes(f);
+  b.read_bytes = f.write_bytes + kept;
   b.write_bytes = f.read_bytes;
-  b.stream_read_elems = f.stream_write_elems + (f.saves_input ? f.stream_read_elems : 0.0);
+  b.stream_read_elems = f.stream_write_elems + kept / kAct;
   b.stream_write_elems = f.stream_read_elems;
   b.flops = 2.0 * f.flops;
   plan.backward_input.push_back(b);

@@ -39,6 +39,22 @@ void add_input_cast(std::vector<Op>& ops, const std::string& sub, const std::str
 // Whether an op is an FP8 cast (it has no backward op of its own).
 bool is_cast(const Op& op);
 
+// How a tensor of `dtype` is kept (bf16 16 bits, fp32 32, fp8 8 without scales), and how a GEMM of
+// `recipe` keeps its input: the copy it was cast to (block recipe: FP8 with 1x128 fp32 scales).
+StorageFormat format_of(DType dtype);
+StorageFormat gemm_input_format(GemmRecipe recipe);
+// A tensor the op reads, written by the op before it in its list (wire() names it).
+TensorRef from_previous(double values, const StorageFormat& format);
+// The op's own intermediate of `what` ("lse", "rstd", "mask"), kept for its backward.
+SavedTensor own(const Op& op, const std::string& what, double values, const StorageFormat& format);
+// The op reads (and keeps, where it keeps its input) the output of `producer` instead of the previous op's.
+void reads(Op& op, const std::string& producer);
+// Names every input left to "the previous op": the output of the op before it, or `first_input` (a
+// tensor from outside the list, e.g. "attn.input") for the first; saved copies of an input follow it.
+void wire(std::vector<Op>& ops, const std::string& first_input);
+// Bytes per token of the op's share that its backward reads from what the forward kept.
+double saved_bytes(const Op& op);
+
 // Backward of a forward op, appended to plan.backward_input (and backward_weight for GEMMs): a GEMM's
 // input gradient dX = dY W^T and weight gradient dW = X^T dY on their own problems, with the FP8
 // casts of dY (and, block recipe, X re-quantised transposed from its saved 1x128 tiles); attention

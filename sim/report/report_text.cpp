@@ -95,6 +95,14 @@ std::string report_text(const json& j) {
   os << "  total                 " << fmt("%9.2f GiB", pr["total_bytes"].get<double>() / double(1ull << 30))
      << (mem["fits"].get<bool>() ? "  fits" : "  DOES NOT FIT") << " (baseline peak " << gib(mem["baseline_peak_bytes"])
      << ")\n";
+  if (pr.contains("savings") && !pr["savings"].empty()) {
+    os << "  saved by the run's memory techniques (the total without each, less the total with it):\n";
+    for (const auto& it : pr["savings"])
+      os << "    " << it["name"].get<std::string>()
+         << std::string(20 - std::min<size_t>(19, it["name"].get<std::string>().size()), ' ')
+         << fmt("%9.2f GiB", it["bytes"].get<double>() / double(1ull << 30)) << "  " << it["formula"].get<std::string>()
+         << "\n";
+  }
   if (sc["variant"] != "residual")
     os << "  mHC residual stream: " << gib(pr["mhc_residual_stream_without_recompute_bytes"]) << " without recomputation, "
        << gib(pr["mhc_residual_stream_with_recompute_bytes"]) << " with it (incl. one block being rebuilt)\n";

@@ -102,8 +102,9 @@ VariantRun run_variant(const Scenario& s, const CostModel& cost, const RunOption
     v.lost_to_corun_s += v.shares[id].lost_to_corun_s / ranks;
   }
 
+  const auto live = live_chunk_events(v.step.graph, v.timings, ranks);
   for (int r = 0; r < ranks; ++r)
-    v.memory.push_back(rank_memory(s, r, v.schedule.stage_of_chunk[r], v.ranks[r].peak_activations));
+    v.memory.push_back(rank_memory(s, r, v.schedule.stage_of_chunk[r], v.ranks[r].peak_activations, live[r]));
   v.model_flops_per_step = model_flops_per_step(s);
   return v;
 }

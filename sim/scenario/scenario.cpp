@@ -100,6 +100,11 @@ AttentionSpec parse_attention(JsonObject obj, int64_t seq_len) {
     // Whether q and k are rotated (RoPE over the whole head) or positions come from elsewhere.
     a.rope_dim = obj.required("rope").boolean() ? a.head_dim : 0;
   }
+  if (auto core = obj.optional("core")) {
+    a.unfused_core = core->one_of({"fused", "unfused"}) == "unfused";
+    if (a.unfused_core && (a.window > 0 || a.sparse_topk > 0))
+      core->fail("the unfused core computes every query against every key: no sliding window or sparse selection");
+  }
   obj.finish();
   return a;
 }
@@ -222,6 +227,42 @@ ParallelSpec parse_parallel(JsonObject obj, int64_t gpus) {
   return p;
 }
 
+// A custom list names only parts the model has (a preset is a framework's set: what the model lacks
+// is skipped); full-layer recomputation of MoE layers would repeat their all-to-all, which the step
+// graph does not model.
+void check_training_against_model(const TrainingSpec& t, const ModelSpec& m, const JsonValue& where) {
+  const bool moe = m.ffn.kind == FfnSpec::Kind::moe;
+  const bool dense_ffn = !moe || m.ffn.dense_layers > 0;
+  JsonObject o = where.object();
+  if (t.recompute.name == "custom") {
+    auto fail = [&](RecomputeModule mod, const std::string& why) {
+      o.required("recompute").fail(std::string("module ") + to_string(mod) + ": " + why);
+    };
+    for (RecomputeModule mod : t.recompute.modules) {
+      if (mod == RecomputeModule::mla_up_proj && m.attention.kind != AttentionSpec::Kind::mla)
+        fail(mod, "the model's attention is not MLA");
+      if ((mod == RecomputeModule::moe_act || mod == RecomputeModule::moe_experts) && !moe)
+        fail(mod, "the model has no MoE layers");
+      if (mod == RecomputeModule::shared_experts && (!moe || m.ffn.shared_experts == 0))
+        fail(mod, "the model has no shared experts");
+      if (mod == RecomputeModule::mlp && !dense_ffn) fail(mod, "the model has no dense FFN layers");
+    }
+  }
+  if (t.recompute.full_layers != 0 && moe)
+    o.required("recompute").fail(
+        "full-layer recomputation of a MoE model would re-run its EP all-to-all in the backward, which mhcsim "
+        "does not simulate yet: use modules (e.g. moe_experts) instead");
+  if (t.saved_activations.name == "custom") {
+    auto sa = o.required("saved_activations");
+    if (t.saved_activations.fold_routing_weights && !moe)
+      sa.fail("fold_routing_weights: the model has no MoE layers");
+    if (t.saved_activations.format_for("moe_activation_input") && !moe)
+      sa.fail("tensors/moe_activation_input: the model has no MoE layers");
+    if (t.saved_activations.format_for("mlp_activation_input") && !dense_ffn && m.ffn.shared_experts == 0)
+      sa.fail("tensors/mlp_activation_input: the model has no dense FFN or shared experts");
+  }
+}
+
 }  // namespace
 
 ModelSpec parse_model(JsonObject obj) {
@@ -241,6 +282,7 @@ ModelSpec parse_model(JsonObject obj) {
   m.precision = parse_precision(obj.required("precision"));
   // Multi-token prediction modules: DeepSeek-V3 has 1 (Sec. 2.2); 16 is beyond any published design.
   if (auto mtp = obj.optional("mtp_depth")) m.mtp_depth = mtp->integer(0, 16);
+  if (auto d = obj.optional("dropout")) m.dropout = d->boolean();
   obj.finish();
   return m;
 }
@@ -334,6 +376,11 @@ Scenario read_scenario(const std::string& path, const std::vector<std::string>& 
     sobj.required("virtual_stages");
   }
   sobj.finish();
+
+  // How the run trains: recomputation, saved-activation storage, optimizer.
+  auto tobj = obj.required("training");
+  s.training = parse_training(tobj.object());
+  check_training_against_model(s.training, s.model, tobj);
 
   // Parallelism and its cross-checks against the model, schedule and cluster.
   auto pobj = obj.required("parallelism").object();

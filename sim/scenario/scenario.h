@@ -12,6 +12,7 @@
 
 #include "core/dtype.h"
 #include "scenario/cluster.h"
+#include "scenario/training.h"
 
 namespace mhc {
 
@@ -28,6 +29,11 @@ struct AttentionSpec {
   // window), or `sparse_topk` selected ones (sparse attention; 0 = dense).
   int64_t window = 0;
   int64_t sparse_topk = 0;
+  // How the attention core runs: fused (FlashAttention: keeps q, k, v, its output and the softmax
+  // statistics) or unfused (Megatron-LM's 2022 core attention: Q K^T, softmax, dropout and the product
+  // with V as separate kernels, each materialising seq x seq scores per head; Korthikanti et al. 2022,
+  // arXiv 2205.05198, section 4.1).
+  bool unfused_core = false;
 };
 
 struct FfnSpec {
@@ -71,6 +77,10 @@ struct ModelSpec {
   // Multi-token prediction modules (DeepSeek-V3 section 2.2: depth 1), each a projection, one
   // transformer layer and the shared head, run on the last pipeline stage; 0 = none.
   int64_t mtp_depth = 0;
+  // Dropout after the attention softmax (unfused core only; a fused core regenerates its mask from
+  // the RNG state), after the attention output projection and after the FFN, each keeping a 1-byte
+  // mask (GPT-3 as Megatron-LM trains it; Korthikanti et al. 2022, section 4.1). Off by default.
+  bool dropout = false;
 };
 
 enum class ResidualVariant { residual, hc, mhc };
@@ -122,6 +132,7 @@ struct Scenario {
   MhcSpec mhc;
   ParallelSpec parallel;
   ScheduleSpec schedule;
+  TrainingSpec training;  // recomputation, saved-activation storage, optimizer, framework overhead
   ClusterSpec cluster;
   std::string profile;  // profile path (the cluster's unless the scenario overrides it)
   std::vector<std::string> published_parts;  // published profile parts priced beside it (profiles/SCHEMA.md)

@@ -29,7 +29,8 @@ TEST(Memory, ItemsAddUpAndMatchHandComputation) {
   const double embedding = 32768 * C;
   const double replicated = 2 * replicated_layer + embedding, experts = 2 * experts_layer;
   EXPECT_DOUBLE_EQ(item(m, "parameters"), 2 * (replicated + experts));
-  EXPECT_DOUBLE_EQ(item(m, "gradients"), 2 * (replicated + experts));
+  // The adamw preset (Megatron's bf16 recipe): fp32 main gradients.
+  EXPECT_DOUBLE_EQ(item(m, "gradients"), 4 * (replicated + experts));
   // ZeRO-1: optimizer state over DP (2) for replicated weights, over dp x tp / ep = 1 for experts.
   EXPECT_DOUBLE_EQ(item(m, "optimizer state"), 12 * (replicated / 2 + experts / 1));
   double sum = 0;
@@ -55,4 +56,21 @@ TEST(Memory, RecomputationTradesStoredStreamForOneBlock) {
   EXPECT_DOUBLE_EQ(a.residual_stream_without_recompute, b.residual_stream_without_recompute);
   auto base = load_scenario(kSmall, {"/mhc/variant=residual", "/mhc/n=1"});
   EXPECT_LT(rank_memory(base, 0, {0}, 4).total_bytes, b.total_bytes);
+}
+
+// A rank holding two stages (DualPipe) holds what its live chunks' own stages keep: both stages' when
+// both chunks are live at once, the larger one's when they never overlap; never the larger stage's
+// times the peak count when the other is smaller.
+TEST(Memory, LiveChunksHoldTheirOwnStagesActivations) {
+  auto s = load_scenario(kSmall);
+  const StageActivations a0 = stage_activations(s, 0), a3 = stage_activations(s, 3);
+  ASSERT_GT(a3.sublayers, a0.sublayers);  // the last stage also keeps the head's tensors
+  const std::vector<int> stages{0, 3};
+  const RankMemory both = rank_memory(s, 0, stages, 2, {{0, +1}, {1, +1}, {0, -1}, {1, -1}});
+  EXPECT_DOUBLE_EQ(item(both, "activations"), a0.sublayers + a3.sublayers);
+  EXPECT_DOUBLE_EQ(item(both, "mhc residual stream"), a0.residual_stream + a3.residual_stream);
+  const RankMemory apart = rank_memory(s, 0, stages, 1, {{0, +1}, {0, -1}, {1, +1}, {1, -1}});
+  EXPECT_DOUBLE_EQ(item(apart, "activations"), a3.sublayers);
+  // Without the timeline: the larger stage's times the peak count (an upper bound).
+  EXPECT_DOUBLE_EQ(item(rank_memory(s, 0, stages, 2), "activations"), 2 * a3.sublayers);
 }

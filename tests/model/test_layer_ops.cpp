@@ -118,7 +118,7 @@ TEST(LayerOps, Fp8RecipesRunTheirKernelsAndCasts) {
   EXPECT_EQ(cast.kernel, "fp8_quantize_fwd");
   EXPECT_DOUBLE_EQ(cast.read_bytes, 2.0 * 7168);
   EXPECT_DOUBLE_EQ(cast.write_bytes, 7168 + 56 * 4.0);
-  EXPECT_FALSE(cast.saves_input);
+  EXPECT_TRUE(cast.saved.empty());  // the gradient passes through a cast
   // The experts read the FP8 dispatch: no cast of their own on the receiving side.
   for (const Op& op : moe.forward) EXPECT_NE(op.name, "ffn.experts_in.cast");
   // Backward: dY cast (row and column tiles) before dgrad; X re-quantised transposed before wgrad.

@@ -40,7 +40,8 @@ class ScenarioFiles : public ::testing::Test {
                           {"recompute", true}, {"recompute_block", "auto"}, {"high_priority_stream", false}}},
                  {"parallelism", {{"tp", 1}, {"pp", 4}, {"ep", 1}, {"dp", 2}, {"zero_stage", 1},
                                   {"micro_batch", 1}, {"global_batch", 16}}},
-                 {"schedule", {{"kind", "1f1b"}}}};
+                 {"schedule", {{"kind", "1f1b"}}},
+                 {"training", {{"recompute", "none"}, {"saved_activations", "as-computed"}, {"optimizer", "adamw"}}}};
   }
   void TearDown() override { fs::remove_all(dir_); }
 
