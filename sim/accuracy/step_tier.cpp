@@ -1,11 +1,7 @@
 // Training steps: published runs against the step time `mhcsim run` predicts for them.
-#include <atomic>
-#include <chrono>
 #include <cmath>
 #include <map>
-#include <mutex>
 #include <sstream>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -31,27 +27,22 @@ std::string layout_of(const Scenario& s) {
   return o.str();
 }
 
-// One case in a child process (SimGrid runs once per process; the engine forks again below it).
-nlohmann::json simulate_case(const StepCase& c) {
-  const std::string out = run_in_child(
-      [&] {
-        const Scenario s = load_scenario(c.scenario);
-        const Profile profile = load_profile_parts(s.profile, s.published_parts);
-        const CostModel cost(profile);
-        const VariantRun v = run_variant(s, cost, RunOptions{});
-        std::map<std::string, int> methods;
-        for (const PricedOpRecord& p : v.costs.priced) ++methods[p.method];
-        nlohmann::json j;
-        j["step_time_s"] = v.step_time_s;
-        j["model_flops_per_step"] = v.model_flops_per_step;
-        j["priced_methods"] = methods;
-        j["profile"] = s.profile;
-        j["cluster"] = s.cluster.file;
-        j["layout"] = layout_of(s);
-        return j.dump();
-      },
-      "accuracy case " + c.id);
-  return nlohmann::json::parse(out);
+// One case, run in a child process (SimGrid runs once per process; the engine forks again below it).
+std::string simulate_case(const StepCase& c) {
+  const Scenario s = load_scenario(c.scenario);
+  const Profile profile = load_profile_parts(s.profile, s.published_parts);
+  const CostModel cost(profile);
+  const VariantRun v = run_variant(s, cost, RunOptions{});
+  std::map<std::string, int> methods;
+  for (const PricedOpRecord& p : v.costs.priced) ++methods[p.method];
+  nlohmann::json j;
+  j["step_time_s"] = v.step_time_s;
+  j["model_flops_per_step"] = v.model_flops_per_step;
+  j["priced_methods"] = methods;
+  j["profile"] = s.profile;
+  j["cluster"] = s.cluster.file;
+  j["layout"] = layout_of(s);
+  return j.dump();
 }
 
 CaseResult step_result(const AccuracySuite& suite, const StepCase& c, const nlohmann::json& sim) {
@@ -103,30 +94,33 @@ std::vector<CaseResult> run_step_cases(const AccuracySuite& suite, int jobs,
                                        const std::function<void(size_t, size_t, const std::string&)>& progress) {
   const auto& cases = suite.steps;
   std::vector<CaseResult> out(cases.size());
-  std::atomic<size_t> next{0};
   size_t done = 0;
-  std::mutex mutex;
   std::exception_ptr error;
-  auto worker = [&] {
-    for (size_t i = next++; i < cases.size(); i = next++) {
-      try {
-        const auto t0 = std::chrono::steady_clock::now();
-        const nlohmann::json sim = cases[i].expressible ? simulate_case(cases[i]) : nlohmann::json::object();
-        CaseResult r = step_result(suite, cases[i], sim);
-        r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        std::lock_guard<std::mutex> lock(mutex);
-        out[i] = std::move(r);
-        if (progress) progress(++done, cases.size(), cases[i].id);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(mutex);
-        if (!error) error = std::current_exception();
-      }
+  // Cases that cannot be expressed are reported without a simulation.
+  std::vector<size_t> simulated;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    if (cases[i].expressible) {
+      simulated.push_back(i);
+      continue;
     }
-  };
-  const int n = std::max(1, std::min<int>(jobs, static_cast<int>(cases.size())));
-  std::vector<std::thread> threads;
-  for (int t = 0; t < n; ++t) threads.emplace_back(worker);
-  for (auto& t : threads) t.join();
+    out[i] = step_result(suite, cases[i], nlohmann::json::object());
+    if (progress) progress(++done, cases.size(), cases[i].id);
+  }
+  const int n = std::max(1, std::min<int>(jobs, static_cast<int>(simulated.size())));
+  run_in_children(
+      simulated.size(), n, [&](size_t k) { return simulate_case(cases[simulated[k]]); },
+      [&](size_t k) { return "accuracy case " + cases[simulated[k]].id; },
+      [&](size_t k, ChildAnswer answer) {
+        const size_t i = simulated[k];
+        try {
+          if (answer.error) std::rethrow_exception(answer.error);
+          out[i] = step_result(suite, cases[i], nlohmann::json::parse(answer.value));
+          out[i].wall_seconds = answer.seconds;
+          if (progress) progress(++done, cases.size(), cases[i].id);
+        } catch (...) {
+          if (!error) error = std::current_exception();
+        }
+      });
   if (error) std::rethrow_exception(error);
   return out;
 }

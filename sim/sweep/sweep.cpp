@@ -1,11 +1,8 @@
 #include "sweep/sweep.h"
 
 #include <algorithm>
-#include <atomic>
 #include <exception>
-#include <mutex>
 #include <sstream>
-#include <thread>
 
 #include "core/json_input.h"
 #include "engine/child_process.h"
@@ -177,32 +174,27 @@ SweepResult run_sweep(const SweepRequest& req, const std::function<void(size_t, 
   SweepGrid grid = expand_sweep(req);
   SweepResult& result = grid.result;
   const std::vector<SweepWork>& work = grid.work;
-  std::atomic<size_t> next{0};
   size_t done = 0;
-  std::mutex mutex;
-  auto worker = [&] {
-    for (size_t i = next++; i < work.size(); i = next++) {
-      const SweepWork& w = work[i];
-      const int n = w.scenario.mhc.n;
-      SweepPoint point;
-      // A worker that dies, or a run that throws, costs only this point.
-      try {
-        std::string out = run_in_child([&] { return runner(w.scenario); }, "sweep point n = " + std::to_string(n));
-        point = sweep_point_from_report(n, nlohmann::json::parse(out));
-      } catch (const std::exception& e) {
-        point = SweepPoint{};
-        point.n = n;
-        point.missing = std::string("failed: ") + e.what();
-      }
-      std::lock_guard<std::mutex> lock(mutex);
-      result.configs[w.config].points[w.slot] = point;
-      if (progress) progress(++done, work.size(), n);
-    }
-  };
   const int jobs = std::max(1, std::min<int>(req.jobs, static_cast<int>(work.size())));
-  std::vector<std::thread> threads;
-  for (int t = 0; t < jobs; ++t) threads.emplace_back(worker);
-  for (auto& t : threads) t.join();
+  run_in_children(
+      work.size(), jobs, [&](size_t i) { return runner(work[i].scenario); },
+      [&](size_t i) { return "sweep point n = " + std::to_string(work[i].scenario.mhc.n); },
+      [&](size_t i, ChildAnswer answer) {
+        const SweepWork& w = work[i];
+        const int n = w.scenario.mhc.n;
+        SweepPoint point;
+        // A worker that dies, or a run that throws, costs only this point.
+        try {
+          if (answer.error) std::rethrow_exception(answer.error);
+          point = sweep_point_from_report(n, nlohmann::json::parse(answer.value));
+        } catch (const std::exception& e) {
+          point = SweepPoint{};
+          point.n = n;
+          point.missing = std::string("failed: ") + e.what();
+        }
+        result.configs[w.config].points[w.slot] = point;
+        if (progress) progress(++done, work.size(), n);
+      });
   recommend(req, result);
   return result;
 }

@@ -9,12 +9,17 @@
 
 #include <fcntl.h>
 
+#include <time.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
+#include "core/json_input.h"
 #include "engine/child_process.h"
 
 using namespace mhc;
@@ -29,8 +34,8 @@ TEST(ChildProcess, AWorkerKilledBySignalIsReportedWithIt) {
   }
 }
 
-// A sweep forks workers from several threads at once, so a worker can be born holding a sibling's
-// answer pipe; if it kept that write end, the sibling's reader would wait for this worker to end too.
+// A worker is born holding whatever its parent has open (a sibling's answer pipe, a library's
+// files); if it kept a sibling's write end, that sibling's reader would wait for this worker too.
 TEST(ChildProcess, AWorkerHoldsNoDescriptorOfItsParentButStdio) {
   int sibling[2];
   ASSERT_EQ(::pipe(sibling), 0);
@@ -91,4 +96,96 @@ TEST(ChildProcess, AWorkerDiesWithItsParent) {
   ::prctl(PR_SET_CHILD_SUBREAPER, 0);
   ASSERT_EQ(ended, worker) << "the worker outlived its parent by 5 s";
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+
+namespace {
+
+double monotonic_s() {
+  timespec t{};
+  ::clock_gettime(CLOCK_MONOTONIC, &t);  // one clock for every process of the machine
+  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
+}
+
+}  // namespace
+
+// A pool of workers: never more than `jobs` alive at once, and `jobs` of them do run side by side.
+TEST(ChildProcesses, RunAtMostJobsAtATimeAndSideBySide) {
+  const size_t count = 5;
+  std::vector<std::pair<double, double>> spans(count);
+  std::vector<size_t> order;
+  run_in_children(
+      count, 2,
+      [](size_t i) {
+        const double start = monotonic_s();
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        return std::to_string(i) + " " + std::to_string(start) + " " + std::to_string(monotonic_s());
+      },
+      [](size_t i) { return "work " + std::to_string(i); },
+      [&](size_t i, ChildAnswer a) {
+        ASSERT_FALSE(a.error);
+        size_t index = 0;
+        double start = 0, end = 0;
+        ASSERT_EQ(std::sscanf(a.value.c_str(), "%zu %lf %lf", &index, &start, &end), 3) << a.value;
+        EXPECT_EQ(index, i) << "each answer reaches the work that gave it";
+        EXPECT_GE(a.seconds, 0.3);
+        spans[i] = {start, end};
+        order.push_back(i);
+      });
+  ASSERT_EQ(order.size(), count) << "every work ends once";
+  int most = 0;
+  for (const auto& [start, end] : spans) {
+    int alive = 0;  // workers running at this one's start
+    for (const auto& [s, e] : spans) alive += s <= start && start < e;
+    most = std::max(most, alive);
+  }
+  EXPECT_EQ(most, 2);
+}
+
+// Each worker's answer is its own: a result, its InputError, another error, or how it died.
+TEST(ChildProcesses, EachWorkerFailsAlone) {
+  std::vector<ChildAnswer> answers(4);
+  run_in_children(
+      4, 3,
+      [](size_t i) -> std::string {
+        if (i == 1) throw InputError("in.json", "/a/b", "expected a number");
+        if (i == 2) throw std::runtime_error("no route");
+        if (i == 3) ::_exit(3);
+        return "ok";
+      },
+      [](size_t i) { return "work " + std::to_string(i); },
+      [&](size_t i, ChildAnswer a) { answers[i] = std::move(a); });
+  EXPECT_EQ(answers[0].value, "ok");
+  EXPECT_FALSE(answers[0].error);
+  auto message = [](const ChildAnswer& a) {
+    try {
+      std::rethrow_exception(a.error);
+    } catch (const InputError& e) {
+      return "input: " + e.file() + " " + e.path() + " " + e.message();
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+  };
+  ASSERT_TRUE(answers[1].error);
+  EXPECT_EQ(message(answers[1]), "input: in.json /a/b expected a number");
+  ASSERT_TRUE(answers[2].error);
+  EXPECT_EQ(message(answers[2]), "work 2: no route");
+  ASSERT_TRUE(answers[3].error);
+  EXPECT_EQ(message(answers[3]), "work 3: the worker process died (exit status 3)");
+}
+
+// The parent gives up (its callback throws): the workers still running are killed, not waited for.
+TEST(ChildProcesses, WorkersStillRunningAreKilledWhenTheParentGivesUp) {
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_THROW(run_in_children(
+                   3, 3,
+                   [](size_t i) {
+                     if (i > 0) std::this_thread::sleep_for(std::chrono::seconds(60));
+                     return std::string("done");
+                   },
+                   [](size_t i) { return "work " + std::to_string(i); },
+                   [](size_t, ChildAnswer) { throw std::runtime_error("stop"); }),
+               std::runtime_error);
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 30.0);
+  EXPECT_EQ(::waitpid(-1, nullptr, WNOHANG), -1) << "no child left, running or unreaped";
+  EXPECT_EQ(errno, ECHILD);
 }

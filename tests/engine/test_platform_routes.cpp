@@ -105,7 +105,9 @@ TEST(PlatformRoutes, RailFabricUnderOneLeafGroupCrossesTheSpineBetweenRails) {
     EXPECT_DOUBLE_EQ(t.route_latency(3, 12), 2e-6 + 2 * 0.5e-6);
     // A rail leaf's uplink carries its 2 NICs: 2 x 50 GB/s.
     for (const NetLink& l : t.links())
-      if (l.name == "leaf_up3") EXPECT_DOUBLE_EQ(l.bandwidth_Bps, 2 * 50e9);
+      if (l.name == "leaf_up3") {
+        EXPECT_DOUBLE_EQ(l.bandwidth_Bps, 2 * 50e9);
+      }
     std::vector<int> links;
     double lat;
     for (int s = 0; s < 16; ++s)
