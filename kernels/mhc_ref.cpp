@@ -249,6 +249,15 @@ NormProjGrads norm_proj_bwd(const Dims& d, const Vec& x, const Vec& phi, const V
   return g;
 }
 
+// xn = x / r with r = sqrt(|x|^2 / K + eps), the RMSNorm of one token's nC values; returns r.
+static double rms_normalise(const double* x, int64_t K, Vec& xn) {
+  double sumsq = 0;
+  for (int64_t k = 0; k < K; ++k) sumsq += x[k] * x[k];
+  const double r = std::sqrt(sumsq / double(K) + kRmsEps);
+  for (int64_t k = 0; k < K; ++k) xn[k] = x[k] / r;
+  return r;
+}
+
 // HC's "compute H" written the other way round from the fused pair: normalise x first (x / r), then
 // project, as an unfused RMSNorm followed by a GEMM would (paper Eqs. 7-9); the fused kernels project
 // first and scale by 1/r afterwards (paper 4.3.1). Equal in exact arithmetic, computed independently.
@@ -262,10 +271,7 @@ Vec compute_h_fwd(const Dims& d, const Vec& x, const Vec& phi, const Vec& a, con
   Vec coef(d.T * m);
   Vec xn(K);
   for (int64_t t = 0; t < d.T; ++t) {
-    double sumsq = 0;
-    for (int64_t k = 0; k < K; ++k) sumsq += x[t * K + k] * x[t * K + k];
-    const double r = std::sqrt(sumsq / double(K) + kRmsEps);
-    for (int64_t k = 0; k < K; ++k) xn[k] = x[t * K + k] / r;
+    rms_normalise(&x[t * K], K, xn);
     for (int j = 0; j < m; ++j) {
       double h = 0;
       for (int64_t k = 0; k < K; ++k) h += xn[k] * phi[k * m + j];
@@ -320,10 +326,7 @@ ComputeHGrads compute_h_bwd(const Dims& d, const Vec& x, const Vec& phi, const V
   ComputeHGrads g{Vec(d.T * K, 0.0), Vec(K * m, 0.0), Vec(3, 0.0), Vec(m, 0.0)};
   Vec xn(K), w(m), dxn(K);
   for (int64_t t = 0; t < d.T; ++t) {
-    double sumsq = 0;
-    for (int64_t k = 0; k < K; ++k) sumsq += x[t * K + k] * x[t * K + k];
-    const double r = std::sqrt(sumsq / double(K) + kRmsEps);
-    for (int64_t k = 0; k < K; ++k) xn[k] = x[t * K + k] / r;
+    const double r = rms_normalise(&x[t * K], K, xn);
     for (int j = 0; j < m; ++j) {
       const int group = j < n ? 0 : (j < 2 * n ? 1 : 2);
       double h = 0;

@@ -23,8 +23,11 @@
 //   and its real latency restored per route (CM02 weights a flow's share by its route latency:
 //   SimGrid src/kernel/resource/models/network_cm02.cpp, NetworkCm02Model::communicate).
 // Each simulate() runs SimGrid in a fork()ed child (SimGrid allows one simulation per process) and
-// returns the result through a pipe; errors in the child come back as exceptions.
+// returns the result through a pipe; errors in the child come back as exceptions. simulate_side_by_side()
+// runs several such children at once (a scenario and its baseline on two cores).
 #pragma once
+
+#include <vector>
 
 #include "engine/engine_result.h"
 #include "scenario/cluster.h"
@@ -32,6 +35,17 @@
 namespace mhc {
 
 EngineResult simulate(const ClusterSpec& cluster, const TaskGraph& graph, const EngineOptions& options);
+
+// One of several simulations: the caller keeps the cluster and the graph alive.
+struct SimulationJob {
+  const ClusterSpec* cluster = nullptr;
+  const TaskGraph* graph = nullptr;
+  EngineOptions options;
+};
+// The jobs' results in the jobs' order, at most `at_once` simulating at a time (each in its own child;
+// in this process, one after the other, where a job's options say in_process). Throws the first
+// job's error, in job order.
+std::vector<EngineResult> simulate_side_by_side(const std::vector<SimulationJob>& jobs, int at_once);
 
 // The simulation proper, in this process; simulate() calls it in its child.
 EngineResult simulate_here(const ClusterSpec& cluster, const TaskGraph& graph, const EngineOptions& options);

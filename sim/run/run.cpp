@@ -53,9 +53,9 @@ void add_other_tp_ranks_bytes(int tp, VariantRun& v) {
     bytes = cls == "nvlink" ? tp * (bytes - tp_bytes) + tp_bytes : tp * bytes;
 }
 
-}  // namespace
-
-VariantRun run_variant(const Scenario& s, const CostModel& cost, const RunOptions& options) {
+// Everything before the simulation: the priced ops, the schedule, the step graph, and the options the
+// engine will simulate it with.
+VariantRun prepare_variant(const Scenario& s, const CostModel& cost, const RunOptions& options, EngineOptions& engine) {
   // EP groups are laid out over data-parallel replicas (step_graph.h): one that would also span the
   // TP ranks of a replica is not simulated.
   if (s.parallel.tp > 1 && s.model.ffn.kind == FfnSpec::Kind::moe && s.parallel.dp % s.parallel.ep != 0)
@@ -68,16 +68,22 @@ VariantRun run_variant(const Scenario& s, const CostModel& cost, const RunOption
   v.costs = price_pipeline(s, cost);
   v.schedule = scenario_schedule(s);
   v.step = build_step_graph(s, v.schedule, v.costs);
-  const int ranks = v.schedule.ranks;
-
   // Kernels share HBM up to the copy ceiling that priced the memory-bound ones.
   v.gpu = options.engine.gpu;
   v.gpu.hbm_Bps = cost.copy_bandwidth_Bps();
-  if (options.network) {
-    EngineOptions engine = options.engine;
-    engine.gpu = v.gpu;
-    if (s.parallel.ep_all_to_all == "rail") engine.collective.all_to_all_algo = NcclAlgo::rail;
-    EngineResult r = simulate(s.cluster, v.step.graph, engine);
+  engine = options.engine;
+  engine.gpu = v.gpu;
+  if (s.parallel.ep_all_to_all == "rail") engine.collective.all_to_all_algo = NcclAlgo::rail;
+  return v;
+}
+
+// Everything after it: timings (the engine's, or the zero-cost evaluator's without a network), per
+// rank statistics, time lost to sharing, memory.
+void finish_variant(VariantRun& v, EngineResult* simulated) {
+  const Scenario& s = v.scenario;
+  const int ranks = v.schedule.ranks;
+  if (simulated) {
+    EngineResult& r = *simulated;
     v.timings = std::move(r.timings);
     v.step_time_s = r.makespan_s;
     v.network_bytes_by_category = r.bytes_by_category;
@@ -106,6 +112,19 @@ VariantRun run_variant(const Scenario& s, const CostModel& cost, const RunOption
   for (int r = 0; r < ranks; ++r)
     v.memory.push_back(rank_memory(s, r, v.schedule.stage_of_chunk[r], v.ranks[r].peak_activations, live[r]));
   v.model_flops_per_step = model_flops_per_step(s);
+}
+
+}  // namespace
+
+VariantRun run_variant(const Scenario& s, const CostModel& cost, const RunOptions& options) {
+  EngineOptions engine;
+  VariantRun v = prepare_variant(s, cost, options, engine);
+  if (!options.network) {
+    finish_variant(v, nullptr);
+    return v;
+  }
+  EngineResult r = simulate(s.cluster, v.step.graph, engine);
+  finish_variant(v, &r);
   return v;
 }
 
@@ -114,8 +133,20 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   r.profile = load_profile_parts(s.profile, s.published_parts);
   r.pricing = options.pricing;
   const CostModel cost(r.profile, options.pricing);
-  r.mhc = run_variant(s, cost, options);
-  r.baseline = run_variant(baseline_scenario(s), cost, options);
+  EngineOptions mhc_engine, baseline_engine;
+  r.mhc = prepare_variant(s, cost, options, mhc_engine);
+  r.baseline = prepare_variant(baseline_scenario(s), cost, options, baseline_engine);
+  if (!options.network) {
+    finish_variant(r.mhc, nullptr);
+    finish_variant(r.baseline, nullptr);
+    return r;
+  }
+  // The two simulations are independent: side by side, each in its own process.
+  auto results = simulate_side_by_side({SimulationJob{&s.cluster, &r.mhc.step.graph, mhc_engine},
+                                        SimulationJob{&r.baseline.scenario.cluster, &r.baseline.step.graph, baseline_engine}},
+                                       options.simulations_at_once);
+  finish_variant(r.mhc, &results[0]);
+  finish_variant(r.baseline, &results[1]);
   return r;
 }
 

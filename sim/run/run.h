@@ -22,6 +22,9 @@ struct RunOptions {
   bool network = true;
   EngineOptions engine;   // its gpu.hbm_Bps is set from the profile's copy ceiling
   PricingPolicy pricing;  // what-ifs (`mhcsim run --mhc-at-floor`); the report says when one is on
+  // run_scenario: the mHC and baseline simulations side by side (2: two processes, on two cores and
+  // in twice the memory), or one after the other (1: a sweep, which runs points side by side already).
+  int simulations_at_once = 2;
 };
 
 struct VariantRun {

@@ -167,7 +167,11 @@ SweepGrid expand_sweep(const SweepRequest& req) {
   return grid;
 }
 
-std::string run_point_report(const Scenario& s) { return report_json(run_scenario(s, RunOptions{})).dump(); }
+std::string run_point_report(const Scenario& s) {
+  RunOptions options;
+  options.simulations_at_once = 1;  // the sweep's own workers already fill the cores
+  return report_json(run_scenario(s, options)).dump();
+}
 
 SweepResult run_sweep(const SweepRequest& req, const std::function<void(size_t, size_t, int)>& progress,
                       const SweepPointRunner& runner) {

@@ -127,7 +127,7 @@ TEST(ChildProcesses, RunAtMostJobsAtATimeAndSideBySide) {
         double start = 0, end = 0;
         ASSERT_EQ(std::sscanf(a.value.c_str(), "%zu %lf %lf", &index, &start, &end), 3) << a.value;
         EXPECT_EQ(index, i) << "each answer reaches the work that gave it";
-        EXPECT_GE(a.seconds, 0.3);
+        EXPECT_GT(a.seconds, 0.25);  // from the fork to the answer, around the 0.3 s sleep
         spans[i] = {start, end};
         order.push_back(i);
       });

@@ -19,7 +19,7 @@ TEST(TraceShares, EventsAndCountersShowEachKernelsShare) {
   TaskGraph g;
   // A memory-bound kernel on 40 SMs beside a GEMM for 0.2 s, then a transfer out of GPU 0.
   const TaskId m = test::add_compute(g, "post-res", 0, 0.2, Stream::high_priority, 40.0 / 132, 0.2 * 1.5e12);
-  const TaskId k = test::add_compute(g, "gemm", 0, 1.0);
+  test::add_compute(g, "gemm", 0, 1.0);
   const TaskId t = test::add_transfer(g, "send", 0, 1, 450e9 * 0.1 - 450e9 * 1e-6);
   boost::add_edge(m, t, g);
   EngineOptions o;

@@ -312,3 +312,25 @@ TEST(Run, MfuIsTakenAgainstThePeakOfTheGemmPrecision) {
   EXPECT_EQ(bf["mfu"]["peak_dtype"], "bf16");
   EXPECT_DOUBLE_EQ(bf["mfu"]["peak_flops_per_gpu"].get<double>(), cost.peak_flops(DType::bf16));
 }
+
+// The scenario and its baseline simulated side by side (two processes) give exactly what they give one
+// after the other: the engine's answers travel whole through the pipes and land in their own variant.
+TEST(Run, SideBySideSimulationsEqualOneAfterTheOther) {
+  const Scenario s = small({"/mhc/n=4"});
+  RunOptions one, two;
+  one.simulations_at_once = 1;
+  two.simulations_at_once = 2;
+  const RunResult a = run_scenario(s, one), b = run_scenario(s, two);
+  for (auto [x, y] : {std::pair{&a.mhc, &b.mhc}, std::pair{&a.baseline, &b.baseline}}) {
+    EXPECT_EQ(x->step_time_s, y->step_time_s);
+    EXPECT_EQ(x->engine_activities, y->engine_activities);
+    ASSERT_EQ(x->timings.size(), y->timings.size());
+    for (size_t i = 0; i < x->timings.size(); ++i) {
+      EXPECT_EQ(x->timings[i].start, y->timings[i].start) << "task " << i;
+      EXPECT_EQ(x->timings[i].end, y->timings[i].end) << "task " << i;
+    }
+    EXPECT_EQ(x->network_bytes_by_category, y->network_bytes_by_category);
+    EXPECT_EQ(x->exposed_comm_s_by_category, y->exposed_comm_s_by_category);
+  }
+  EXPECT_NE(a.mhc.step_time_s, a.baseline.step_time_s) << "the two variants are told apart";
+}
