@@ -24,6 +24,17 @@ double a2a_bytes(const PipelineCostTable& c, const ScheduledTask& t) {
   }
 }
 
+LinkBytes a2a_links(const PipelineCostTable& c, const ScheduledTask& t) {
+  auto sum = [](const LinkBytes& a, const LinkBytes& b) { return LinkBytes{a.nvlink + b.nvlink, a.network + b.network}; };
+  switch (t.phase) {
+    case Phase::F: return at(c, t.stage).a2a_links_forward;
+    case Phase::B:
+    case Phase::BW: return at(c, t.stage).a2a_links_backward;
+    case Phase::FB: return sum(at(c, t.stage).a2a_links_forward, at(c, t.stage2).a2a_links_backward);
+    default: return {};
+  }
+}
+
 // The TP collectives a schedule task's compute waits on, in order.
 std::vector<CollectiveOp> tp_collectives(const PipelineCostTable& c, const ScheduledTask& t) {
   std::vector<CollectiveOp> ops;
@@ -198,6 +209,11 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
           a2a.op = CollectiveOp::all_to_all;
           a2a.group = ep_group(r, d);
           a2a.bytes = bytes;
+          if (s.parallel.ep_all_to_all == "rail") {
+            const LinkBytes links = a2a_links(costs, t);
+            a2a.rail_network_bytes = links.network;
+            a2a.rail_nvlink_bytes = links.nvlink;
+          }
           a2a.stream = Stream::comm;
           a2a.gpu = node.gpu;
           a2a.category = "ep";
