@@ -158,14 +158,14 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
       }
     }
     if (sc.moe_layers > 0) {
-      // Dispatch sends top_k copies of each token's hidden state in the GEMM dtype (DeepSeek-V3
-      // dispatches in FP8), combine returns them in bf16; backward sends the gradients both ways.
-      const double per_token = double(m.ffn.top_k) * double(m.hidden);
-      // Each GPU dispatches its own T/tp tokens (sequence parallelism).
-      const double dispatch = T_local * per_token * dtype_bytes(m.precision.moe_dispatch);
-      const double combine = T_local * per_token * 2.0;
-      sc.a2a_bytes_forward = double(sc.moe_layers) * (dispatch + combine);
-      sc.a2a_bytes_backward = double(sc.moe_layers) * 2.0 * (T_local * per_token * 2.0);
+      // Each GPU dispatches its own T/tp tokens (sequence parallelism); the bytes per token per layer
+      // and link class come from cost/moe_traffic.h.
+      const MoeTraffic mt = moe_traffic(moe_traffic_input(s));
+      const double tokens = double(sc.moe_layers) * T_local;
+      sc.a2a_bytes_forward = tokens * mt.forward_buffer;
+      sc.a2a_bytes_backward = tokens * mt.backward_buffer;
+      sc.a2a_links_forward = {tokens * mt.forward().nvlink, tokens * mt.forward().network};
+      sc.a2a_links_backward = {tokens * mt.backward().nvlink, tokens * mt.backward().network};
       sc.a2a_count_forward = static_cast<int>(2 * sc.moe_layers);
     }
     // The optimizer updates this GPU's share of the stage's parameters: replicated ones over the DP

@@ -10,6 +10,7 @@
 
 #include "core/collective_op.h"
 #include "cost/cost.h"
+#include "cost/moe_traffic.h"
 #include "model/model.h"
 #include "scenario/scenario.h"
 
@@ -52,6 +53,8 @@ struct StageCost {
   double a2a_bytes_forward = 0;
   double a2a_bytes_backward = 0;
   int a2a_count_forward = 0;  // collectives the bytes are spread over
+  // The same bytes by link class (cost/moe_traffic.h): what the engine's rail all-to-all moves.
+  LinkBytes a2a_links_forward, a2a_links_backward;
   // Tensor-parallel collectives of one micro-batch over the stage's TP group (sequence parallelism),
   // in the order they block the compute. Forward, per TP-split sublayer (attention; dense FFN, not
   // MoE): all-gather of the C-wide input before the column-parallel GEMM, reduce-scatter after the

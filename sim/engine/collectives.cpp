@@ -87,7 +87,7 @@ double max_wire_latency(const Topology& t, const std::vector<Flow>& flows) {
 }  // namespace
 
 CollectivePlan plan_collective(const Topology& t, CollectiveOp op, const std::vector<int>& group, double bytes,
-                               const CollectiveOptions& o) {
+                               const CollectiveOptions& o, const RailBytes& rail) {
   CommGroupShape shape = group_shape(t.cluster(), group);
   CollectivePlan plan;
   std::optional<NcclAlgo> algo = op == CollectiveOp::all_to_all && o.all_to_all_algo ? o.all_to_all_algo : o.algo;
@@ -123,6 +123,15 @@ CollectivePlan plan_collective(const Topology& t, CollectiveOp op, const std::ve
     case NcclAlgo::rail: {
       const int N = static_cast<int>(nodes.size());
       const int ppn = static_cast<int>(nodes[0].size());
+      if (rail.set()) {
+        for (int i = 0; i < N; ++i)
+          for (int j = 0; j < ppn; ++j) {
+            for (int k = 0; k < ppn; ++k) fs.add(nodes[i][j], nodes[i][k], rail.nvlink / std::max(1, ppn - 1));
+            for (int d = 0; d < N; ++d)
+              if (d != i) fs.add(nodes[i][j], nodes[d][j], rail.network / std::max(1, N - 1));
+          }
+        break;
+      }
       for (int i = 0; i < N; ++i)
         for (int j = 0; j < ppn; ++j) {
           for (int k = 0; k < ppn; ++k) fs.add(nodes[i][j], nodes[i][k], bytes * N / P);

@@ -14,6 +14,9 @@
 //   rail (all-to-all, DeepEP-style): to another node, one flow to the member with the same position
 //     on that node carrying everything for that node (ppn x bytes / p); inside a node, one flow per
 //     pair carrying its own share plus what the sender forwards for the other nodes (nodes x bytes/p).
+//     Given RailBytes (DeepEP's copies under node-limited routing: cost/moe_traffic.h), the network
+//     bytes go evenly to the same-position members of the other nodes, the NVLink bytes evenly to
+//     the other members of the sender's node.
 // Wire bytes are data bytes / wire_efficiency(algo, proto); LL's bandwidth cap becomes a rate cap.
 // The latency term is NCCL's latency minus the longest wire latency of the flows (the flows pay that
 // themselves), so an uncontended ring equals NCCL's closed form.
@@ -38,6 +41,13 @@ struct CollectiveOptions {
   std::optional<NcclAlgo> all_to_all_algo;
 };
 
+// The rail all-to-all's bytes per GPU by link class, when the caller knows them (graph/task_graph.h:
+// rail_network_bytes, rail_nvlink_bytes); unset: the even spread of the buffer.
+struct RailBytes {
+  double network = -1.0, nvlink = -1.0;
+  bool set() const { return network >= 0 && nvlink >= 0; }
+};
+
 struct Flow {
   int src = -1;
   int dst = -1;
@@ -55,7 +65,7 @@ struct CollectivePlan {
 // Throws std::invalid_argument for an empty or uneven group, or an algorithm/protocol that cannot
 // run this operation here.
 CollectivePlan plan_collective(const Topology& topology, CollectiveOp op, const std::vector<int>& group,
-                               double bytes, const CollectiveOptions& options = {});
+                               double bytes, const CollectiveOptions& options = {}, const RailBytes& rail = {});
 
 // A point-to-point NCCL send/recv (nccl-tests sendrecv): one flow plus NCCL's p2p latency.
 CollectivePlan plan_sendrecv(const Topology& topology, int src, int dst, double bytes,

@@ -191,7 +191,8 @@ void Runner::plan() {
         if (t.comm_sms < 0) throw std::invalid_argument("task '" + t.name + "' has negative comm_sms");
         try {
           plans_[v] = std::make_unique<CollectivePlan>(
-              plan_collective(topology_, t.op, t.group, t.bytes, options_.collective));
+              plan_collective(topology_, t.op, t.group, t.bytes, options_.collective,
+                              RailBytes{t.rail_network_bytes, t.rail_nvlink_bytes}));
         } catch (const std::invalid_argument& e) {
           throw std::invalid_argument("task '" + t.name + "': " + e.what());
         }

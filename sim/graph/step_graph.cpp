@@ -24,6 +24,17 @@ double a2a_bytes(const PipelineCostTable& c, const ScheduledTask& t) {
   }
 }
 
+LinkBytes a2a_links(const PipelineCostTable& c, const ScheduledTask& t) {
+  auto sum = [](const LinkBytes& a, const LinkBytes& b) { return LinkBytes{a.nvlink + b.nvlink, a.network + b.network}; };
+  switch (t.phase) {
+    case Phase::F: return at(c, t.stage).a2a_links_forward;
+    case Phase::B:
+    case Phase::BW: return at(c, t.stage).a2a_links_backward;
+    case Phase::FB: return sum(at(c, t.stage).a2a_links_forward, at(c, t.stage2).a2a_links_backward);
+    default: return {};
+  }
+}
+
 // The TP collectives a schedule task's compute waits on, in order.
 std::vector<CollectiveOp> tp_collectives(const PipelineCostTable& c, const ScheduledTask& t) {
   std::vector<CollectiveOp> ops;
@@ -69,9 +80,15 @@ void set_demand(TaskNode& node, const GpuDemand& d) {
   node.hbm_bytes = std::max(0.0, d.hbm_bytes);
 }
 
-// Where a new graph's edges attach for one node of the pipeline graph.
+// Where a new graph's edges attach for one node of the pipeline graph. `outputs` are the exits a
+// pipeline transfer of the task's activation (or gradient) waits for: every exit but an overlapped
+// pair's all-to-all. A DualPipe pair runs its all-to-all beside its compute, each half's dispatch and
+// combine hidden behind the other half's compute (DeepSeek-V3, arXiv 2412.19437, sec. 3.2.1 and
+// Fig. 4), so the chunk it sends is ready when the compute that produces it ends; the rank's next
+// task still waits for the whole pair. A task that runs its all-to-all after its compute (not
+// overlapped) has its last combine on the way to its output, so its transfer waits for it.
 struct Ends {
-  std::vector<TaskId> entries, exits;
+  std::vector<TaskId> entries, exits, outputs;
 };
 
 TaskId add_node(TaskGraph& g, TaskNode node) { return boost::add_vertex(std::move(node), g); }
@@ -175,7 +192,7 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
       auto [r, i] = task_of[v];
       if (r < 0) {  // a pipeline transfer: copied as it is
         TaskId id = add_node(g, node);
-        ends[d][v] = {{id}, {id}};
+        ends[d][v] = {{id}, {id}, {id}};
         continue;
       }
       if (d > 0) node.rank = -1;  // replica 0 stands for the pipeline in per-rank statistics
@@ -192,6 +209,11 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
           a2a.op = CollectiveOp::all_to_all;
           a2a.group = ep_group(r, d);
           a2a.bytes = bytes;
+          if (s.parallel.ep_all_to_all == "rail") {
+            const LinkBytes links = a2a_links(costs, t);
+            a2a.rail_network_bytes = links.network;
+            a2a.rail_nvlink_bytes = links.nvlink;
+          }
           a2a.stream = Stream::comm;
           a2a.gpu = node.gpu;
           a2a.category = "ep";
@@ -217,6 +239,7 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
           e.entries.push_back(*a);
           e.exits.push_back(*a);
         }
+        e.outputs.push_back(c);
         if (hp > 0) {
           TaskNode h = node;
           h.name += " post-res";
@@ -228,6 +251,7 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
           TaskId hid = add_node(g, h);
           e.entries.push_back(hid);
           e.exits.push_back(hid);
+          e.outputs.push_back(hid);
         }
         ends[d][v] = e;
       } else if (a) {
@@ -236,11 +260,11 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
         boost::add_edge(c, *a, g);
         // Successors wait for both; the edge from c keeps the stream order visible as a compute
         // predecessor, so waiting on the all-to-all is charged to it and not to time zero.
-        ends[d][v] = {{c}, {c, *a}};
+        ends[d][v] = {{c}, {c, *a}, {c, *a}};
       } else {
         set_demand(node, demand);
         TaskId c = add_node(g, node);
-        ends[d][v] = {{c}, {c}};
+        ends[d][v] = {{c}, {c}, {c}};
       }
       // Tensor parallelism with sequence parallelism: the task's all-gathers and reduce-scatters, one
       // after another after its compute. In a real step each blocks the GEMM that follows it, and
@@ -267,7 +291,7 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
           boost::add_edge(prev, id, g);
           prev = id;
         }
-        if (k > 0) ends[d][v].exits.push_back(prev);
+        if (k > 0) ends[d][v].exits.push_back(prev), ends[d][v].outputs.push_back(prev);
         // The weight-gradient input re-gathers start with the task's compute and run beside it (one
         // after another on the communication stream); successors wait for them too.
         const int regathers = tp_regathers(costs, t);
@@ -279,12 +303,13 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
             boost::add_edge(prev, id, g);
           prev = id;
         }
-        if (regathers > 0) ends[d][v].exits.push_back(prev);
+        if (regathers > 0) ends[d][v].exits.push_back(prev), ends[d][v].outputs.push_back(prev);
       }
     }
     for (auto [e, end] = boost::edges(pipe.graph); e != end; ++e) {
       TaskId u = boost::source(*e, pipe.graph), v = boost::target(*e, pipe.graph);
-      for (TaskId x : ends[d][u].exits)
+      const bool sends = task_of[v].first < 0 && pipe.graph[v].kind == NodeKind::transfer;
+      for (TaskId x : sends ? ends[d][u].outputs : ends[d][u].exits)
         for (TaskId y : ends[d][v].entries) boost::add_edge(x, y, g);
     }
   }

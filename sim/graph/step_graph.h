@@ -20,7 +20,10 @@
 // Overlap: a DualPipe FB pair runs its compute and its all-to-all side by side (the schedule's
 // purpose: one micro-batch's communication hides behind the other's compute), and with the
 // high-priority stream on, its FFN post-res kernels run on that stream beside the compute. Every
-// other task runs its all-to-all after its compute, exposed. TP collectives are blocking (they hold
+// other task runs its all-to-all after its compute, exposed. A pair's pipeline sends wait for its
+// compute (and post-res kernels, TP collectives), not for its all-to-all: each half's dispatch and
+// combine hide behind the other half's compute, so the chunk it sends is ready when its compute ends;
+// the rank's next task waits for the all-to-all too. TP collectives are blocking (they hold
 // up the GEMM that follows them): a chain after the task's compute, before its successors; only the
 // weight gradients' input re-gathers run beside the compute (Megatron overlaps them).
 #pragma once

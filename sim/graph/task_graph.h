@@ -41,6 +41,11 @@ struct TaskNode {
   // collective: `op` over `group` (GPU ids); `bytes` is the per-GPU buffer size as NCCL counts it.
   CollectiveOp op = CollectiveOp::all_reduce;
   std::vector<int> group;
+  // all-to-all by the rail algorithm (DeepEP): the per-GPU bytes that cross the network (to the GPU
+  // with the same index on each other node, evenly) and NVLink (to each other GPU of its node,
+  // evenly), from cost/moe_traffic.h; both < 0: the algorithm's even spread of `bytes`.
+  double rail_network_bytes = -1.0;
+  double rail_nvlink_bytes = -1.0;
 
   // transfer, collective: SMs its communication kernel holds on each GPU while it moves data there
   // (NCCL channels, DeepEP's SM count); 0 takes the cluster's comm_sms.

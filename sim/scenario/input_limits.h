@@ -39,6 +39,8 @@ inline constexpr int64_t kMaxMicroBatches = int64_t{1} << 14;
 // Cluster. The largest published training clusters have ~100k GPUs; 2^20 in total leaves room
 // (whether SimGrid can run one here is checked separately: engine/actor_limits.h).
 inline constexpr int64_t kMaxNodes = 65536;
+// Node-limited MoE routing (model.ffn.max_nodes_per_token; DeepSeek-V3: 4): at most every node.
+inline constexpr int64_t kMaxNodesPerToken = kMaxNodes;
 inline constexpr int64_t kMaxGpusPerNode = 1024;  // NVL576 is the largest NVLink domain announced
 inline constexpr int64_t kMaxGpus = int64_t{1} << 20;
 inline constexpr int64_t kMaxSms = 1024;          // H100 SXM: 132, B200: 148

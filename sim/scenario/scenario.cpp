@@ -37,6 +37,7 @@ std::optional<PrecisionSpec> precision_preset(const std::string& name) {
   if (name == "deepseek-v3-fp8") {  // arXiv 2412.19437 section 3.3: block-scaled GEMMs, FP8 dispatch
     p.gemm = GemmRecipe::fp8_block;
     p.moe_dispatch = DType::fp8;
+    p.moe_dispatch_backward = DType::fp8;
     return p;
   }
   return std::nullopt;
@@ -54,6 +55,13 @@ int ScheduleSpec::chunks_per_rank() const {
   if (kind == "dualpipe" || kind == "dualpipev") return 2;
   if (kind == "interleaved") return virtual_stages;
   return 1;
+}
+
+EpNodes ep_nodes(const ParallelSpec& p, int gpus_per_node) {
+  EpNodes e;
+  e.gpus_per_node = std::min<int64_t>(p.ep, std::max(1, gpus_per_node / p.tp));
+  e.nodes = (p.ep + e.gpus_per_node - 1) / e.gpus_per_node;
+  return e;
 }
 
 int64_t ParallelSpec::first_layer(int stage) const {
@@ -119,13 +127,14 @@ PrecisionSpec parse_precision(const JsonValue& v) {
       std::string names;
       for (const auto& n : precision_preset_names()) names += (names.empty() ? "" : ", ") + n;
       return names;
-    }() + ") or an object {gemm, moe_dispatch}, got " + v.type_name());
+    }() + ") or an object {gemm, moe_dispatch[, moe_dispatch_backward]}, got " + v.type_name());
   JsonObject o = v.object();
   PrecisionSpec p;
   p.name = "custom";
   const std::string gemm = o.required("gemm").one_of({"bf16", "fp8_tensor", "fp8_block"});
   p.gemm = gemm == "bf16" ? GemmRecipe::bf16 : gemm == "fp8_tensor" ? GemmRecipe::fp8_tensor : GemmRecipe::fp8_block;
   p.moe_dispatch = o.required("moe_dispatch").one_of({"bf16", "fp8"}) == "fp8" ? DType::fp8 : DType::bf16;
+  if (auto b = o.optional("moe_dispatch_backward")) p.moe_dispatch_backward = b->one_of({"bf16", "fp8"}) == "fp8" ? DType::fp8 : DType::bf16;
   o.finish();
   return p;
 }
@@ -154,6 +163,7 @@ FfnSpec parse_ffn(JsonObject obj, int64_t layers) {
     if (f.dense_layers >= layers)
       dense_layers.fail("must be < layers (" + std::to_string(layers) + "), got " + std::to_string(f.dense_layers));
     if (f.dense_layers > 0) f.dense_dim = obj.required("dense_dim").integer(1, limits::kMaxFfnWidth);
+    if (auto m = obj.optional("max_nodes_per_token")) f.max_nodes_per_token = m->integer(1, limits::kMaxNodesPerToken);
   }
   obj.finish();
   return f;
@@ -431,6 +441,21 @@ Scenario read_scenario(const std::string& path, const std::vector<std::string>& 
     if (m.ffn.routed_experts % p.ep != 0)
       ep.fail("must divide model.ffn.routed_experts (" + std::to_string(m.ffn.routed_experts) + "), got " +
               std::to_string(p.ep));
+    // DeepEP's all-to-all: the same number of EP members on each node, and room for top_k experts on
+    // the nodes node-limited routing allows (cost/moe_traffic.h).
+    if (p.ep_all_to_all == "rail" && p.ep > 1) {
+      const EpNodes en = ep_nodes(p, s.cluster.gpus_per_node);
+      if (en.nodes * en.gpus_per_node != p.ep)
+        ep.fail("the rail all-to-all needs the same EP members on every node: ep x tp (" +
+                std::to_string(int64_t(p.ep) * p.tp) + ") must divide or be a multiple of the GPUs of one node (" +
+                std::to_string(s.cluster.gpus_per_node) + "), got ep " + std::to_string(p.ep));
+      const int64_t M = m.ffn.max_nodes_per_token > 0 ? std::min(m.ffn.max_nodes_per_token, en.nodes) : en.nodes;
+      if (M * (m.ffn.routed_experts / en.nodes) < m.ffn.top_k)
+        ep.fail("with model.ffn.max_nodes_per_token = " + std::to_string(m.ffn.max_nodes_per_token) + ", a token's " +
+                std::to_string(m.ffn.top_k) + " experts (model.ffn.top_k) must fit on " + std::to_string(M) +
+                " of the EP group's " + std::to_string(en.nodes) + " nodes, which hold " +
+                std::to_string(m.ffn.routed_experts / en.nodes) + " experts each; got ep " + std::to_string(p.ep));
+    }
   }
   auto gb = pobj.required("global_batch");
   if (p.global_batch % (int64_t(p.dp) * p.micro_batch) != 0)

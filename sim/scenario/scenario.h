@@ -45,6 +45,10 @@ struct FfnSpec {
   int64_t top_k = 0;           // moe: routed experts per token
   int64_t shared_experts = 0;  // moe
   int64_t dense_layers = 0;    // moe: leading layers with a dense FFN
+  // moe: node-limited routing, the most nodes of the EP group a token's experts may lie on (DeepSeek-V3,
+  // arXiv 2412.19437 sec. 2.1.2: M = 4); 0 = not limited. Priced by the "rail" all-to-all
+  // (cost/moe_traffic.h): DeepEP sends one network copy per destination node.
+  int64_t max_nodes_per_token = 0;
 };
 
 // How the run's GEMMs compute. bf16; FP8 with one scale per tensor (cuBLASLt, Transformer Engine);
@@ -57,6 +61,9 @@ struct PrecisionSpec {
   std::string name;  // the preset ("bf16", "fp8-tensor", "deepseek-v3-fp8") or "custom"
   GemmRecipe gemm = GemmRecipe::bf16;
   DType moe_dispatch = DType::bf16;  // the EP dispatch payload (DeepSeek-V3: FP8; combine stays BF16)
+  // The backward dispatch payload: the gradient of the combine, sent token to experts (DeepSeek-V3
+  // sec. 3.3.2: FP8, "the activation gradient before MoE down-projections"); combines stay BF16.
+  DType moe_dispatch_backward = DType::bf16;
   DType gemm_dtype() const { return gemm == GemmRecipe::bf16 ? DType::bf16 : DType::fp8; }
 };
 // The named recipes; nullopt for an unknown name.
@@ -113,6 +120,14 @@ struct ParallelSpec {
   int64_t micro_batches() const { return global_batch / (dp * micro_batch); }
   int64_t first_layer(int stage) const;  // index of the stage's first layer
 };
+
+// The nodes an EP group spans and its members on each: members are tp GPUs apart on consecutive
+// data-parallel replicas (graph/step_graph.h), so a node holds gpus_per_node / tp of them.
+// nodes x gpus_per_node != ep when the group straddles nodes unevenly.
+struct EpNodes {
+  int64_t nodes = 1, gpus_per_node = 1;
+};
+EpNodes ep_nodes(const ParallelSpec& p, int gpus_per_node);
 
 struct ScheduleSpec {
   std::string kind;      // "gpipe", "1f1b", "interleaved", "zb1p", "zbh2", "dualpipe", "dualpipev"

@@ -361,3 +361,33 @@ TEST_F(ScenarioFiles, MessagesNeverPrintAnUnboundedValue) {
   EXPECT_EQ(msg.rfind("s.json: /mhc/n: expected an integer, got a string \"xxx", 0), 0u) << msg;
   EXPECT_NE(msg.find("... (1048576 bytes)\""), std::string::npos) << msg;
 }
+
+// Node-limited MoE routing and DeepEP's layout (cost/moe_traffic.h): the field's range, and the
+// EP layouts the rail all-to-all cannot route.
+TEST_F(ScenarioFiles, MaxNodesPerTokenIsCheckedAgainstItsRangeAndTheEpLayout) {
+  model_["ffn"] = {{"kind", "moe"},         {"activation", "swiglu"}, {"expert_dim", 512},
+                   {"routed_experts", 16},  {"top_k", 6},             {"shared_experts", 0},
+                   {"dense_layers", 0},     {"max_nodes_per_token", 0}};
+  EXPECT_EQ(load(), "model.json: /ffn/max_nodes_per_token: must be an integer in 1..65536, got 0");
+  // 8 GPUs: TP1 PP1 DP8, EP8 over both nodes (4 + 4): one node holds 8 experts, top-6 fits.
+  model_["ffn"]["max_nodes_per_token"] = 1;
+  scenario_["parallelism"] = {{"tp", 1}, {"pp", 1}, {"ep", 8}, {"dp", 8}, {"zero_stage", 1},
+                              {"micro_batch", 1}, {"global_batch", 16}, {"ep_all_to_all", "rail"}};
+  scenario_["parallelism"].erase("stage_layers");
+  EXPECT_EQ(load(), "ok");
+  model_["ffn"]["top_k"] = 9;
+  EXPECT_EQ(load(), "s.json: /parallelism/ep: with model.ffn.max_nodes_per_token = 1, a token's 9 experts "
+                    "(model.ffn.top_k) must fit on 1 of the EP group's 2 nodes, which hold 8 experts each; got ep 8");
+  model_["ffn"]["max_nodes_per_token"] = 2;
+  EXPECT_EQ(load(), "ok");
+  // 3 nodes of 4: EP6 straddles two of them unevenly (4 + 2).
+  cluster_["nodes"] = 3;
+  cluster_["fabric"]["nodes_per_leaf"] = 3;
+  model_["ffn"]["routed_experts"] = 12;
+  model_["ffn"]["top_k"] = 2;
+  scenario_["parallelism"]["ep"] = 6;
+  scenario_["parallelism"]["dp"] = 12;
+  scenario_["parallelism"]["global_batch"] = 24;
+  EXPECT_EQ(load(), "s.json: /parallelism/ep: the rail all-to-all needs the same EP members on every node: ep x tp (6) "
+                    "must divide or be a multiple of the GPUs of one node (4), got ep 6");
+}
