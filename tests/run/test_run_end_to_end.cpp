@@ -334,3 +334,19 @@ TEST(Run, SideBySideSimulationsEqualOneAfterTheOther) {
   }
   EXPECT_NE(a.mhc.step_time_s, a.baseline.step_time_s) << "the two variants are told apart";
 }
+
+// Model FLOPs against a count by hand of small-moe.json (C 1024, 8 GQA layers of 8 x 128 query and
+// 2 x 128 KV heads, 16 experts of 512 top-2 + 1 shared, SwiGLU, vocabulary 32768, 2048 tokens):
+// 2 FLOPs per multiply-add of every GEMM, causal attention over (s + 1) / 2 keys on average, 3 x the
+// forward for forward + backward. Norms, RoPE and SwiGLU's products add ~0.1%, inside the tolerance;
+// a GEMM counted twice or missed, or attention counted over all s keys, is not.
+TEST(Run, ModelFlopsPerStepMatchACountByHand) {
+  const double C = 1024, q = 8 * 128, kv = 2 * 128, s = 2048, expert = 512, vocab = 32768;
+  const double projections = 2 * C * q + 2 * 2 * C * kv + 2 * q * C;  // Q, K and V, O
+  const double attention = 2 * (2 * 8 * 128 * (s + 1) / 2);            // QK^T and PV per query
+  const double router = 2 * C * 16;
+  const double experts = 3 * (3 * 2 * C * expert);  // 2 routed + 1 shared, gate/up/down each
+  const double per_token = 8 * (projections + attention + router + experts) + 2 * C * vocab;
+  const double tokens = 16 * s;  // global batch 16 sequences
+  EXPECT_NEAR(model_flops_per_step(small()) / (3 * per_token * tokens), 1.0, 0.005);
+}

@@ -88,6 +88,29 @@ TEST(Sweep, RecommendsTheLargestNWithinBothBudgetsAndTheFastestConfiguration) {
   EXPECT_FALSE(r.best_config);
 }
 
+// --max-memory replaces the GPU's capacity as the memory budget, in the choice and in the reason.
+TEST(Sweep, AMemoryBudgetBelowTheCapacityDecidesTheRecommendation) {
+  SweepRequest req;  // no overhead budget: memory alone decides
+  SweepResult r;
+  r.configs.push_back(config({"/x=a"}, {point(1, 1.02, 1.0, 40), point(4, 1.15, 1.0, 50), point(8, 1.5, 1.0, 60)}));
+  recommend(req, r);
+  EXPECT_EQ(r.configs[0].recommended_n, 8) << "60 GB fits the GPU's 80 GB";
+  EXPECT_NE(r.configs[0].reason.find("peak memory 60.0 GB <= the GPU's memory (80.0 GB)"), std::string::npos)
+      << r.configs[0].reason;
+  req.max_memory_bytes = 55e9;
+  recommend(req, r);
+  EXPECT_EQ(r.configs[0].recommended_n, 4);
+  EXPECT_NE(r.configs[0].reason.find("peak memory 50.0 GB <= the memory budget (55.0 GB)"), std::string::npos)
+      << r.configs[0].reason;
+  EXPECT_NE(r.configs[0].reason.find("n = 8 rejected: memory 60.0 GB > 55.0 GB"), std::string::npos) << r.configs[0].reason;
+  req.max_memory_bytes = 39e9;
+  recommend(req, r);
+  EXPECT_FALSE(r.configs[0].recommended_n);
+  EXPECT_FALSE(r.best_config);
+  EXPECT_NE(r.configs[0].reason.find("no n fits: n = 1 rejected: memory 40.0 GB > 39.0 GB"), std::string::npos)
+      << r.configs[0].reason;
+}
+
 TEST(Sweep, VariedScheduleMatchesSeparateRunsAndInvalidLayoutsAreReported) {
   SweepRequest req;
   req.scenario = kSmall;
