@@ -36,6 +36,8 @@ struct EngineOptions {
   CollectiveOptions collective;  // algorithm/protocol override for every collective
   GpuModelOptions gpu;
   bool in_process = false;  // run SimGrid in this process (only once per process!)
+  // Non-empty: a progress line on stderr every few seconds, naming this simulation (progress_line.h).
+  std::string progress_label;
 };
 
 // How a compute task shared its GPU (gpu_share.h): its wall time is its `seconds` plus what it lost.

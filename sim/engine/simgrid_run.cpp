@@ -25,6 +25,7 @@
 #include "engine/exposed_comm.h"
 #include "engine/fold.h"
 #include "engine/platform.h"
+#include "engine/progress_line.h"
 
 namespace mhc {
 namespace {
@@ -131,6 +132,7 @@ class Runner {
     return pid < gpu_of_pid_.size() ? gpu_of_pid_[pid] : -1;
   }
   sg4::SemaphorePtr all_done_;
+  std::unique_ptr<ProgressLine> progress_;  // made in run(), with the task count
   EngineResult result_;
   int dummy_ = 0;
 };
@@ -405,6 +407,7 @@ void Runner::finish(TaskId first) {
     worklist_.pop_back();
     timings_[t].end = sg4::Engine::get_clock();
     if (++done_ == timings_.size()) all_done_->release();
+    progress_->task_ended(done_, timings_[t].end);
     for (auto [e, end] = boost::out_edges(t, graph_); e != end; ++e) {
       TaskId s = boost::target(*e, graph_);
       if (--remaining_[s] == 0) make_ready(s);
@@ -542,6 +545,7 @@ EngineResult Runner::run() {
     if (plans_[v])
       for (const Flow& f : plans_[v]->flows) data_mailbox(f.dst, f.rate_cap_Bps);
   all_done_ = sg4::Semaphore::create(0);
+  progress_ = std::make_unique<ProgressLine>(options_.progress_label, n);
   for (TaskId v = 0; v < n; ++v)  // before the actors run: queued work needs no wake-up
     if (remaining_[v] == 0) make_ready(v);
   running_ = true;

@@ -136,6 +136,10 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   EngineOptions mhc_engine, baseline_engine;
   r.mhc = prepare_variant(s, cost, options, mhc_engine);
   r.baseline = prepare_variant(baseline_scenario(s), cost, options, baseline_engine);
+  if (options.progress) {
+    mhc_engine.progress_label = std::string(to_string(s.mhc.variant)) + " n = " + std::to_string(s.mhc.n);
+    baseline_engine.progress_label = "baseline";
+  }
   if (!options.network) {
     finish_variant(r.mhc, nullptr);
     finish_variant(r.baseline, nullptr);

@@ -25,6 +25,9 @@ struct RunOptions {
   // run_scenario: the mHC and baseline simulations side by side (2: two processes, on two cores and
   // in twice the memory), or one after the other (1: a sweep, which runs points side by side already).
   int simulations_at_once = 2;
+  // run_scenario: a progress line on stderr every few seconds of each simulation (`mhcsim run` on a
+  // terminal, unless --quiet), naming it "mHC" or "baseline".
+  bool progress = false;
 };
 
 struct VariantRun {

@@ -32,7 +32,9 @@ TEST(PipelineSends, StartWhenTheirComputeEndsWhileThePairsAllToAllRuns) {
     for (auto [e, end] = boost::in_edges(x, g); e != end; ++e) from_pair |= g[boost::source(*e, g)].phase == Phase::FB;
     for (auto [e, end] = boost::in_edges(x, g); e != end; ++e) {
       const TaskId u = boost::source(*e, g);
-      if (from_pair) EXPECT_NE(g[u].category, "ep") << g[x].name << " waits on an all-to-all";
+      if (from_pair) {
+        EXPECT_NE(g[u].category, "ep") << g[x].name << " waits on an all-to-all";
+      }
       if (g[u].phase != Phase::FB) continue;
       // The pair's all-to-all: the collective named after it.
       TaskId a = boost::num_vertices(g);
