@@ -1,10 +1,11 @@
 // Collectives and all-to-all: `mhcsim collective`'s bench against nccl-tests and DeepEP figures.
 // Held out: the clusters' nccl_measured put NCCL's bandwidth on the very nccl-tests figures this tier
 // checks, so each case is run with the efficiency the *other* measurements give (leave-one-out over
-// every measurement of the clusters the cases name); a case whose link kind and algorithm no other
+// every measurement of the shipped cluster files); a case whose link kind and algorithm no other
 // measurement covers runs at NCCL's tuner bandwidth, and says so.
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <set>
 #include <sstream>
 
@@ -28,16 +29,21 @@ std::string size_text(double bytes) {
   return s.str();
 }
 
-// Every measurement of the clusters the cases name, as calibration points on their own cluster.
+// Every measurement of the cluster files beside those the cases name (scenarios/clusters/), as
+// calibration points on their own cluster: the same pool whichever cases run (--only).
 std::vector<NcclCalibration::Point> all_points(const std::vector<CollectiveCase>& cases) {
+  std::set<std::string> dirs;
+  for (const CollectiveCase& c : cases) dirs.insert(std::filesystem::path(c.cluster).parent_path().string());
+  std::set<std::string> files;  // sorted: a fixed order
+  for (const std::string& d : dirs)
+    for (const auto& e : std::filesystem::directory_iterator(d.empty() ? "." : d))
+      if (e.path().extension() == ".json") files.insert(e.path().string());
   std::vector<NcclCalibration::Point> out;
-  std::set<std::string> files;
-  for (const CollectiveCase& c : cases) {
-    if (!files.insert(c.cluster).second) continue;
-    const ClusterSpec cluster = load_cluster_file(c.cluster);
+  for (const std::string& f : files) {
+    const ClusterSpec cluster = load_cluster_file(f);
     for (const NcclMeasurement& m : cluster.nccl_measured) {
       NcclCalibration::Point p = calibration_point(cluster, m);
-      bool seen = false;  // one figure named by several cluster files counts once
+      bool seen = false;  // one figure listed by several cluster files counts once
       for (const auto& q : out) seen = seen || q.id == p.id;
       if (!seen) out.push_back(p);
     }
