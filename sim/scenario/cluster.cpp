@@ -99,7 +99,7 @@ ClusterSpec parse_cluster(JsonObject obj, const std::string& base_dir) {
   fabric.finish();
 
   if (auto measured = obj.optional("nccl_measured")) {
-    for (const JsonValue& v : measured->non_empty_array()) {
+    for (const JsonValue& v : measured->array()) {  // [] runs on NCCL's tuner bandwidth
       auto m = v.object();
       NcclMeasurement x;
       x.pointer = v.pointer();
@@ -113,10 +113,12 @@ ClusterSpec parse_cluster(JsonObject obj, const std::string& base_dir) {
       x.gpus = static_cast<int>(gpus.integer(2, c.total_gpus()));
       if (x.link == "nvlink" && x.gpus > c.gpus_per_node)
         gpus.fail("an nvlink measurement runs inside one node: expected at most " +
-                  std::to_string(c.gpus_per_node) + " GPUs, got " + std::to_string(x.gpus));
+                  std::to_string(c.gpus_per_node) + " GPUs, got " + std::to_string(x.gpus) +
+                  " (a cluster that cannot host it needs nccl_measured [])");
       if (x.link == "network" && (x.gpus <= c.gpus_per_node || x.gpus % c.gpus_per_node != 0))
         gpus.fail("a network measurement spans whole nodes: expected a multiple of " +
-                  std::to_string(c.gpus_per_node) + " above it, got " + std::to_string(x.gpus));
+                  std::to_string(c.gpus_per_node) + " above it, got " + std::to_string(x.gpus) +
+                  " (a cluster that cannot host it needs nccl_measured [])");
       x.bytes = m.required("bytes").number(1, 1e15);
       x.busbw_Bps = m.required("busbw_GBps").number(limits::kMinLinkGBps, limits::kMaxLinkGBps) * kGB;
       x.source = m.required("source").string();
