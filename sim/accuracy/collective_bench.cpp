@@ -77,6 +77,7 @@ CollectiveBenchResult bench_collective(const ClusterSpec& cluster, const Collect
   CollectiveBenchResult out;
   const CommGroupShape shape = group_shape(cluster, group);
   out.nodes = shape.nodes;
+  out.calibration = req.options.calibration ? *req.options.calibration : topology.nccl_calibration();
   out.simulated_gpus = r.simulated_gpus;
   out.activities = r.activities;
   out.wall_seconds = r.wall_seconds;

@@ -23,15 +23,18 @@ struct CollectiveBenchRequest {
 
 struct CollectiveBenchRow {
   double bytes = 0;
-  double seconds = 0;  // simulated, for sendrecv plus NCCL's p2p latency beyond the wire latency
+  // Simulated with NCCL's measured efficiency (nccl_calibration.h) where the cluster has one for this
+  // link kind and algorithm; for sendrecv plus NCCL's p2p latency beyond the wire latency.
+  double seconds = 0;
   double algbw_Bps = 0;
   double busbw_Bps = 0;  // nccl-tests' bus bandwidth (sendrecv: = algbw)
-  NcclEstimate nccl;     // NCCL's own closed form for the same size (algorithm and protocol chosen)
+  NcclEstimate nccl;     // NCCL's tuner estimate for the same size (algorithm and protocol chosen)
 };
 
 struct CollectiveBenchResult {
   std::vector<CollectiveBenchRow> rows;
   int nodes = 0;  // nodes the group spans
+  NcclCalibration calibration;  // what put the simulated times on measurement (empty: NCCL's tuner)
   int simulated_gpus = 0;
   long activities = 0;
   double wall_seconds = 0;

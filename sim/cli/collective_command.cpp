@@ -24,7 +24,9 @@ const char* const kCollectiveUsage =
     "  buffer nccl-tests reports (all-gather: the gathered output; reduce-scatter: the full input).\n"
     "  --algo rail (all_to_all only) is DeepEP's NVLink-forwarded all-to-all, not an NCCL algorithm.\n"
     "  Latency and bandwidth constants follow NCCL 2.23 (src/graph/tuning.cc); the time column is the\n"
-    "  SimGrid simulation of the algorithm's flows, nccl-model is NCCL's own tuner formula.";
+    "  SimGrid simulation of the algorithm's flows at the bandwidth the cluster's published nccl-tests\n"
+    "  results (nccl_measured) give NCCL for that link kind and algorithm; nccl-tuner is NCCL's own\n"
+    "  tuner formula, uncalibrated.";
 
 namespace {
 constexpr double kMaxCollectiveBytes = 1024.0 * 1024 * 1024 * 1024;
@@ -95,9 +97,12 @@ int run_collective_command(const std::vector<std::string>& args, std::ostream& o
   char line[256];
   out << "# mhcsim collective: " << op_text << " on " << gpus << " GPUs of " << cluster.name << " (" << r.nodes
       << " node" << (r.nodes > 1 ? "s" : "") << ")\n"
-      << "# simulated with SimGrid flows; NCCL cost-model constants of NCCL 2.23 (src/graph/tuning.cc)\n";
+      << "# time: simulated with SimGrid flows, NCCL's algorithm/protocol choice, and its bandwidth put on\n"
+      << "# published nccl-tests results where the cluster has them (nccl_measured): "
+      << (r.calibration.points.empty() ? std::string("none, so NCCL's tuner bandwidth") : r.calibration.describe())
+      << "\n# nccl-tuner: NCCL's own estimate (NCCL 2.23 src/graph/tuning.cc constants), uncalibrated\n";
   std::snprintf(line, sizeof line, "#%12s %12s %6s %6s %10s %8s %8s  %-6s %-6s %10s\n", "size", "count", "type",
-                "redop", "time", "algbw", "busbw", "algo", "proto", "nccl-model");
+                "redop", "time", "algbw", "busbw", "algo", "proto", "nccl-tuner");
   out << line;
   std::snprintf(line, sizeof line, "#%12s %12s %6s %6s %10s %8s %8s  %-6s %-6s %10s\n", "(B)", "(elements)", "", "",
                 "(us)", "(GB/s)", "(GB/s)", "", "", "(us)");

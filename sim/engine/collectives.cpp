@@ -141,7 +141,14 @@ CollectivePlan plan_collective(const Topology& t, CollectiveOp op, const std::ve
       break;
     }
   }
-  plan.flows = fs.flows(wire_efficiency(a, p, shape.nodes), bus_bw_cap_Bps(a, p, shape.nodes));
+  // NCCL's measured efficiency for this link kind and algorithm (1 where nothing was measured); the
+  // DeepEP-style rail all-to-all is not NCCL's.
+  double measured = 1.0;
+  if (a != NcclAlgo::rail) {
+    const NcclCalibration& cal = o.calibration ? *o.calibration : t.nccl_calibration();
+    measured = cal.efficiency(shape.nodes == 1 ? LinkKind::nvlink : LinkKind::network, a);
+  }
+  plan.flows = fs.flows(wire_efficiency(a, p, shape.nodes) * measured, bus_bw_cap_Bps(a, p, shape.nodes));
   plan.latency_s = std::max(0.0, plan.choice.latency_s - max_wire_latency(t, plan.flows));
   return plan;
 }

@@ -17,7 +17,8 @@
 //     Given RailBytes (DeepEP's copies under node-limited routing: cost/moe_traffic.h), the network
 //     bytes go evenly to the same-position members of the other nodes, the NVLink bytes evenly to
 //     the other members of the sender's node.
-// Wire bytes are data bytes / wire_efficiency(algo, proto); LL's bandwidth cap becomes a rate cap.
+// Wire bytes are data bytes / wire_efficiency(algo, proto), and for NCCL's own algorithms also / the
+// measured efficiency of (link kind, algorithm) (nccl_calibration.h); LL's cap becomes a rate cap.
 // The latency term is NCCL's latency minus the longest wire latency of the flows (the flows pay that
 // themselves), so an uncontended ring equals NCCL's closed form.
 // `bytes` is the buffer as nccl-tests counts it: all-reduce the buffer, all-gather the gathered
@@ -27,6 +28,7 @@
 #include <optional>
 #include <vector>
 
+#include "engine/nccl_calibration.h"
 #include "engine/nccl_model.h"
 #include "engine/platform.h"
 #include "graph/task_graph.h"
@@ -39,6 +41,10 @@ struct CollectiveOptions {
   // All-to-all only (overrides `algo` for it): NcclAlgo::rail models DeepEP's NVLink-forwarded
   // all-to-all (DeepSeek-V3's MoE dispatch/combine) with ~3x fewer flows than direct.
   std::optional<NcclAlgo> all_to_all_algo;
+  // NCCL's achieved bandwidth by link kind and algorithm (nccl_calibration.h); unset: the one the
+  // cluster's nccl_measured give (Topology::nccl_calibration()). The accuracy suite sets it to check
+  // a measurement held out of the calibration.
+  std::optional<NcclCalibration> calibration;
 };
 
 // The rail all-to-all's bytes per GPU by link class, when the caller knows them (graph/task_graph.h:

@@ -57,10 +57,10 @@ struct EngineResult {
   // The same bytes by the class of link they crossed: a flow counts once in "nvlink" if its route
   // uses NVLink, once in "nic" if it leaves its node, once in "fabric" if it crosses the spine.
   std::map<std::string, double> bytes_by_link_class;
-  // For every compute or high-priority task C on GPU g: the wait W = start(C) - max(end of C's
-  // non-communication predecessors, 0) when positive, i.e. time C could have started but waited
-  // for communication; W is charged to the category of the communication predecessor that ended
-  // last. Summed over all tasks of all GPUs (GPU-seconds; divide by the GPU count for a mean).
+  // GPU-seconds each category of communication held a compute stream idle: for every compute task,
+  // the wait between its compute predecessors' end and its start, split at each instant between the
+  // categories of its communication predecessors still unfinished then (engine/exposed_comm.h).
+  // Summed over all tasks of all GPUs (divide by the GPU count for a mean).
   std::map<std::string, double> exposed_comm_s_by_category;
   std::vector<TaskShare> shares;  // by TaskId; zero for transfers and collectives
   // When recorded: SMs and HBM the communication kernels held on each GPU, over time.

@@ -1,29 +1,41 @@
 #include "engine/exposed_comm.h"
 
 #include <algorithm>
+#include <set>
 
 namespace mhc {
 
+void attribute_wait(double ready, double start, std::vector<std::pair<double, const std::string*>> comms,
+                    std::map<std::string, double>& by_category) {
+  if (start <= ready) return;
+  std::sort(comms.begin(), comms.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  double t = ready;
+  for (std::size_t k = 0; k < comms.size() && t < start; ++k) {
+    const double slice_end = std::min(comms[k].first, start);
+    if (slice_end <= t) continue;  // ended before t: no longer blocking
+    // Over [t, slice_end) every communication from k on is unfinished.
+    std::set<std::string> blocking;
+    for (std::size_t j = k; j < comms.size(); ++j) blocking.insert(*comms[j].second);
+    const double share = (slice_end - t) / double(blocking.size());
+    for (const std::string& c : blocking) by_category[c] += share;
+    t = slice_end;
+  }
+}
+
 void compute_exposed_comm(const TaskGraph& g, EngineResult& r) {
   r.exposed_comm_s_by_category.clear();
+  std::vector<std::pair<double, const std::string*>> comms;
   for (TaskId v = 0; v < boost::num_vertices(g); ++v) {
-    // High-priority kernels wait alongside the compute task of their pair: counting them too would
-    // count one wait twice.
     if (g[v].kind != NodeKind::compute || g[v].stream == Stream::high_priority) continue;
-    double local_ready = 0.0, comm_end = -1.0;
-    const std::string* category = nullptr;
+    double ready = 0.0;
+    comms.clear();
     for (auto [e, end] = boost::in_edges(v, g); e != end; ++e) {
       TaskId u = boost::source(*e, g);
-      double t = r.timings[u].end;
-      if (g[u].kind == NodeKind::compute) {
-        local_ready = std::max(local_ready, t);
-      } else if (t > comm_end) {
-        comm_end = t;
-        category = &g[u].category;
-      }
+      if (g[u].kind == NodeKind::compute) ready = std::max(ready, r.timings[u].end);
+      else comms.emplace_back(r.timings[u].end, &g[u].category);
     }
-    double wait = r.timings[v].start - local_ready;
-    if (category && comm_end > local_ready && wait > 0) r.exposed_comm_s_by_category[*category] += wait;
+    attribute_wait(ready, r.timings[v].start, comms, r.exposed_comm_s_by_category);
   }
 }
 

@@ -44,6 +44,7 @@ Topology::Topology(const ClusterSpec& c) : cluster_(c) {
   require(c.planes >= 1, c, "/planes", "expected at least one plane");
   require(c.sms >= 1, c, "/gpu/sms", "expected at least one SM");
   require(c.comm_sms >= 0 && c.comm_sms < c.sms, c, "/gpu/comm_sms", "expected 0 <= comm_sms < sms");
+  nccl_calibration_ = calibrate_nccl(c);
 
   const int G = c.total_gpus();
   const int npl = c.nodes_per_leaf > 0 ? std::min(c.nodes_per_leaf, c.nodes) : c.nodes;

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/nccl_calibration.h"
 #include "scenario/cluster.h"
 
 namespace simgrid::s4u {
@@ -45,6 +46,8 @@ class Topology {
   explicit Topology(const ClusterSpec& cluster);
 
   const ClusterSpec& cluster() const { return cluster_; }
+  // NCCL's efficiency by link kind and algorithm from the cluster's nccl_measured (nccl_calibration.h).
+  const NcclCalibration& nccl_calibration() const { return nccl_calibration_; }
   int gpus() const { return cluster_.total_gpus(); }
   int node_of(int gpu) const { return gpu / cluster_.gpus_per_node; }
   const std::vector<NetLink>& links() const { return links_; }
@@ -62,6 +65,7 @@ class Topology {
                     double& latency_s) const;
 
   ClusterSpec cluster_;
+  NcclCalibration nccl_calibration_;
   std::vector<NetLink> links_;
   int nvl_up0_ = 0, nvl_down0_ = 0, nic_up0_ = 0, nic_down0_ = 0, leaf_up0_ = -1, leaf_down0_ = -1;
   int groups_ = 1, leaves_ = 1;

@@ -98,6 +98,39 @@ ClusterSpec parse_cluster(JsonObject obj, const std::string& base_dir) {
   c.fabric_hop.latency_s = fabric.required("hop_latency_us").number(0, limits::kMaxLatencyUs) * kUs;
   fabric.finish();
 
+  if (auto measured = obj.optional("nccl_measured")) {
+    for (const JsonValue& v : measured->array()) {  // [] runs on NCCL's tuner bandwidth
+      auto m = v.object();
+      NcclMeasurement x;
+      x.pointer = v.pointer();
+      x.id = m.required("id").string();
+      if (x.id.empty()) m.required("id").fail("expected a non-empty case id");
+      x.link = m.required("link").one_of({"nvlink", "network"});
+      const std::string op = m.required("op").one_of({"all_reduce", "reduce_scatter", "all_gather"});
+      x.op = op == "all_reduce" ? CollectiveOp::all_reduce
+             : op == "reduce_scatter" ? CollectiveOp::reduce_scatter : CollectiveOp::all_gather;
+      auto gpus = m.required("gpus");
+      x.gpus = static_cast<int>(gpus.integer(2, c.total_gpus()));
+      if (x.link == "nvlink" && x.gpus > c.gpus_per_node)
+        gpus.fail("an nvlink measurement runs inside one node: expected at most " +
+                  std::to_string(c.gpus_per_node) + " GPUs, got " + std::to_string(x.gpus) +
+                  " (a cluster that cannot host it needs nccl_measured [])");
+      if (x.link == "network" && (x.gpus <= c.gpus_per_node || x.gpus % c.gpus_per_node != 0))
+        gpus.fail("a network measurement spans whole nodes: expected a multiple of " +
+                  std::to_string(c.gpus_per_node) + " above it, got " + std::to_string(x.gpus) +
+                  " (a cluster that cannot host it needs nccl_measured [])");
+      x.bytes = m.required("bytes").number(1, 1e15);
+      x.busbw_Bps = m.required("busbw_GBps").number(limits::kMinLinkGBps, limits::kMaxLinkGBps) * kGB;
+      x.source = m.required("source").string();
+      if (x.source.empty()) m.required("source").fail("expected the published source of the figure");
+      if (auto notes = m.optional("notes")) notes->string();
+      m.finish();
+      for (const NcclMeasurement& y : c.nccl_measured)
+        if (y.id == x.id) v.fail("id '" + x.id + "' appears twice");
+      c.nccl_measured.push_back(x);
+    }
+  }
+
   obj.finish();
   return c;
 }

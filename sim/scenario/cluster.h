@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "core/collective_op.h"
+
 namespace mhc {
 
 class JsonObject;
@@ -16,6 +18,21 @@ struct LinkSpec {
 };
 
 enum class FabricTopology { fat_tree, rail_optimized, multi_plane };
+
+// One published nccl-tests result on this cluster's hardware ("nccl_measured"): the bus bandwidth
+// nccl-tests reported for `op` on `gpus` GPUs (the cluster's first ones, whole nodes first) and a
+// buffer of `bytes`. The engine turns each into an efficiency against NCCL's tuner for the link kind
+// the group uses (engine/nccl_calibration.h).
+struct NcclMeasurement {
+  std::string id;       // the accuracy suite's case id for the same figure (held out when it is checked)
+  std::string link;     // "nvlink" (one node) or "network" (several nodes)
+  CollectiveOp op = CollectiveOp::all_reduce;
+  int gpus = 0;
+  double bytes = 0.0;
+  double busbw_Bps = 0.0;
+  std::string source;   // the primary source
+  std::string pointer;  // JSON path of the entry, for messages
+};
 
 struct ClusterSpec {
   std::string name;
@@ -48,6 +65,10 @@ struct ClusterSpec {
   // engine shares the rest between concurrent kernels (engine/gpu_share.h).
   int sms = 0;
   int comm_sms = 0;
+
+  // Published nccl-tests results that put NCCL's achieved bandwidth on measurement (empty: NCCL's
+  // tuner estimate, which the engine then uses as is).
+  std::vector<NcclMeasurement> nccl_measured;
 
   int total_gpus() const { return nodes * gpus_per_node; }
 };

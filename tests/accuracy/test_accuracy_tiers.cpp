@@ -50,9 +50,11 @@ const std::map<std::string, double> kBound = {
     {"deepgemm-grouped-4x8192x7168x2048", 0.20},
     {"deepgemm-grouped-8x4096x4096x7168", 0.18},
     {"deepgemm-grouped-8x4096x7168x2048", 0.18},
-    // collectives: `mhcsim collective`'s machinery
-    {"nccl-allreduce-8xh200", 0.33},
-    {"nccl-allreduce-8xh800", 0.13},
+    // collectives: `mhcsim collective`'s machinery. The NCCL cases run held out (leave-one-out over the
+    // clusters' nccl_measured): 8xH200 with the H800 figure's NVLS efficiency (21.3%), 8xH800 with the
+    // H200 figure's (27.2%; 7.8% on NCCL's tuner alone, before the calibration).
+    {"nccl-allreduce-8xh200", 0.27},
+    {"nccl-allreduce-8xh800", 0.33},
     {"nccl-allreduce-1984xh200", 0.15},
     {"deepep-intranode-ep8-dispatch", 0.21},
     {"deepep-intranode-ep8-combine", 0.18},
@@ -71,7 +73,7 @@ const std::map<std::string, double> kBound = {
     {"olmo-core-7b-8xh100-bf16", 0.41},
 };
 
-// Mean |error| per tier, today + 5 points (kernels 26.1%, collectives 18.5%, CI runs 45.1%).
+// Mean |error| per tier, today + 5 points (kernels 26.1%, collectives 19.7% held out, CI runs 45.1%).
 constexpr double kKernelTierBound = 0.32, kCollectiveTierBound = 0.24, kCiStepsBound = 0.51;
 
 const AccuracySuite& suite() {

@@ -391,3 +391,25 @@ TEST_F(ScenarioFiles, MaxNodesPerTokenIsCheckedAgainstItsRangeAndTheEpLayout) {
   EXPECT_EQ(load(), "s.json: /parallelism/ep: the rail all-to-all needs the same EP members on every node: ep x tp (6) "
                     "must divide or be a multiple of the GPUs of one node (4), got ep 6");
 }
+
+TEST_F(ScenarioFiles, NcclMeasurementsAreChecked) {
+  json m = {{"id", "x"}, {"link", "nvlink"}, {"op", "all_reduce"}, {"gpus", 8}, {"bytes", 4294967296.0},
+            {"busbw_GBps", 475}, {"source", "nccl-tests #272"}};
+  cluster_["nccl_measured"] = json::array({m});
+  EXPECT_EQ(load(), "cluster.json: /nccl_measured/0/gpus: an nvlink measurement runs inside one node: expected at "
+                    "most 4 GPUs, got 8 (a cluster that cannot host it needs nccl_measured [])");
+  m["gpus"] = 4;
+  m["link"] = "pcie";
+  cluster_["nccl_measured"] = json::array({m});
+  EXPECT_EQ(load().rfind("cluster.json: /nccl_measured/0/link: ", 0), 0u) << load();
+  m["link"] = "network";
+  m["gpus"] = 8;
+  m["source"] = "";
+  cluster_["nccl_measured"] = json::array({m});
+  EXPECT_EQ(load(), "cluster.json: /nccl_measured/0/source: expected the published source of the figure");
+  m["source"] = "s";
+  cluster_["nccl_measured"] = json::array({m, m});
+  EXPECT_EQ(load(), "cluster.json: /nccl_measured/1: id 'x' appears twice");
+  cluster_["nccl_measured"] = json::array();  // none: NCCL's tuner bandwidth
+  EXPECT_EQ(load(), "ok");
+}
