@@ -126,6 +126,7 @@ class Runner {
   size_t done_ = 0;
   long activities_ = 0;
   bool running_ = false;
+  bool stopping_ = false;  // every task has ended: each GPU actor returns at its next control message
   std::vector<int> gpu_of_pid_;
   int current_gpu() const {
     auto pid = static_cast<size_t>(sg4::this_actor::get_pid());
@@ -406,7 +407,11 @@ void Runner::finish(TaskId first) {
     TaskId t = worklist_.back();
     worklist_.pop_back();
     timings_[t].end = sg4::Engine::get_clock();
-    if (++done_ == timings_.size()) all_done_->release();
+    if (++done_ == timings_.size()) {
+      all_done_->release();
+      stopping_ = true;
+      for (int g : gpus_used_) wake(g);  // each returns at the top of its loop (this one too)
+    }
     progress_->task_ended(done_, timings_[t].end);
     for (auto [e, end] = boost::out_edges(t, graph_); e != end; ++e) {
       TaskId s = boost::target(*e, graph_);
@@ -467,6 +472,13 @@ void Runner::gpu_loop(int gpu) {
   };
   post_control();
   for (;;) {
+    // The end (finish() woke every GPU): the only activity left is this GPU's control receive. Cancel
+    // it and return: a started Comm destroyed as a killed daemon unwinds makes SimGrid print a backtrace.
+    if (stopping_) {
+      for (auto& a : acts)
+        if (!a->test()) a->cancel();
+      return;
+    }
     s.wake_pending = false;
     while (!s.queue.empty()) {
       std::vector<Work> items;
@@ -475,6 +487,7 @@ void Runner::gpu_loop(int gpu) {
     }
     flush_comm();
     if (finish_kernels(gpu)) continue;  // their successors may have queued work here
+    if (stopping_) continue;            // this GPU ended the last task: it is not woken, it returns
     // No simcall between planning the timer and waiting: nothing can change this GPU in between.
     const double next = s.timeline->next_finish();
     s.armed = next;
@@ -551,7 +564,6 @@ EngineResult Runner::run() {
   running_ = true;
   for (int g : gpus_used_) {
     sg4::ActorPtr a = sg4::Actor::create("g" + std::to_string(g), gpus_[g].host, [this, g] { gpu_loop(g); });
-    a->daemonize();
     auto pid = static_cast<size_t>(a->get_pid());
     if (gpu_of_pid_.size() <= pid) gpu_of_pid_.resize(pid + 1, -1);
     gpu_of_pid_[pid] = g;
