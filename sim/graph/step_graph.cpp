@@ -386,15 +386,30 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
           c.rank = d == 0 ? r : -1;
           return add_node(g, c);
         };
-        // The task's compute node (its last block when split).
-        TaskId prev = pieces[d][r][i].empty() ? ends[d][v].entries.front() : pieces[d][r][i].back();
-        int k = 0;
-        for (CollectiveOp op : tp_collectives(costs, t)) {
-          TaskId id = tp_node(op, std::to_string(k++) + (op == CollectiveOp::all_gather ? " ag" : " rs"));
+        // The task's compute node, or its FSDP blocks: then each block is followed by its even share
+        // of the chain (the layers' collectives are alike; the embedding's and head's land on the
+        // first and last blocks' shares), which the next block waits for, so the blocks' reduce-
+        // scatters and prefetches see the TP time where it is spent.
+        const std::vector<TaskId> ps =
+            pieces[d][r][i].empty() ? std::vector<TaskId>{ends[d][v].entries.front()} : pieces[d][r][i];
+        const std::vector<CollectiveOp> ops = tp_collectives(costs, t);
+        size_t cp = 0;
+        TaskId prev = ps[0];
+        auto advance_to = [&](size_t piece) {
+          for (; cp < piece; ++cp) {
+            if (prev != ps[cp]) boost::add_edge(prev, ps[cp + 1], g);
+            prev = ps[cp + 1];
+          }
+        };
+        for (size_t k = 0; k < ops.size(); ++k) {
+          advance_to(k * ps.size() / ops.size());
+          const CollectiveOp op = ops[k];
+          TaskId id = tp_node(op, std::to_string(k) + (op == CollectiveOp::all_gather ? " ag" : " rs"));
           boost::add_edge(prev, id, g);
           prev = id;
         }
-        if (k > 0) ends[d][v].exits.push_back(prev), ends[d][v].outputs.push_back(prev);
+        advance_to(ps.size() - 1);
+        if (prev != ps.back()) ends[d][v].exits.push_back(prev), ends[d][v].outputs.push_back(prev);
         // The weight-gradient input re-gathers start with the task's compute and run beside it (one
         // after another on the communication stream); successors wait for them too.
         const int regathers = tp_regathers(costs, t);

@@ -32,7 +32,8 @@
 // waiting for its own bf16 parameter all-gather over the DP group, the gathers one after another
 // on their own stream and at most one ahead of the compute (FSDP2's prefetch); each block's backward
 // is followed by its fp32 gradient reduce-scatter; the optimizer waits for them instead of a DP
-// all-reduce. Category "fsdp". Which units are gathered again for the backward follows
+// all-reduce; the task's TP collectives are spread evenly over its blocks (each block's share blocks the
+// next block). Category "fsdp". Which units are gathered again for the backward follows
 // parallelism.fsdp_reshard_after_forward (step_graph.cpp fsdp_plan cites torchtitan and FSDP2).
 // ZeRO-1/2 keep one gradient reduction per stage (reduce-scatter + parameter all-gather, priced as
 // the all-reduce of the same volume).

@@ -167,3 +167,20 @@ TEST(Fsdp, RefusesSchedulesItDoesNotBuild) {
     EXPECT_NE(std::string(e.what()).find("/parallelism/zero_stage"), std::string::npos) << e.what();
   }
 }
+
+TEST(Fsdp, TensorParallelCollectivesFollowTheirBlocks) {
+  // TP2 x DP4: the same TP collectives as without FSDP, spread over the blocks (two all-gathers and
+  // two reduce-scatters per layer), each block after the first waiting for its predecessor's share.
+  const Built b = build({"/parallelism/tp=2", "/parallelism/dp=4", "/parallelism/global_batch=8"});
+  const Built zero2 = build({"/parallelism/tp=2", "/parallelism/dp=4", "/parallelism/global_batch=8",
+                             "/parallelism/zero_stage=2"});
+  EXPECT_EQ(count_category(b.step.graph, "tp"), count_category(zero2.step.graph, "tp"));
+  const TaskGraph& g = b.step.graph;
+  const auto f = pieces(g, Phase::F);
+  ASSERT_EQ(f.size(), 32u);
+  for (size_t k = 1; k < f.size(); ++k) {
+    int tp_before = 0;
+    for (auto [e, end] = boost::in_edges(f[k], g); e != end; ++e) tp_before += g[boost::source(*e, g)].category == "tp";
+    EXPECT_EQ(tp_before, 1) << g[f[k]].name;
+  }
+}
