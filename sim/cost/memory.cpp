@@ -197,6 +197,32 @@ RankMemory memory_items(const Scenario& s, int rank, const std::vector<int>& sta
   const double pb = dtype_bytes(opt.params), gb = dtype_bytes(opt.gradients);
   m.items.push_back({"parameters", pb * sharded(rp.replicated, rp.experts, 3),
                      pf.str() + " x " + num(pb) + " B (" + to_string(opt.params) + ")" + zero(3, "parameters")});
+  // ZeRO-3 as FSDP2 runs it (graph/step_graph.cpp): the gathered bf16 copies of the units in use
+  // beside the shards. The root unit (embedding, head) stays gathered from its forward to its backward;
+  // blocks that reshard after forward hold the one computing and the one prefetched, blocks that do
+  // not (torchtitan's default with PP, or "never") stay gathered through the step.
+  if (p.zero_stage == 3 && p.dp > 1) {
+    const bool pp = s.model_stages() > 1;
+    const std::string& policy = p.fsdp_reshard_after_forward;
+    const bool keep = policy == "never" || (policy == "default" && pp);
+    double blocks = 0, largest = 0, held = 0;
+    for (int st : stages) {
+      const int64_t first = p.first_layer(st);
+      double stage_blocks = 0;
+      for (int64_t l = first; l < first + p.stage_layers.at(st); ++l) {
+        const LayerParams lp = layer_params_per_gpu(s, layer_kind(s.model, l));
+        stage_blocks += lp.replicated + lp.experts;
+        largest = std::max(largest, lp.replicated + lp.experts);
+      }
+      blocks += stage_blocks;
+      held += rank_params(s, {st}).total() - stage_blocks;  // the stage's root unit
+    }
+    held += keep ? blocks : std::min(blocks, 2 * largest);
+    m.items.push_back({"gathered parameters (FSDP)", 2.0 * held,
+                       num(held / 1e9) + "B parameters x 2 B (bf16 all-gather): the root unit (embedding, head) " +
+                           (keep ? std::string("and every block, kept gathered after forward")
+                                 : std::string("and two blocks (the one computing, the one prefetched)"))});
+  }
   m.items.push_back({"gradients", gb * sharded(rp.replicated, rp.experts, 2),
                      "parameters x " + num(gb) + " B (" + to_string(opt.gradients) + " main gradients)" +
                          zero(2, "gradients")});

@@ -130,6 +130,7 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
       auto params = layer_params_per_gpu(s, layer_kind(m, l));
       sc.grad_bytes_replicated += 2.0 * params.replicated;
       sc.grad_bytes_experts += 2.0 * params.experts;
+      sc.fsdp_block_params.push_back(params.replicated + params.experts);
     }
     const double table_params = double(m.vocab) * double(m.hidden) / p.tp;
     if (st == 0) {
@@ -167,6 +168,14 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
       sc.a2a_links_forward = {tokens * mt.forward().nvlink, tokens * mt.forward().network};
       sc.a2a_links_backward = {tokens * mt.backward().nvlink, tokens * mt.backward().network};
       sc.a2a_count_forward = static_cast<int>(2 * sc.moe_layers);
+    }
+    // The root FSDP unit: the embedding on the first stage; the final norm, the head (unless tied to an
+    // embedding on the same stage) and the MTP modules on the last (as cost/memory.cpp rank_params).
+    if (st == 0) sc.fsdp_root_params += table_params;
+    if (st == s.model_stages() - 1) {
+      const LayerParams mp = mtp_params_per_gpu(s);
+      sc.fsdp_root_params += (m.tied_embeddings && st == 0 ? 0.0 : table_params) + double(m.hidden) + mp.replicated +
+                             mp.experts;
     }
     // The optimizer updates this GPU's share of the stage's parameters: replicated ones over the DP
     // group, experts over their expert-DP group (ZeRO-1 and up shard the optimizer state).

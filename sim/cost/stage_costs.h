@@ -67,6 +67,12 @@ struct StageCost {
   int tp_backward_regathers = 0;
   double grad_bytes_replicated = 0;  // gradients reduced over the data-parallel group per step
   double grad_bytes_experts = 0;     // expert gradients, reduced over the expert data-parallel group
+  // FSDP units (ZeRO-3; graph/step_graph.h): parameters on this GPU (its TP shard, before the DP
+  // sharding) of each transformer block in layer order, and of the stage's root unit (what is not in
+  // a block: embedding, final norm, head, MTP), as torchtitan wraps them (one fully_shard per block,
+  // one on the model).
+  std::vector<double> fsdp_block_params;
+  double fsdp_root_params = 0;
   // The optimizer step over the parameters this GPU updates for the stage (ZeRO-1 and up: its 1/DP
   // shard), once per step after the gradient reduction; memory-bound (see optimizer_step_query).
   double optimizer_seconds = 0;

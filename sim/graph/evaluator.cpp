@@ -38,6 +38,7 @@ std::vector<RankStats> rank_stats(const TaskGraph& g, const std::vector<TaskTimi
     const TaskTiming& t = timings[v];
     out[n.rank].busy += t.end - t.start;
     intervals[n.rank].emplace_back(t.start, t.end);
+    if (n.unit > 0) continue;  // an FSDP piece past the first: its task's events are on unit 0
     if (n.phase == Phase::F || n.phase == Phase::FB) events[n.rank].emplace_back(t.start, +1);
     if (n.phase == Phase::B || n.phase == Phase::BW || n.phase == Phase::FB) events[n.rank].emplace_back(t.end, -1);
   }
@@ -78,7 +79,7 @@ std::vector<std::vector<std::pair<int, int>>> live_chunk_events(const TaskGraph&
   std::vector<std::vector<std::tuple<double, int, int>>> ev(std::max(ranks, 0));
   for (TaskId v = 0; v < boost::num_vertices(g); ++v) {
     const TaskNode& n = g[v];
-    if (n.kind != NodeKind::compute || n.rank < 0 || n.rank >= ranks) continue;
+    if (n.kind != NodeKind::compute || n.rank < 0 || n.rank >= ranks || n.unit > 0) continue;
     if (n.phase == Phase::F || n.phase == Phase::FB) ev[n.rank].emplace_back(timings[v].start, +1, n.chunk);
     if (n.phase == Phase::B || n.phase == Phase::BW) ev[n.rank].emplace_back(timings[v].end, -1, n.chunk);
     if (n.phase == Phase::FB) ev[n.rank].emplace_back(timings[v].end, -1, n.chunk2);

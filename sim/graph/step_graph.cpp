@@ -93,6 +93,78 @@ struct Ends {
 
 TaskId add_node(TaskGraph& g, TaskNode node) { return boost::add_vertex(std::move(node), g); }
 
+// ZeRO-3 as torchtitan runs it with FSDP2 (pytorch/torchtitan @820504e torchtitan/models/llama3/
+// parallelize_llama.py L339-367, the commit of its published benchmarks): one FSDP unit per
+// transformer block plus the root (the model: embedding, final norm, head). A unit's parameters are
+// all-gathered before it computes when sharded; a block reshards after its forward as the policy
+// says (fsdp_reshard_after_forward "default": with PP none, else every block but the model's last,
+// "since FSDP would prefetch it immediately"), the root never (FSDP2's _lazy_init sets the root's
+// post_forward_mesh_info to None: "the parameters would be freed and all-gathered immediately").
+// Without PP, after a unit's backward its gradients are reduce-scattered and it reshards, every
+// micro-batch (torchtitan train.py @820504e L407, L423: loss.backward() per micro-batch, no no_sync).
+// With PP every backward runs without gradient sync or resharding (torch/distributed/pipelining/
+// stage.py backward_maybe_with_nosync: set_requires_gradient_sync(False), set_reshard_after_backward
+// (False)) and _post_backward reduce-scatters every unit once the backwards are done: here after the
+// stage's last backward.
+struct FsdpPiece {
+  int unit = 0;                  // block index in the stage
+  std::vector<int> gathers;      // units all-gathered before it computes (root = blocks count)
+  std::vector<int> reduces;      // units reduce-scattered after it
+};
+
+// Pieces of every task of one rank, in its task order (empty: a task not split).
+std::vector<std::vector<FsdpPiece>> fsdp_plan(const Scenario& s, const Schedule& schedule,
+                                              const PipelineCostTable& costs, int r) {
+  const auto& tasks = schedule.per_rank[r];
+  std::vector<std::vector<FsdpPiece>> plan(tasks.size());
+  const bool pp = schedule.ranks > 1 || schedule.chunks_per_rank > 1;
+  const std::string& policy = s.parallel.fsdp_reshard_after_forward;
+  std::map<int, std::vector<bool>> gathered;  // by stage: blocks then root
+  std::map<int, int> last_backward;           // by stage: index of the rank's last backward of it
+  for (int i = 0; i < static_cast<int>(tasks.size()); ++i)
+    if (tasks[i].phase == Phase::BW) last_backward[tasks[i].stage] = i;
+  for (int i = 0; i < static_cast<int>(tasks.size()); ++i) {
+    const ScheduledTask& t = tasks[i];
+    if (t.phase != Phase::F && t.phase != Phase::BW) continue;
+    const StageCost& sc = at(costs, t.stage);
+    const int L = static_cast<int>(sc.fsdp_block_params.size());
+    if (L == 0) continue;
+    const int root = L;
+    auto& g = gathered.try_emplace(t.stage, std::vector<bool>(L + 1, false)).first->second;
+    const bool has_root = sc.fsdp_root_params > 0;
+    auto gather = [&](FsdpPiece& p, int u) {
+      if (!g[u]) p.gathers.push_back(u), g[u] = true;
+    };
+    if (t.phase == Phase::F) {
+      const int64_t first_layer = s.parallel.first_layer(t.stage);
+      for (int u = 0; u < L; ++u) {
+        FsdpPiece p;
+        p.unit = u;
+        if (u == 0 && has_root) gather(p, root);
+        gather(p, u);
+        const bool reshard = policy == "always" ||
+                             (policy == "default" && !pp && first_layer + u < s.model.layers - 1);
+        if (reshard) g[u] = false;
+        plan[i].push_back(p);
+      }
+    } else {
+      const bool last = last_backward[t.stage] == i;
+      for (int u = L - 1; u >= 0; --u) {
+        FsdpPiece p;
+        p.unit = u;
+        if (u == L - 1 && has_root) gather(p, root);
+        gather(p, u);
+        if (!pp) p.reduces.push_back(u), g[u] = false;
+        if (u == 0 && pp && last)
+          for (int w = L - 1; w >= 0; --w) p.reduces.push_back(w), g[w] = false;
+        if (u == 0 && has_root && (!pp || last)) p.reduces.push_back(root), g[root] = false;
+        plan[i].push_back(p);
+      }
+    }
+  }
+  return plan;
+}
+
 }  // namespace
 
 GpuDemand task_demand(const PipelineCostTable& c, const ScheduledTask& t) {
@@ -168,6 +240,18 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
   };
 
   TaskGraph& g = out.graph;
+  // ZeRO-3 over a real sharding group: every forward and full backward split into its blocks, with
+  // the FSDP all-gathers and reduce-scatters around them.
+  const bool fsdp = options.with_collectives && s.parallel.zero_stage == 3 && s.parallel.dp > 1;
+  std::vector<std::vector<std::vector<FsdpPiece>>> plans(schedule.ranks);
+  if (fsdp)
+    for (int r = 0; r < schedule.ranks; ++r) plans[r] = fsdp_plan(s, schedule, costs, r);
+  // pieces[d][r][i]: the compute node of each piece of task i of rank r in replica d.
+  std::vector<std::vector<std::vector<std::vector<TaskId>>>> pieces(
+      replicas, std::vector<std::vector<std::vector<TaskId>>>(schedule.ranks));
+  for (int d = 0; d < replicas; ++d)
+    for (int r = 0; r < schedule.ranks; ++r) pieces[d][r].resize(schedule.per_rank[r].size());
+  std::vector<std::vector<TaskId>> fsdp_reduces(costs.stages.size());  // the optimizer waits for them
   std::vector<PipelineGraph> pipes;
   std::vector<std::vector<Ends>> ends(replicas);
   // The all-to-all of (EP group, rank, task index), shared by the group's replicas.
@@ -261,6 +345,24 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
         // Successors wait for both; the edge from c keeps the stream order visible as a compute
         // predecessor, so waiting on the all-to-all is charged to it and not to time zero.
         ends[d][v] = {{c}, {c, *a}, {c, *a}};
+      } else if (fsdp && !plans[r][i].empty()) {
+        // The task's blocks one after another, each an equal share of its compute (the embedding's and
+        // head's time spread over them).
+        const auto& plan = plans[r][i];
+        const double share = 1.0 / static_cast<double>(plan.size());
+        set_demand(node, demand);
+        std::vector<TaskId>& ids = pieces[d][r][i];
+        for (const FsdpPiece& p : plan) {
+          TaskNode piece = node;
+          piece.seconds = node.seconds * share;
+          piece.hbm_bytes = node.hbm_bytes * share;
+          piece.unit = p.unit;
+          piece.name = node.name + " L" + std::to_string(p.unit);
+          TaskId id = add_node(g, piece);
+          if (!ids.empty()) boost::add_edge(ids.back(), id, g);
+          ids.push_back(id);
+        }
+        ends[d][v] = {{ids.front()}, {ids.back()}, {ids.back()}};
       } else {
         set_demand(node, demand);
         TaskId c = add_node(g, node);
@@ -284,14 +386,30 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
           c.rank = d == 0 ? r : -1;
           return add_node(g, c);
         };
-        TaskId prev = ends[d][v].entries.front();  // the task's compute node
-        int k = 0;
-        for (CollectiveOp op : tp_collectives(costs, t)) {
-          TaskId id = tp_node(op, std::to_string(k++) + (op == CollectiveOp::all_gather ? " ag" : " rs"));
+        // The task's compute node, or its FSDP blocks: then each block is followed by its even share
+        // of the chain (the layers' collectives are alike; the embedding's and head's land on the
+        // first and last blocks' shares), which the next block waits for, so the blocks' reduce-
+        // scatters and prefetches see the TP time where it is spent.
+        const std::vector<TaskId> ps =
+            pieces[d][r][i].empty() ? std::vector<TaskId>{ends[d][v].entries.front()} : pieces[d][r][i];
+        const std::vector<CollectiveOp> ops = tp_collectives(costs, t);
+        size_t cp = 0;
+        TaskId prev = ps[0];
+        auto advance_to = [&](size_t piece) {
+          for (; cp < piece; ++cp) {
+            if (prev != ps[cp]) boost::add_edge(prev, ps[cp + 1], g);
+            prev = ps[cp + 1];
+          }
+        };
+        for (size_t k = 0; k < ops.size(); ++k) {
+          advance_to(k * ps.size() / ops.size());
+          const CollectiveOp op = ops[k];
+          TaskId id = tp_node(op, std::to_string(k) + (op == CollectiveOp::all_gather ? " ag" : " rs"));
           boost::add_edge(prev, id, g);
           prev = id;
         }
-        if (k > 0) ends[d][v].exits.push_back(prev), ends[d][v].outputs.push_back(prev);
+        advance_to(ps.size() - 1);
+        if (prev != ps.back()) ends[d][v].exits.push_back(prev), ends[d][v].outputs.push_back(prev);
         // The weight-gradient input re-gathers start with the task's compute and run beside it (one
         // after another on the communication stream); successors wait for them too.
         const int regathers = tp_regathers(costs, t);
@@ -314,6 +432,62 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
     }
   }
   if (!options.with_collectives) return out;
+
+  // FSDP collectives over the rank's DP (sharding) group, one node for all replicas (they move in
+  // lockstep). All-gathers of bf16 parameters (torchtitan's mixed_precision_param default
+  // "bfloat16", config_manager.py @820504e L221; float8 all-gather is off by default, L475) run in
+  // issue order on their own stream, each before the block that needs it; FSDP2 keeps one
+  // all-gather ahead of the compute (its implicit forward prefetch and default backward prefetch),
+  // so the one for piece k waits for piece k-2 to end: the block computing and the one prefetched are
+  // all that is gathered. Reduce-scatters of fp32 gradients (mixed_precision_reduce "float32", L227)
+  // follow each block's backward, in order on their own stream.
+  if (fsdp)
+    for (int r = 0; r < schedule.ranks; ++r) {
+      std::vector<std::pair<int, int>> order;  // (task, piece) in the rank's issue order
+      for (size_t i = 0; i < plans[r].size(); ++i)
+        for (size_t k = 0; k < plans[r][i].size(); ++k) order.emplace_back(int(i), int(k));
+      std::optional<TaskId> last_gather, last_reduce;
+      auto collective = [&](CollectiveOp op, double bytes, const std::string& name, int chunk) {
+        TaskNode n;
+        n.kind = NodeKind::collective;
+        n.op = op;
+        n.group = out.layout.dp_group[r];
+        n.bytes = bytes;
+        n.stream = Stream::comm;
+        n.gpu = out.layout.gpu_of_rank[r];
+        n.category = "fsdp";
+        n.rank = r;
+        n.chunk = chunk;
+        n.name = name;
+        return add_node(g, n);
+      };
+      for (size_t q = 0; q < order.size(); ++q) {
+        const auto [i, k] = order[q];
+        const ScheduledTask& t = schedule.per_rank[r][i];
+        const StageCost& sc = at(costs, t.stage);
+        const FsdpPiece& p = plans[r][i][k];
+        const int L = static_cast<int>(sc.fsdp_block_params.size());
+        auto params = [&](int u) { return u == L ? sc.fsdp_root_params : sc.fsdp_block_params[size_t(u)]; };
+        auto unit_name = [&](int u) { return u == L ? std::string("root") : "L" + std::to_string(u); };
+        const std::string task_name = pipes[0].graph[pipes[0].task_vertex[r][i]].name;
+        for (int u : p.gathers) {
+          TaskId id = collective(CollectiveOp::all_gather, 2.0 * params(u), task_name + " fsdp ag " + unit_name(u), t.chunk);
+          if (last_gather) boost::add_edge(*last_gather, id, g);
+          last_gather = id;
+          if (q >= 2)
+            for (int d = 0; d < replicas; ++d)
+              boost::add_edge(pieces[d][r][order[q - 2].first][size_t(order[q - 2].second)], id, g);
+          for (int d = 0; d < replicas; ++d) boost::add_edge(id, pieces[d][r][i][size_t(k)], g);
+        }
+        for (int u : p.reduces) {
+          TaskId id = collective(CollectiveOp::reduce_scatter, 4.0 * params(u), task_name + " fsdp rs " + unit_name(u), t.chunk);
+          if (last_reduce) boost::add_edge(*last_reduce, id, g);
+          last_reduce = id;
+          for (int d = 0; d < replicas; ++d) boost::add_edge(pieces[d][r][i][size_t(k)], id, g);
+          fsdp_reduces[size_t(t.stage)].push_back(id);
+        }
+      }
+    }
 
   // Data-parallel gradient reduction of each model stage once its last weight gradient is done on every
   // GPU holding a copy of it (ZeRO-1/2: reduce-scatter then all-gather, the volume of one all-reduce).
@@ -363,9 +537,12 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
     };
     std::vector<int> all(replicas);
     std::iota(all.begin(), all.end(), 0);
-    add_reduce(sc.grad_bytes_replicated, [&](int r) { return out.layout.dp_group[r]; }, all, "grads");
+    // ZeRO-3: the gradients were reduce-scattered block by block after their backward (above), and
+    // the parameters stay sharded until the next step's all-gathers.
+    if (fsdp) reductions = fsdp_reduces[size_t(stage)];
+    if (!fsdp) add_reduce(sc.grad_bytes_replicated, [&](int r) { return out.layout.dp_group[r]; }, all, "grads");
     // One expert reduction per set of replicas holding the same experts (replicas d, d+ep, ...).
-    for (int j = 0; j < std::min(ep, replicas); ++j) {
+    for (int j = 0; j < (fsdp ? 0 : std::min(ep, replicas)); ++j) {
       std::vector<int> members;
       for (int d = j; d < replicas; d += ep) members.push_back(d);
       add_reduce(sc.grad_bytes_experts, [&](int r) { return expert_dp_group(r, j); }, members,

@@ -26,6 +26,17 @@
 // the rank's next task waits for the all-to-all too. TP collectives are blocking (they hold
 // up the GEMM that follows them): a chain after the task's compute, before its successors; only the
 // weight gradients' input re-gathers run beside the compute (Megatron overlaps them).
+//
+// ZeRO-3 (zero_stage 3, dp > 1) as FSDP2 runs it in torchtitan: each forward and full backward is
+// split into its transformer blocks (equal shares of the task's compute, TaskNode::unit), each
+// waiting for its own bf16 parameter all-gather over the DP group, the gathers one after another
+// on their own stream and at most one ahead of the compute (FSDP2's prefetch); each block's backward
+// is followed by its fp32 gradient reduce-scatter; the optimizer waits for them instead of a DP
+// all-reduce; the task's TP collectives are spread evenly over its blocks (each block's share blocks the
+// next block). Category "fsdp". Which units are gathered again for the backward follows
+// parallelism.fsdp_reshard_after_forward (step_graph.cpp fsdp_plan cites torchtitan and FSDP2).
+// ZeRO-1/2 keep one gradient reduction per stage (reduce-scatter + parameter all-gather, priced as
+// the all-reduce of the same volume).
 #pragma once
 
 #include <vector>

@@ -67,7 +67,7 @@ std::string report_text(const json& j) {
      << "  pipeline transfer per micro-batch: " << gb(br["pp_bytes_per_micro_batch"]["mhc"]) << " (mHC) vs "
      << gb(br["pp_bytes_per_micro_batch"]["baseline"]) << " (baseline)\n"
      << "  exposed communication, mean per pipeline GPU:";
-  for (const char* cat : {"tp", "pp", "ep", "dp"})
+  for (const char* cat : {"tp", "pp", "ep", "dp", "fsdp"})
     os << "  " << cat << " " << fmt("%.4f", num(br["exposed_comm_s_mean_per_gpu"]["mhc"], cat)) << " s vs "
        << fmt("%.4f", num(br["exposed_comm_s_mean_per_gpu"]["baseline"], cat));
   os << "\n";

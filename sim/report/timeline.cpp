@@ -34,6 +34,10 @@ std::map<std::string, double> task_classes(const VariantRun& v, const TaskNode& 
   // task's own seconds, so they leave its "mhc" share.
   double total = 0;
   for (const auto& [cls, s] : out) total += s;
+  if (n.unit >= 0 && total > 0) {  // an FSDP piece: its share of the task's classes
+    for (auto& [cls, s] : out) s *= n.seconds / total;
+    return out;
+  }
   if (total > n.seconds && out.count("mhc")) out["mhc"] = std::max(0.0, out["mhc"] - (total - n.seconds));
   return out;
 }
@@ -119,7 +123,7 @@ Timeline step_timeline(const VariantRun& v) {
 
   // Lane order per rank: compute, high_priority, then the communication categories in a fixed order.
   auto lane_order = [](const std::string& s) {
-    static const std::vector<std::string> order{"compute", "high_priority", "tp", "pp", "ep", "dp"};
+    static const std::vector<std::string> order{"compute", "high_priority", "tp", "pp", "ep", "dp", "fsdp"};
     auto it = std::find(order.begin(), order.end(), s);
     return it == order.end() ? order.size() : size_t(it - order.begin());
   };

@@ -225,6 +225,8 @@ ParallelSpec parse_parallel(JsonObject obj, int64_t gpus) {
   p.zero_stage = static_cast<int>(obj.required("zero_stage").integer(0, 3));
   p.micro_batch = obj.required("micro_batch").integer(1, limits::kMaxGlobalBatch);
   p.global_batch = obj.required("global_batch").integer(1, limits::kMaxGlobalBatch);
+  if (auto r = obj.optional("fsdp_reshard_after_forward"))
+    p.fsdp_reshard_after_forward = r->one_of({"default", "always", "never"});
   if (auto a2a = obj.optional("ep_all_to_all")) p.ep_all_to_all = a2a->one_of({"direct", "rail"});
   if (auto imb = obj.optional("moe_imbalance")) {
     p.moe_imbalance = imb->number();
@@ -456,6 +458,18 @@ Scenario read_scenario(const std::string& path, const std::vector<std::string>& 
                 " of the EP group's " + std::to_string(en.nodes) + " nodes, which hold " +
                 std::to_string(m.ffn.routed_experts / en.nodes) + " experts each; got ep " + std::to_string(p.ep));
     }
+  }
+  // ZeRO-3's per-block all-gathers and reduce-scatters (graph/step_graph.h) are built for forward and
+  // full-backward tasks of dense or single-EP-group layers.
+  if (p.zero_stage == 3 && p.dp > 1) {
+    if (s.schedule.kind != "gpipe" && s.schedule.kind != "1f1b" && s.schedule.kind != "interleaved")
+      pobj.required("zero_stage")
+          .fail("ZeRO-3 (FSDP) traffic is simulated for the gpipe, 1f1b and interleaved schedules, not \"" +
+                s.schedule.kind + "\" (split weight gradients or DualPipe pairs): use zero_stage 1 or 2");
+    if (p.ep > 1)
+      pobj.required("zero_stage")
+          .fail("ZeRO-3 (FSDP) traffic is simulated with ep 1 only (experts sharded over their own group are not), got ep " +
+                std::to_string(p.ep) + ": use zero_stage 1 or 2");
   }
   auto gb = pobj.required("global_batch");
   if (p.global_batch % (int64_t(p.dp) * p.micro_batch) != 0)

@@ -107,6 +107,11 @@ struct MhcSpec {
 struct ParallelSpec {
   int tp = 1, pp = 1, ep = 1, dp = 1;
   int zero_stage = 0;           // 0: none, 1: optimizer state, 2: + gradients, 3: + parameters
+  // ZeRO-3 as FSDP2 runs it (torchtitan's parallelism.fsdp_reshard_after_forward): whether a
+  // transformer block's gathered parameters are freed after its forward and gathered again for its
+  // backward. "default": torchtitan's (every block but the last without PP, none with PP), "always",
+  // "never".
+  std::string fsdp_reshard_after_forward = "default";
   int64_t micro_batch = 1;      // sequences per micro-batch
   int64_t global_batch = 1;     // sequences per step
   std::vector<int64_t> stage_layers;  // layers per model stage (pp x chunks entries)

@@ -209,6 +209,7 @@ std::string Mutator::plausible_set_flag() {
       {"/parallelism/micro_batch", {"1", "2", "4"}},
       {"/parallelism/global_batch", {"8", "16", "64", "512", "1024", "4096"}},
       {"/parallelism/ep_all_to_all", {"direct", "rail"}},
+      {"/parallelism/fsdp_reshard_after_forward", {"default", "always", "never", "sometimes"}},
       {"/parallelism/stage_layers", {"[1,1,1,5]", "[2,2,2,2]", "[8]", "[10,10,10,10]"}},
       {"/model/layers", {"2", "8", "16", "40", "61", "1024"}},
       {"/model/hidden", {"8", "1024", "2560", "7168", "131072"}},
