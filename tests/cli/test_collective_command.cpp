@@ -23,6 +23,26 @@ TEST(CollectiveCommand, PrintsOneRowPerSizeWithBusBandwidth) {
   EXPECT_NE(out.find("     1048576       262144  float    sum"), std::string::npos) << out;
   EXPECT_NE(out.find("     4194304      1048576  float    sum"), std::string::npos) << out;
   EXPECT_EQ(out.find("8388608"), std::string::npos);
+  // Every row holds nccl-tests' identities: algbw = size / time, busbw = algbw x 2 (P - 1) / P for an
+  // all-reduce on P = 8 GPUs (to the printed 2 decimals), and a time that grows with the size.
+  std::istringstream rows(out);
+  int seen = 0;
+  double last_time = 0;
+  for (std::string line; std::getline(rows, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream f(line);
+    double size = 0, count = 0, time_us = 0, algbw = 0, busbw = 0, tuner_us = 0;
+    std::string type, redop, algo, proto;
+    ASSERT_TRUE(f >> size >> count >> type >> redop >> time_us >> algbw >> busbw >> algo >> proto >> tuner_us) << line;
+    EXPECT_EQ(count, size / 4) << line;
+    EXPECT_NEAR(algbw, size / (time_us * 1e-6) / 1e9, 0.006) << line;
+    EXPECT_NEAR(busbw, algbw * 2 * 7 / 8, 0.011) << line;
+    EXPECT_GT(time_us, last_time) << line;
+    EXPECT_GT(tuner_us, 0) << line;
+    last_time = time_us;
+    ++seen;
+  }
+  EXPECT_EQ(seen, 3) << "1M, 2M and 4M";
   std::string a2a = run({"--op", "all_to_all", "--cluster", kCluster, "--gpus", "4", "--min", "64K", "--max", "64K"});
   EXPECT_NE(a2a.find("direct"), std::string::npos) << a2a;
 }
