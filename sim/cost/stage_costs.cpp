@@ -129,6 +129,7 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
       }
       auto params = layer_params_per_gpu(s, layer_kind(m, l));
       sc.grad_bytes_replicated += 2.0 * params.replicated;
+      sc.grad_bytes_layers.push_back(2.0 * params.replicated);
       sc.grad_bytes_experts += 2.0 * params.experts;
       sc.fsdp_block_params.push_back(params.replicated + params.experts);
     }
@@ -144,11 +145,13 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
     if (st == s.model_stages() - 1) {
       pricer.add_plan(head_plan(s), "head", sc);
       sc.grad_bytes_replicated += 2.0 * table_params;
+      sc.grad_bytes_head += 2.0 * table_params;
       // Multi-token prediction runs after the head, with its own layer (and MoE all-to-alls).
       if (m.mtp_depth > 0) {
         pricer.add_plan(mtp, "mtp", sc);
         const LayerParams mp = mtp_params_per_gpu(s);
         sc.grad_bytes_replicated += 2.0 * mp.replicated;
+        sc.grad_bytes_head += 2.0 * mp.replicated;
         sc.grad_bytes_experts += 2.0 * mp.experts;
         if (layer_kind(m, m.layers - 1) == LayerKind::moe_ffn) sc.moe_layers += m.mtp_depth;
       }

@@ -67,6 +67,11 @@ struct StageCost {
   int tp_backward_regathers = 0;
   double grad_bytes_replicated = 0;  // gradients reduced over the data-parallel group per step
   double grad_bytes_experts = 0;     // expert gradients, reduced over the expert data-parallel group
+  // The replicated gradients by where the backward produces them (DP buckets, graph/step_graph.cpp):
+  // each transformer layer's in layer order, and the last stage's head and MTP modules' (first in
+  // the backward); the rest of grad_bytes_replicated is the first stage's embedding (last in it).
+  std::vector<double> grad_bytes_layers;
+  double grad_bytes_head = 0;
   // FSDP units (ZeRO-3; graph/step_graph.h): parameters on this GPU (its TP shard, before the DP
   // sharding) of each transformer block in layer order, and of the stage's root unit (what is not in
   // a block: embedding, final norm, head, MTP), as torchtitan wraps them (one fully_shard per block,

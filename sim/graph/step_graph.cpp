@@ -165,6 +165,63 @@ std::vector<std::vector<FsdpPiece>> fsdp_plan(const Scenario& s, const Schedule&
   return plan;
 }
 
+// ZeRO-1/2 gradient reduction overlapped with the backward, as Megatron-LM's DistributedDataParallel
+// does with overlap_grad_reduce (NVIDIA/Megatron-LM @d98e8a6 megatron/core/distributed/
+// distributed_data_parallel.py L131-171): gradients are grouped into buckets of about bucket_size
+// parameters (default max(40M, 1M x dp), L134), in the reverse of the parameters' order, the order the
+// backward produces them (param_and_grad_buffer.py L955-986: a bucket closes once it holds
+// bucket_size); a bucket's reduction starts when its last gradient is ready, during the last
+// micro-batch's backward (gradient accumulation runs under no_sync until then). Only the first
+// pipeline rank's first model chunk is bucketed: every other stage gets one bucket (L170, "data-
+// parallel communication on these stages is not on the critical path"; interleaved schedules pass
+// disable_bucketing for chunks after the first), which is the single reduction after the stage's
+// last backward built below. Buckets close on layer boundaries here (a layer larger than a bucket is
+// one bucket, where Megatron would close several inside it, ready a little apart).
+struct DpBuckets {
+  int rank = -1, task = -1, stage = -1;  // the task split into layers, and its stage
+  std::vector<double> bytes;             // each bucket's gradient bytes, in issue order
+  std::vector<int> piece;                // the piece (backward order: layer L-1 first) completing it
+};
+
+DpBuckets dp_buckets(const Scenario& s, const Schedule& schedule, const PipelineCostTable& costs, bool moe) {
+  DpBuckets out;
+  if (!s.parallel.dp_overlap_grad_reduce || s.parallel.dp < 2 || schedule.ranks < 1) return out;
+  const int stage = schedule.stage_of_chunk[0][0];
+  int holders = 0;
+  for (int r = 0; r < schedule.ranks; ++r)
+    for (int c = 0; c < schedule.chunks_per_rank; ++c) holders += schedule.stage_of_chunk[r][c] == stage;
+  int last = -1;
+  for (int i = 0; i < static_cast<int>(schedule.per_rank[0].size()); ++i) {
+    const auto& t = schedule.per_rank[0][i];
+    if (((t.phase == Phase::W || t.phase == Phase::BW) && t.chunk == 0) || (t.phase == Phase::FB && t.chunk2 == 0))
+      last = i;
+  }
+  // Split only a plain weight-gradient task of a stage held once: a DualPipe pair (FB), a task with
+  // an all-to-all, or a stage whose copies reduce together keeps the single reduction.
+  if (last < 0 || holders != 1) return out;
+  const ScheduledTask& t = schedule.per_rank[0][last];
+  const StageCost& sc = at(costs, stage);
+  const int L = static_cast<int>(sc.grad_bytes_layers.size());
+  if ((t.phase != Phase::W && t.phase != Phase::BW) || (moe && a2a_bytes(costs, t) > 0) || L == 0 ||
+      sc.grad_bytes_replicated <= 0)
+    return out;
+  double layers = 0;
+  for (double b : sc.grad_bytes_layers) layers += b;
+  const double embedding = std::max(0.0, sc.grad_bytes_replicated - layers - sc.grad_bytes_head);
+  const double bucket_bytes = 2.0 * s.parallel.dp_bucket_size();  // bf16 gradients
+  double open = 0;
+  for (int k = 0; k < L; ++k) {
+    open += sc.grad_bytes_layers[size_t(L - 1 - k)] + (k == 0 ? sc.grad_bytes_head : 0.0) +
+            (k == L - 1 ? embedding : 0.0);
+    if (open >= bucket_bytes || k == L - 1) {
+      if (open > 0) out.bytes.push_back(open), out.piece.push_back(k);
+      open = 0;
+    }
+  }
+  out.rank = 0, out.task = last, out.stage = stage;
+  return out;
+}
+
 }  // namespace
 
 GpuDemand task_demand(const PipelineCostTable& c, const ScheduledTask& t) {
@@ -252,6 +309,7 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
   for (int d = 0; d < replicas; ++d)
     for (int r = 0; r < schedule.ranks; ++r) pieces[d][r].resize(schedule.per_rank[r].size());
   std::vector<std::vector<TaskId>> fsdp_reduces(costs.stages.size());  // the optimizer waits for them
+  const DpBuckets buckets = options.with_collectives && !fsdp ? dp_buckets(s, schedule, costs, moe) : DpBuckets{};
   std::vector<PipelineGraph> pipes;
   std::vector<std::vector<Ends>> ends(replicas);
   // The all-to-all of (EP group, rank, task index), shared by the group's replicas.
@@ -358,6 +416,23 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
           piece.hbm_bytes = node.hbm_bytes * share;
           piece.unit = p.unit;
           piece.name = node.name + " L" + std::to_string(p.unit);
+          TaskId id = add_node(g, piece);
+          if (!ids.empty()) boost::add_edge(ids.back(), id, g);
+          ids.push_back(id);
+        }
+        ends[d][v] = {{ids.front()}, {ids.back()}, {ids.back()}};
+      } else if (r == buckets.rank && i == buckets.task) {
+        // The stage's last weight-gradient task, its layers one after another in backward order (an
+        // equal share each), so each DP bucket can start when its layers are done.
+        set_demand(node, demand);
+        const int L = static_cast<int>(at(costs, t.stage).grad_bytes_layers.size());
+        std::vector<TaskId>& ids = pieces[d][r][i];
+        for (int u = L - 1; u >= 0; --u) {
+          TaskNode piece = node;
+          piece.seconds = node.seconds / L;
+          piece.hbm_bytes = node.hbm_bytes / L;
+          piece.unit = u;
+          piece.name = node.name + " L" + std::to_string(u);
           TaskId id = add_node(g, piece);
           if (!ids.empty()) boost::add_edge(ids.back(), id, g);
           ids.push_back(id);
@@ -511,8 +586,10 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
     const StageCost& sc = at(costs, stage);
     // `group_of(rank)` gives the GPUs of the copy a holding rank has; the reduction spans every copy.
     std::vector<TaskId> reductions;  // the optimizer step waits for them
+    // `after`: what it waits for, when not the holders' last weight-gradient tasks (a DP bucket).
     auto add_reduce = [&](double bytes, const std::function<std::vector<int>(int)>& group_of,
-                          const std::vector<int>& members, const std::string& what) {
+                          const std::vector<int>& members, const std::string& what,
+                          const std::vector<TaskId>* after = nullptr) {
       std::vector<int> group;
       for (const Holder& h : copies)
         for (int gpu : group_of(h.rank)) group.push_back(gpu);
@@ -531,6 +608,10 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
       n.name = "dp stage " + std::to_string(stage) + copies_text + " " + what;
       TaskId id = add_node(g, n);
       reductions.push_back(id);
+      if (after) {
+        for (TaskId x : *after) boost::add_edge(x, id, g);
+        return;
+      }
       for (const Holder& h : copies)
         for (int d : members)
           for (TaskId x : ends[d][pipes[d].task_vertex[h.rank][h.last_task]].exits) boost::add_edge(x, id, g);
@@ -540,7 +621,18 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
     // ZeRO-3: the gradients were reduce-scattered block by block after their backward (above), and
     // the parameters stay sharded until the next step's all-gathers.
     if (fsdp) reductions = fsdp_reduces[size_t(stage)];
-    if (!fsdp) add_reduce(sc.grad_bytes_replicated, [&](int r) { return out.layout.dp_group[r]; }, all, "grads");
+    auto dp_group_of = [&](int r) { return out.layout.dp_group[r]; };
+    if (!fsdp && stage != buckets.stage) add_reduce(sc.grad_bytes_replicated, dp_group_of, all, "grads");
+    // Overlapped buckets: each starts once the piece that completes it has ended in every replica,
+    // after the one before it (Megatron issues them in order on one stream).
+    if (!fsdp && stage == buckets.stage)
+      for (size_t b = 0; b < buckets.bytes.size(); ++b) {
+        std::vector<TaskId> after;
+        for (int d = 0; d < replicas; ++d) after.push_back(pieces[d][buckets.rank][size_t(buckets.task)][size_t(buckets.piece[b])]);
+        if (b > 0 && !reductions.empty()) after.push_back(reductions.back());
+        add_reduce(buckets.bytes[b], dp_group_of, all,
+                   "grads bucket " + std::to_string(b + 1) + "/" + std::to_string(buckets.bytes.size()), &after);
+      }
     // One expert reduction per set of replicas holding the same experts (replicas d, d+ep, ...).
     for (int j = 0; j < (fsdp ? 0 : std::min(ep, replicas)); ++j) {
       std::vector<int> members;

@@ -62,8 +62,8 @@ struct TaskNode {
   int chunk = -1;
   int micro2 = -1;
   int chunk2 = -1;
-  // A schedule task split into its FSDP units (ZeRO-3, graph/step_graph.h): the block this piece
-  // computes (0 = the stage's first); -1 for a whole task. A forward opens the micro-batch's
+  // A schedule task split into its FSDP units (ZeRO-3, graph/step_graph.h) or, for overlapped DP
+  // buckets, its layers: the block this piece computes (0 = the stage's first); -1 for a whole task. A forward opens the micro-batch's
   // activations at the start of its unit 0, a backward frees them at the end of its unit 0.
   int unit = -1;
 };

@@ -32,6 +32,8 @@ inline constexpr int64_t kMaxExperts = 16384;
 
 // Parallelism. Sequences per step: DeepSeek-V3 ends at 15360; 2^24 leaves room.
 inline constexpr int64_t kMaxGlobalBatch = int64_t{1} << 24;
+// Parameters per data-parallel gradient bucket: 2^40, more than any model's stage holds.
+inline constexpr int64_t kMaxBucketParams = int64_t{1} << 40;
 // Micro-batches per pipeline per step: the schedule and task graph grow with it (a step of 2^14
 // micro-batches is already thousands of times a real one's 8-64).
 inline constexpr int64_t kMaxMicroBatches = int64_t{1} << 14;

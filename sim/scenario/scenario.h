@@ -3,6 +3,7 @@
 // everything, including cross-field rules, and every error names file, JSON path and expectation.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -112,6 +113,17 @@ struct ParallelSpec {
   // backward. "default": torchtitan's (every block but the last without PP, none with PP), "always",
   // "never".
   std::string fsdp_reshard_after_forward = "default";
+  // ZeRO-1/2 gradient reduction as Megatron-LM's DistributedDataParallel runs it: with overlap, the
+  // first pipeline rank's gradients are reduced in buckets of about dp_bucket_params parameters each,
+  // every bucket as soon as its layers' last weight gradients are done (graph/step_graph.cpp). Off
+  // (Megatron's default, distributed_data_parallel_config.py overlap_grad_reduce = False): one
+  // reduction per stage after its last backward. dp_bucket_params 0: Megatron's default size,
+  // max(40M, 1M x dp) (see dp_bucket_size).
+  bool dp_overlap_grad_reduce = false;
+  int64_t dp_bucket_params = 0;
+  double dp_bucket_size() const {
+    return dp_bucket_params > 0 ? double(dp_bucket_params) : std::max(40e6, 1e6 * dp);
+  }
   int64_t micro_batch = 1;      // sequences per micro-batch
   int64_t global_batch = 1;     // sequences per step
   std::vector<int64_t> stage_layers;  // layers per model stage (pp x chunks entries)

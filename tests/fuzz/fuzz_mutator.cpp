@@ -210,6 +210,8 @@ std::string Mutator::plausible_set_flag() {
       {"/parallelism/global_batch", {"8", "16", "64", "512", "1024", "4096"}},
       {"/parallelism/ep_all_to_all", {"direct", "rail"}},
       {"/parallelism/fsdp_reshard_after_forward", {"default", "always", "never", "sometimes"}},
+      {"/parallelism/dp_overlap_grad_reduce", {"true", "false", "1"}},
+      {"/parallelism/dp_bucket_params", {"1", "1000000", "40000000", "0", "1099511627777"}},
       {"/parallelism/stage_layers", {"[1,1,1,5]", "[2,2,2,2]", "[8]", "[10,10,10,10]"}},
       {"/model/layers", {"2", "8", "16", "40", "61", "1024"}},
       {"/model/hidden", {"8", "1024", "2560", "7168", "131072"}},
