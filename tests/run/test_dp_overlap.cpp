@@ -3,37 +3,20 @@
 // against NCCL's closed form (engine/nccl_model.h), with the overlap off and on.
 #include <gtest/gtest.h>
 
-#include "core/json_input.h"
-#include "engine/engine.h"
-#include "engine/nccl_model.h"
-#include "graph/step_graph.h"
-#include "profile/profile.h"
-#include "schedule/scenario_schedule.h"
+#include "llama8b_step_graph.h"
 
 using namespace mhc;
+using namespace mhc::test;
 
 namespace {
 
-// Llama 3.1 8B on 8 H100, one pipeline rank, DP 8, one micro-batch per step; as ZeRO-2.
-const std::string kRun = std::string(MHC_SOURCE_DIR) + "/scenarios/published/runs/tt-llama3-8b-8xh100-bf16.json";
+// Llama 3.1 8B on 8 H100 (llama8b_step_graph.h), one pipeline rank, DP 8, one micro-batch per step;
+// as ZeRO-2.
+constexpr double kBlock = kLlama8bBlock, kTable = kLlama8bTable;
 
-// Llama 3.1 8B (scenarios/models/llama3-8b.json): a block's parameters (q, o C x C; k, v C x 1024;
-// the SwiGLU FFN 3 x C x 14336; two RMSNorm weights) and the embedding's and head's tables.
-constexpr double C = 4096;
-constexpr double kBlock = C * C * 2 + C * 1024 * 2 + 3 * C * 14336 + 2 * C;
-constexpr double kTable = 128256 * C;
-
-struct Built {
-  Scenario s;
-  StepGraph step;
-};
-
-Built build(std::vector<std::string> sets) {
+BuiltStep build(std::vector<std::string> sets) {
   sets.push_back("/parallelism/zero_stage=2");
-  Built b{load_scenario(kRun, sets), {}};
-  const CostModel cost(load_profile_parts(b.s.profile, b.s.published_parts));
-  b.step = build_step_graph(b.s, scenario_schedule(b.s), price_pipeline(b.s, cost));
-  return b;
+  return build_llama8b(sets);
 }
 
 // The DP reductions in graph (= issue) order.
@@ -58,21 +41,13 @@ double optimizer_seconds(const TaskGraph& g) {
   return 0;
 }
 
-double all_reduce_time(const Built& b, double bytes) {
-  return nccl_select(CollectiveOp::all_reduce, group_shape(b.s.cluster, b.step.layout.dp_group[0]), bytes).time_s;
-}
-
-EngineResult run(const Built& b) {
-  EngineOptions options;
-  options.fold_replicas = false;
-  return simulate(b.s.cluster, b.step.graph, options);
-}
+double all_reduce_time(const BuiltStep& b, double bytes) { return dp_collective_time(b, CollectiveOp::all_reduce, bytes); }
 
 }  // namespace
 
 TEST(DpOverlap, BucketsKeepTheBytesInBackwardOrder) {
-  const Built off = build({});
-  const Built on = build({"/parallelism/dp_overlap_grad_reduce=true"});
+  const BuiltStep off = build({});
+  const BuiltStep on = build({"/parallelism/dp_overlap_grad_reduce=true"});
   const auto one = reductions(off.step.graph);
   const auto buckets = reductions(on.step.graph);
   ASSERT_EQ(one.size(), 1u);
@@ -91,7 +66,7 @@ TEST(DpOverlap, BucketsKeepTheBytesInBackwardOrder) {
   EXPECT_EQ(backward(on.step.graph).size(), 32u);
   // Buckets of 500M parameters: the last layer with the head (743M), then every third layer (3 x 218M
   // >= 500M) for 30 layers, then the first layer with the embedding: 12 of them.
-  const Built big = build({"/parallelism/dp_overlap_grad_reduce=true", "/parallelism/dp_bucket_params=500000000"});
+  const BuiltStep big = build({"/parallelism/dp_overlap_grad_reduce=true", "/parallelism/dp_bucket_params=500000000"});
   const auto twelve = reductions(big.step.graph);
   ASSERT_EQ(twelve.size(), 12u);
   EXPECT_DOUBLE_EQ(big.step.graph[twelve[0]].bytes, 2.0 * (kBlock + kTable));
@@ -101,8 +76,8 @@ TEST(DpOverlap, BucketsKeepTheBytesInBackwardOrder) {
 
 // Overlap off: the one reduction starts when the backward ends and the optimizer waits for it.
 TEST(DpOverlap, OffReducesOnceAfterTheBackward) {
-  const Built b = build({"/parallelism/dp_overlap_grad_reduce=false"});
-  const EngineResult r = run(b);
+  const BuiltStep b = build({"/parallelism/dp_overlap_grad_reduce=false"});
+  const EngineResult r = run_unfolded(b);
   const auto bw = backward(b.step.graph);
   ASSERT_EQ(bw.size(), 1u);
   const double ar = all_reduce_time(b, 2.0 * (32 * kBlock + 2 * kTable));
@@ -111,9 +86,9 @@ TEST(DpOverlap, OffReducesOnceAfterTheBackward) {
 }
 
 // NVLink cut to 2 GB/s: the buckets run back to back from the end of the first layer's backward.
-TEST(DpOverlap, SlowLinkRunsTheBucketsBackToBack) {
-  const Built b = build({"/parallelism/dp_overlap_grad_reduce=true", "/cluster/nvlink/bandwidth_GBps=2"});
-  const EngineResult r = run(b);
+TEST(DpOverlap, SlowLinkLlama8bRunsTheBucketsBackToBack) {
+  const BuiltStep b = build({"/parallelism/dp_overlap_grad_reduce=true", "/cluster/nvlink/bandwidth_GBps=2"});
+  const EngineResult r = run_unfolded(b);
   const auto bw = backward(b.step.graph);
   ASSERT_EQ(bw.size(), 32u);
   const double first = all_reduce_time(b, 2.0 * (kBlock + kTable));
@@ -125,12 +100,12 @@ TEST(DpOverlap, SlowLinkRunsTheBucketsBackToBack) {
 
 // Full NVLink: every bucket but the last hides under the layers still computing.
 TEST(DpOverlap, FastLinkExposesOnlyTheLastBucket) {
-  const Built b = build({"/parallelism/dp_overlap_grad_reduce=true"});
-  const EngineResult r = run(b);
+  const BuiltStep b = build({"/parallelism/dp_overlap_grad_reduce=true"});
+  const EngineResult r = run_unfolded(b);
   const double last = all_reduce_time(b, 2.0 * (kBlock + kTable));
   EXPECT_NEAR(r.exposed_comm_s_by_category.at("dp"), last, 0.01 * last);
-  const Built off = build({});
-  const EngineResult r_off = run(off);
+  const BuiltStep off = build({});
+  const EngineResult r_off = run_unfolded(off);
   EXPECT_GT(r_off.exposed_comm_s_by_category.at("dp"), 5 * last);
   EXPECT_LT(r.makespan_s, r_off.makespan_s);
 }

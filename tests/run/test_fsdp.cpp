@@ -4,36 +4,16 @@
 #include <gtest/gtest.h>
 
 #include "cost/memory.h"
-#include "engine/engine.h"
-#include "engine/nccl_model.h"
-#include "graph/step_graph.h"
-#include "profile/profile.h"
-#include "schedule/scenario_schedule.h"
+#include "llama8b_step_graph.h"
 
 using namespace mhc;
+using namespace mhc::test;
 
 namespace {
 
-const std::string kRun = std::string(MHC_SOURCE_DIR) + "/scenarios/published/runs/tt-llama3-8b-8xh100-bf16.json";
-
-// Llama 3.1 8B (scenarios/models/llama3-8b.json): C 4096, 32 heads / 8 KV heads of 128, FFN 14336
-// (SwiGLU: three matrices), vocab 128256, untied embedding and head. A block: q and o C x C, k and v
-// C x 1024, the FFN 3 x C x 14336, two RMSNorm weights; the root: embedding and head, the final norm.
-constexpr double C = 4096;
-constexpr double kBlock = C * C * 2 + C * 1024 * 2 + 3 * C * 14336 + 2 * C;
-constexpr double kRoot = 2 * 128256 * C + C;
-
-struct Built {
-  Scenario s;
-  StepGraph step;
-};
-
-Built build(const std::vector<std::string>& sets) {
-  Built b{load_scenario(kRun, sets), {}};
-  const CostModel cost(load_profile_parts(b.s.profile, b.s.published_parts));
-  b.step = build_step_graph(b.s, scenario_schedule(b.s), price_pipeline(b.s, cost));
-  return b;
-}
+// Llama 3.1 8B on 8 H100 (llama8b_step_graph.h). The root unit: embedding and head, the final norm.
+constexpr double kBlock = kLlama8bBlock;
+constexpr double kRoot = 2 * kLlama8bTable + kLlama8bC;
 
 double fsdp_bytes(const TaskGraph& g, CollectiveOp op) {
   double sum = 0;
@@ -48,11 +28,6 @@ int count_category(const TaskGraph& g, const std::string& category) {
   return n;
 }
 
-// NCCL's closed-form time of one collective over the DP group on this cluster.
-double nccl_time(const Built& b, CollectiveOp op, double bytes) {
-  return nccl_select(op, group_shape(b.s.cluster, b.step.layout.dp_group[0]), bytes).time_s;
-}
-
 // The compute pieces of one phase, in graph (= issue) order.
 std::vector<TaskId> pieces(const TaskGraph& g, Phase phase) {
   std::vector<TaskId> out;
@@ -61,19 +36,13 @@ std::vector<TaskId> pieces(const TaskGraph& g, Phase phase) {
   return out;
 }
 
-EngineResult run(const Built& b) {
-  EngineOptions options;
-  options.fold_replicas = false;
-  return simulate(b.s.cluster, b.step.graph, options);
-}
-
 }  // namespace
 
 TEST(Fsdp, BytesPerStepMatchTheHandCountedUnits) {
   // One micro-batch (global 16 / DP 8 / micro-batch 2), no PP: the forward gathers the root and all 32
   // blocks; the backward re-gathers every block but the last (torchtitan keeps the last block
   // gathered; the root is never resharded after forward); all 33 units reduce-scatter once.
-  const Built b = build({});
+  const BuiltStep b = build_llama8b({});
   const TaskGraph& g = b.step.graph;
   EXPECT_DOUBLE_EQ(fsdp_bytes(g, CollectiveOp::all_gather), 2.0 * (kRoot + 32 * kBlock + 31 * kBlock));
   EXPECT_DOUBLE_EQ(fsdp_bytes(g, CollectiveOp::reduce_scatter), 4.0 * (kRoot + 32 * kBlock));
@@ -82,31 +51,31 @@ TEST(Fsdp, BytesPerStepMatchTheHandCountedUnits) {
   EXPECT_EQ(pieces(g, Phase::BW).size(), 32u);
 
   // "always": every block again for the backward; "never": no backward gathers.
-  const Built always = build({"/parallelism/fsdp_reshard_after_forward=\"always\""});
+  const BuiltStep always = build_llama8b({"/parallelism/fsdp_reshard_after_forward=\"always\""});
   EXPECT_DOUBLE_EQ(fsdp_bytes(always.step.graph, CollectiveOp::all_gather), 2.0 * (kRoot + 64 * kBlock));
-  const Built never = build({"/parallelism/fsdp_reshard_after_forward=\"never\""});
+  const BuiltStep never = build_llama8b({"/parallelism/fsdp_reshard_after_forward=\"never\""});
   EXPECT_DOUBLE_EQ(fsdp_bytes(never.step.graph, CollectiveOp::all_gather), 2.0 * (kRoot + 32 * kBlock));
 
   // Two micro-batches without PP: gathers and reduce-scatters per micro-batch (torchtitan's
   // gradient accumulation runs backward() per micro-batch with gradient sync on).
-  const Built two = build({"/parallelism/micro_batch=1"});
+  const BuiltStep two = build_llama8b({"/parallelism/micro_batch=1"});
   EXPECT_DOUBLE_EQ(fsdp_bytes(two.step.graph, CollectiveOp::all_gather), 2 * 2.0 * (kRoot + 63 * kBlock));
   EXPECT_DOUBLE_EQ(fsdp_bytes(two.step.graph, CollectiveOp::reduce_scatter), 2 * 4.0 * (kRoot + 32 * kBlock));
 
   // ZeRO-2: today's one gradient reduction per stage, no FSDP traffic.
-  const Built zero2 = build({"/parallelism/zero_stage=2"});
+  const BuiltStep zero2 = build_llama8b({"/parallelism/zero_stage=2"});
   EXPECT_EQ(count_category(zero2.step.graph, "fsdp"), 0);
   EXPECT_EQ(count_category(zero2.step.graph, "dp"), 1);
 }
 
 TEST(Fsdp, MemoryHoldsTheRootAndTwoGatheredBlocks) {
-  const Scenario s = load_scenario(kRun);
+  const Scenario s = load_scenario(kLlama8bRun);
   const RankMemory m = rank_memory(s, 0, {0}, 1);
   double gathered = -1;
   for (const auto& it : m.items)
     if (it.name == "gathered parameters (FSDP)") gathered = it.bytes;
   EXPECT_DOUBLE_EQ(gathered, 2.0 * (kRoot + 2 * kBlock));
-  const Scenario never = load_scenario(kRun, {"/parallelism/fsdp_reshard_after_forward=\"never\""});
+  const Scenario never = load_scenario(kLlama8bRun, {"/parallelism/fsdp_reshard_after_forward=\"never\""});
   for (const auto& it : rank_memory(never, 0, {0}, 1).items)
     if (it.name == "gathered parameters (FSDP)") gathered = it.bytes;
   EXPECT_DOUBLE_EQ(gathered, 2.0 * (kRoot + 32 * kBlock));
@@ -116,12 +85,12 @@ TEST(Fsdp, MemoryHoldsTheRootAndTwoGatheredBlocks) {
 // all-gather ends, the all-gathers running back to back from time zero (root first) whenever they are
 // slower than the compute; the optimizer waits for the reduce-scatters the last blocks leave behind.
 TEST(Fsdp, AllGathersHideUnderComputeOnNvlink) {
-  const Built b = build({});
-  const EngineResult r = run(b);
-  const double ag_root = nccl_time(b, CollectiveOp::all_gather, 2 * kRoot);
-  const double ag = nccl_time(b, CollectiveOp::all_gather, 2 * kBlock);
-  const double rs_root = nccl_time(b, CollectiveOp::reduce_scatter, 4 * kRoot);
-  const double rs = nccl_time(b, CollectiveOp::reduce_scatter, 4 * kBlock);
+  const BuiltStep b = build_llama8b({});
+  const EngineResult r = run_unfolded(b);
+  const double ag_root = dp_collective_time(b, CollectiveOp::all_gather, 2 * kRoot);
+  const double ag = dp_collective_time(b, CollectiveOp::all_gather, 2 * kBlock);
+  const double rs_root = dp_collective_time(b, CollectiveOp::reduce_scatter, 4 * kRoot);
+  const double rs = dp_collective_time(b, CollectiveOp::reduce_scatter, 4 * kBlock);
   const auto f = pieces(b.step.graph, Phase::F);
   // At 450 GB/s a block's gather (~2 ms) hides under its neighbour's forward (~10 ms): only the
   // first block waits, for the root's and its own gather; only the last block's and the root's
@@ -134,12 +103,12 @@ TEST(Fsdp, AllGathersHideUnderComputeOnNvlink) {
 TEST(Fsdp, AllGathersExposedOnASlowLink) {
   // NVLink cut to 2 GB/s; no re-gathers in the backward ("never"), so the forward's gathers run
   // alone and the backward's reduce-scatters run alone.
-  const Built b = build({"/cluster/nvlink/bandwidth_GBps=2", "/parallelism/fsdp_reshard_after_forward=\"never\""});
-  const EngineResult r = run(b);
-  const double ag_root = nccl_time(b, CollectiveOp::all_gather, 2 * kRoot);
-  const double ag = nccl_time(b, CollectiveOp::all_gather, 2 * kBlock);
-  const double rs_root = nccl_time(b, CollectiveOp::reduce_scatter, 4 * kRoot);
-  const double rs = nccl_time(b, CollectiveOp::reduce_scatter, 4 * kBlock);
+  const BuiltStep b = build_llama8b({"/cluster/nvlink/bandwidth_GBps=2", "/parallelism/fsdp_reshard_after_forward=\"never\""});
+  const EngineResult r = run_unfolded(b);
+  const double ag_root = dp_collective_time(b, CollectiveOp::all_gather, 2 * kRoot);
+  const double ag = dp_collective_time(b, CollectiveOp::all_gather, 2 * kBlock);
+  const double rs_root = dp_collective_time(b, CollectiveOp::reduce_scatter, 4 * kRoot);
+  const double rs = dp_collective_time(b, CollectiveOp::reduce_scatter, 4 * kBlock);
   const auto f = pieces(b.step.graph, Phase::F);
   const auto bw = pieces(b.step.graph, Phase::BW);
   ASSERT_EQ(f.size(), 32u);
@@ -161,7 +130,7 @@ TEST(Fsdp, AllGathersExposedOnASlowLink) {
 
 TEST(Fsdp, RefusesSchedulesItDoesNotBuild) {
   try {
-    load_scenario(kRun, {"/schedule/kind=\"zb1p\""});
+    load_scenario(kLlama8bRun, {"/schedule/kind=\"zb1p\""});
     FAIL() << "zb1p with ZeRO-3 loaded";
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("/parallelism/zero_stage"), std::string::npos) << e.what();
@@ -171,8 +140,8 @@ TEST(Fsdp, RefusesSchedulesItDoesNotBuild) {
 TEST(Fsdp, TensorParallelCollectivesFollowTheirBlocks) {
   // TP2 x DP4: the same TP collectives as without FSDP, spread over the blocks (two all-gathers and
   // two reduce-scatters per layer), each block after the first waiting for its predecessor's share.
-  const Built b = build({"/parallelism/tp=2", "/parallelism/dp=4", "/parallelism/global_batch=8"});
-  const Built zero2 = build({"/parallelism/tp=2", "/parallelism/dp=4", "/parallelism/global_batch=8",
+  const BuiltStep b = build_llama8b({"/parallelism/tp=2", "/parallelism/dp=4", "/parallelism/global_batch=8"});
+  const BuiltStep zero2 = build_llama8b({"/parallelism/tp=2", "/parallelism/dp=4", "/parallelism/global_batch=8",
                              "/parallelism/zero_stage=2"});
   EXPECT_EQ(count_category(b.step.graph, "tp"), count_category(zero2.step.graph, "tp"));
   const TaskGraph& g = b.step.graph;
