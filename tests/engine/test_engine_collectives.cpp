@@ -2,31 +2,17 @@
 #include <gtest/gtest.h>
 
 #include "engine/engine.h"
+#include "support/collective_run.h"
 #include "support/engine_test_util.h"
 
 using namespace mhc;
 using namespace mhc::test;
 
-namespace {
-
-double run_one(const ClusterSpec& c, CollectiveOp op, const std::vector<int>& group, double bytes,
-               std::optional<NcclAlgo> algo = {}, std::optional<NcclProto> proto = {}) {
-  TaskGraph g;
-  add_collective(g, "x", op, group, bytes);
-  EngineOptions o;
-  o.collective.algo = algo;
-  o.collective.proto = proto;
-  EngineResult r = simulate(c, g, o);
-  return r.timings[0].end - r.timings[0].start;
-}
-
-}  // namespace
-
 TEST(EngineCollectives, RingAllReduceInsideANodeMatchesTheClosedForm) {
   ClusterSpec c = h100_cluster(1);
   for (int p : {2, 4, 8}) {
     const double S = 1 << 30;
-    double sim = run_one(c, CollectiveOp::all_reduce, range(0, p), S, NcclAlgo::ring, NcclProto::simple);
+    double sim = collective_seconds(c, CollectiveOp::all_reduce, range(0, p), S, NcclAlgo::ring, NcclProto::simple);
     // NCCL ring/Simple latency: base 8.4 us + 2(p-1) NVLink steps of 3.4 us.
     double closed = (8.4 + 2 * (p - 1) * 3.4) * 1e-6 + 2.0 * (p - 1) / p * S / 450e9;
     EXPECT_NEAR(sim / closed, 1.0, 0.02) << p;
@@ -38,7 +24,7 @@ TEST(EngineCollectives, RingAllReduceAcrossNodesIsBoundByTheNodesNics) {
   ClusterSpec c = h100_cluster(4);
   const double S = 1 << 30;
   const int p = 32;
-  double sim = run_one(c, CollectiveOp::all_reduce, range(0, p), S, NcclAlgo::ring, NcclProto::simple);
+  double sim = collective_seconds(c, CollectiveOp::all_reduce, range(0, p), S, NcclAlgo::ring, NcclProto::simple);
   // 8 channels, one per NIC: each node pushes the ring's data through 8 x 50 GB/s.
   // NCCL latency: 8.4 + (2(p-1) - 2(nodes-1)) x max(3.4, 3) + 2(nodes-1) x 14 us.
   double lat = (8.4 + (62 - 6) * 3.4 + 6 * 14.0) * 1e-6;
@@ -55,7 +41,7 @@ TEST(EngineCollectives, ReduceScatterAndAllGatherMatchTheirClosedForms) {
   for (CollectiveOp op : {CollectiveOp::reduce_scatter, CollectiveOp::all_gather}) {
     CommGroupShape shape = group_shape(c, range(0, 16));
     for (NcclProto proto : {NcclProto::ll128, NcclProto::simple}) {
-      double sim = run_one(c, op, range(0, 16), S, NcclAlgo::ring, proto);
+      double sim = collective_seconds(c, op, range(0, 16), S, NcclAlgo::ring, proto);
       double closed = nccl_estimate(op, shape, NcclAlgo::ring, proto, S).time_s;
       EXPECT_NEAR(sim / closed, 1.0, 1e-6) << to_string(op) << " " << to_string(proto);
     }
@@ -65,7 +51,7 @@ TEST(EngineCollectives, ReduceScatterAndAllGatherMatchTheirClosedForms) {
 TEST(EngineCollectives, AllToAllAcrossNodesIsBoundByTheNics) {
   ClusterSpec c = h100_cluster(4);
   const double S = 512e6;
-  double sim = run_one(c, CollectiveOp::all_to_all, range(0, 32), S, NcclAlgo::direct, NcclProto::simple);
+  double sim = collective_seconds(c, CollectiveOp::all_to_all, range(0, 32), S, NcclAlgo::direct, NcclProto::simple);
   // Every GPU sends 24/32 of its buffer off-node through its own 50 GB/s NIC; NVLink (7/32 at 450)
   // finishes long before.
   double nic_bound = 24.0 / 32 * S / 50e9;
@@ -75,17 +61,17 @@ TEST(EngineCollectives, AllToAllAcrossNodesIsBoundByTheNics) {
   // With half the NICs, the NIC-bound part doubles.
   ClusterSpec half = c;
   half.nics_per_node = 4;
-  double sim_half = run_one(half, CollectiveOp::all_to_all, range(0, 32), S, NcclAlgo::direct, NcclProto::simple);
+  double sim_half = collective_seconds(half, CollectiveOp::all_to_all, range(0, 32), S, NcclAlgo::direct, NcclProto::simple);
   EXPECT_NEAR((sim_half - lat) / nic_bound, 2.0, 0.02);
 }
 
 TEST(EngineCollectives, NvlsAndSelectionRun) {
   ClusterSpec c = h100_cluster(1);
   const double S = 1 << 28;
-  double nvls = run_one(c, CollectiveOp::all_reduce, range(0, 8), S, NcclAlgo::nvls, NcclProto::simple);
+  double nvls = collective_seconds(c, CollectiveOp::all_reduce, range(0, 8), S, NcclAlgo::nvls, NcclProto::simple);
   EXPECT_NEAR(nvls / (25e-6 + S / (450e9 * 5.0 / 6.0)), 1.0, 1e-6);
   // The default choice is never slower than what the closed form says the best choice takes.
-  double best = run_one(c, CollectiveOp::all_reduce, range(0, 8), S);
+  double best = collective_seconds(c, CollectiveOp::all_reduce, range(0, 8), S);
   CommGroupShape shape = group_shape(c, range(0, 8));
   EXPECT_NEAR(best / nccl_select(CollectiveOp::all_reduce, shape, S).time_s, 1.0, 1e-6);
 }
@@ -93,7 +79,7 @@ TEST(EngineCollectives, NvlsAndSelectionRun) {
 TEST(EngineCollectives, TreeAllReduceAcrossNodesRunsNearItsClosedForm) {
   ClusterSpec c = h100_cluster(4);
   const double S = 64e6;
-  double sim = run_one(c, CollectiveOp::all_reduce, range(0, 32), S, NcclAlgo::tree, NcclProto::simple);
+  double sim = collective_seconds(c, CollectiveOp::all_reduce, range(0, 32), S, NcclAlgo::tree, NcclProto::simple);
   CommGroupShape shape = group_shape(c, range(0, 32));
   double closed = nccl_estimate(CollectiveOp::all_reduce, shape, NcclAlgo::tree, NcclProto::simple, S).time_s;
   // The flows are a physical model, not NCCL's fit: same order of magnitude is what is claimed.
@@ -123,7 +109,7 @@ TEST(EngineCollectives, CollectivesSharingNicsSlowEachOther) {
 TEST(EngineCollectives, LowLatencyProtocolBandwidthCapHolds) {
   ClusterSpec c = h100_cluster(1);
   const double S = 1 << 20;
-  double sim = run_one(c, CollectiveOp::all_reduce, range(0, 8), S, NcclAlgo::ring, NcclProto::ll);
+  double sim = collective_seconds(c, CollectiveOp::all_reduce, range(0, 8), S, NcclAlgo::ring, NcclProto::ll);
   // LL: half the NVLink bandwidth, capped at 141 GB/s on one Hopper node.
   double closed = (6.6 + 14 * 0.6) * 1e-6 + 2.0 * 7 / 8 * S / 141e9;
   EXPECT_NEAR(sim / closed, 1.0, 1e-6);

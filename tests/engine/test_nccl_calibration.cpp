@@ -5,6 +5,7 @@
 #include "core/json_input.h"
 #include "engine/engine.h"
 #include "engine/nccl_calibration.h"
+#include "support/collective_run.h"
 #include "support/engine_test_util.h"
 
 using namespace mhc;
@@ -22,15 +23,6 @@ NcclMeasurement nvls_figure() {
   m.busbw_Bps = 475e9;
   m.source = "test";
   return m;
-}
-
-double run_one(const ClusterSpec& c, std::vector<int> group, double bytes, std::optional<NcclAlgo> algo = {}) {
-  TaskGraph g;
-  add_collective(g, "x", CollectiveOp::all_reduce, group, bytes);
-  EngineOptions o;
-  o.collective.algo = algo;
-  EngineResult r = simulate(c, g, o);
-  return r.timings[0].end - r.timings[0].start;
 }
 
 }  // namespace
@@ -69,13 +61,13 @@ TEST(NcclCalibration, TheEngineReproducesTheFigureItWasCalibratedOnAndLeavesOthe
   const double S = 4294967296.0;
   const double T = S * 1.75 / 475e9;
   // The same operation as the figure lands on it (the calibration only scales the bandwidth term).
-  EXPECT_NEAR(run_one(c, range(0, 8), S) / T, 1.0, 1e-6);
+  EXPECT_NEAR(collective_seconds(c, CollectiveOp::all_reduce, range(0, 8), S) / T, 1.0, 1e-6);
   // At another size: latency + the bandwidth term slowed by the efficiency.
   const double eff = calibrate_nccl(c).points[0].efficiency;
-  EXPECT_NEAR(run_one(c, range(0, 8), S / 16) / (25e-6 + S / 16 / (375e9 * eff)), 1.0, 1e-6);
+  EXPECT_NEAR(collective_seconds(c, CollectiveOp::all_reduce, range(0, 8), S / 16) / (25e-6 + S / 16 / (375e9 * eff)), 1.0, 1e-6);
   // A ring (NCCL_ALGO=ring), across-node groups, and the uncalibrated cluster keep NCCL's tuner times.
-  EXPECT_NEAR(run_one(c, range(0, 8), S, NcclAlgo::ring) / run_one(plain, range(0, 8), S, NcclAlgo::ring), 1.0, 1e-9);
-  EXPECT_NEAR(run_one(plain, range(0, 8), S) / (25e-6 + S / 375e9), 1.0, 1e-6);
+  EXPECT_NEAR(collective_seconds(c, CollectiveOp::all_reduce, range(0, 8), S, NcclAlgo::ring) / collective_seconds(plain, CollectiveOp::all_reduce, range(0, 8), S, NcclAlgo::ring), 1.0, 1e-9);
+  EXPECT_NEAR(collective_seconds(plain, CollectiveOp::all_reduce, range(0, 8), S) / (25e-6 + S / 375e9), 1.0, 1e-6);
 }
 
 TEST(NcclCalibration, AFigureBelowTheTunersLatencyIsAnInputError) {
