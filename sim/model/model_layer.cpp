@@ -225,7 +225,13 @@ void add_dense_ffn(std::vector<Op>& ops, const std::string& sub, const std::stri
   a.inputs.front().id = a.inputs.front().producer = up;
   a.saved.front().id = a.saved.front().producer = up;
   a.saved.front().role = act_role;
-  if (routing_weights) a.saved.push_back(own(a, "routing_weights", rows, format_of(DType::fp32)));
+  if (routing_weights) {
+    // Each routed row's weight arrives with the row (the permute, or DeepEP's dispatch, writes it): an
+    // input the activation keeps, not an output its recomputation would rebuild.
+    const TensorRef w{sub + ".permute.weights", sub + ".permute", rows, format_of(DType::fp32)};
+    a.inputs.push_back(w);
+    a.saved.push_back(SavedTensor{w, "", 1.0});
+  }
   ops.push_back(a);
   add_input_cast(ops, sub, prefix + "act", width, rows, r);
   ops.push_back(gemm(sub, prefix + "down", m_per_token, C, width, groups, r));

@@ -69,4 +69,13 @@ TEST(SavedActivations, MoeLayerHandCount) {
   const double e5m6 = 1.5 + 4.0 / 128, fp8 = 1 + 4.0 / 128;
   const double formats = 8 * 128 * (2 - e5m6) + 2 * 1024 * (2 - fp8);
   EXPECT_DOUBLE_EQ(stored_per_token(f, LayerKind::moe_ffn), attention + ffn - rebuilt - formats);
+
+  // The routing weight folded into the expert activation (Megatron-Core's weighted SwiGLU): the
+  // combine keeps neither the 2 expert outputs of C (bf16) nor the 2 fp32 weights; the activation keeps
+  // each of its 2 routed rows' fp32 weight instead.
+  const std::string folded = "/training/saved_activations={\"preset\": \"deepseek-v3\", \"fold_routing_weights\": true}";
+  with.back() = folded;
+  const Scenario w = load_scenario(kDir + "small.json", with);
+  EXPECT_DOUBLE_EQ(stored_per_token(w, LayerKind::moe_ffn),
+                   attention + ffn - rebuilt - formats - (2 * C * 2 + 2 * 4) + 2 * 4);
 }
