@@ -141,10 +141,12 @@ SavedActivationsSpec parse_saved_activations(const JsonValue& v) {
   if (v.is_string()) return *saved_activations_preset(v.one_of(saved_activations_preset_names()));
   if (!v.is_object())
     v.fail("expected a preset (" + joined(saved_activations_preset_names()) +
-           ") or an object {tensors, formats, fold_routing_weights}, got " + v.type_name());
+           ") or an object {preset, tensors, formats, fold_routing_weights}, got " + v.type_name());
   JsonObject o = v.object();
+  // An object starts from a preset (none: as-computed) and changes what it lists.
   SavedActivationsSpec s;
-  s.name = "custom";
+  if (auto preset = o.optional("preset")) s = *saved_activations_preset(preset->one_of(saved_activations_preset_names()));
+  s.name = s.name == "as-computed" ? "custom" : s.name + ", modified";
   std::map<std::string, StorageFormat> custom;
   if (auto formats = o.optional("formats")) {
     JsonObject fo = formats->object();

@@ -413,3 +413,24 @@ TEST_F(ScenarioFiles, NcclMeasurementsAreChecked) {
   cluster_["nccl_measured"] = json::array();  // none: NCCL's tuner bandwidth
   EXPECT_EQ(load(), "ok");
 }
+
+// An object form of saved_activations may start from a preset and change one thing.
+TEST_F(ScenarioFiles, SavedActivationsObjectStartsFromAPreset) {
+  scenario_["training"]["saved_activations"] = {{"preset", "deepseek-v3"}, {"fold_routing_weights", true}};
+  ASSERT_EQ(load(), "ok");
+  const Scenario s = load_scenario((dir_ / "s.json").string());
+  const SavedActivationsSpec& k = s.training.saved_activations;
+  EXPECT_EQ(k.name, "deepseek-v3, modified");
+  EXPECT_TRUE(k.fold_routing_weights);
+  ASSERT_NE(k.format_for("attention_output"), nullptr);
+  EXPECT_EQ(k.format_for("attention_output")->name, "e5m6");
+  EXPECT_EQ(k.format_for("moe_activation_input")->name, "fp8");
+  // A listed tensor overrides the preset's format for it.
+  scenario_["training"]["saved_activations"] = {{"preset", "deepseek-v3"}, {"tensors", {{"attention_output", "bf16"}}}};
+  ASSERT_EQ(load(), "ok");
+  EXPECT_EQ(load_scenario((dir_ / "s.json").string()).training.saved_activations.format_for("attention_output")->name,
+            "bf16");
+  scenario_["training"]["saved_activations"] = {{"preset", "deepseek"}};
+  EXPECT_EQ(load(), "s.json: /training/saved_activations/preset: expected one of \"as-computed\", \"deepseek-v3\", got "
+                    "\"deepseek\"");
+}
