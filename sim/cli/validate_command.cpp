@@ -47,7 +47,10 @@ int run_validate_command(const std::vector<std::string>& argv, std::ostream& out
   for (auto l : p.stage_layers) out << " " << l;
   out << "\n";
   if (s.mhc.recompute) {
-    out << "  recompute   L_r per stage, in sublayers" << (s.mhc.recompute_block_auto ? " (auto, paper Eq. 20)" : "")
+    out << "  recompute   L_r per stage, in sublayers"
+        << (s.mhc.recompute_block_auto ? " (auto, paper Eq. 20 for one live micro-batch; `mhcsim run` weighs the "
+                                         "chunks its schedule holds)"
+                                       : "")
         << ":";
     for (auto l : p.stage_layers) out << " " << recompute_block_for(s.mhc, s.model.hidden, l);
     out << "\n";

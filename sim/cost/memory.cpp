@@ -45,7 +45,7 @@ std::string policy_words(const TrainingSpec& t) {
 
 }  // namespace
 
-StageActivations stage_activations(const Scenario& s, int stage) {
+StageActivations stage_activations(const Scenario& s, int stage, int chunks_held) {
   StageActivations a;
   const auto& p = s.parallel;
   const double T = double(p.micro_batch * s.model.seq_len);
@@ -98,7 +98,8 @@ StageActivations stage_activations(const Scenario& s, int stage) {
   const double mappings = n * n + 2 * n + 1;
   const double whole = double(full) * n * C * kAct;
   a.residual_stream_no_recompute = T_local * (S * ((n + 1) * C * kAct + mappings * kCoef) + whole);
-  const int lr = rest > 0 ? recompute_block_for(s.mhc, s.model.hidden, layers - full) : 1;
+  const int lr = rest > 0 ? recompute_block_for(s.mhc, s.model.hidden, layers - full, chunks_held) : 1;
+  a.recompute_block = lr;
   a.residual_stream_recompute = T_local * ((std::ceil(S / lr) * n * C + S * C) * kAct + whole);
   if (s.mhc.recompute && rest > 0) {
     a.residual_stream = a.residual_stream_recompute;
@@ -169,6 +170,18 @@ Held held_activations(const std::vector<StageActivations>& per_chunk, const Stag
     if (cur.sublayers + cur.residual_stream > h.sublayers + h.residual_stream) h = cur;
   }
   return h;
+}
+
+// Which L_r each of the rank's stages uses, and why.
+std::string recompute_block_words(const Scenario& s, const std::vector<int>& stages,
+                                  const std::vector<StageActivations>& per_chunk, int in_flight) {
+  std::string r = "one block of L_r sublayers rebuilt at a time: L_r (n+2) C tokens x 2 B + mappings; L_r =";
+  for (size_t c = 0; c < stages.size(); ++c)
+    r += (c ? ", " : " ") + std::to_string(per_chunk[c].recompute_block) + " (stage " + std::to_string(stages[c]) + ")";
+  if (s.mhc.recompute_block_auto)
+    r += ", auto: paper Eq. 20 with the kept x_{l0} weighed by the " + std::to_string(in_flight) +
+         " live chunks the schedule holds";
+  return r;
 }
 
 RankMemory memory_items(const Scenario& s, int rank, const std::vector<int>& stages, int in_flight,
@@ -244,7 +257,7 @@ RankMemory memory_items(const Scenario& s, int rank, const std::vector<int>& sta
   StageActivations worst;
   std::vector<StageActivations> per_chunk;
   for (int st : stages) {
-    auto a = stage_activations(s, st);
+    auto a = stage_activations(s, st, in_flight);
     per_chunk.push_back(a);
     const double transient = worst.recompute_transient, rebuilt = worst.rebuilt_transient;
     if (a.sublayers + a.residual_stream > worst.sublayers + worst.residual_stream) worst = a;
@@ -280,8 +293,7 @@ RankMemory memory_items(const Scenario& s, int rank, const std::vector<int>& sta
                                             : ", without recomputation: x_l, f and mappings per sublayer") +
                            (p.tp > 1 ? ", on T/" + std::to_string(p.tp) + " tokens (sequence parallel)" : "")});
     if (s.mhc.recompute && worst.recompute_transient > 0)
-      m.items.push_back({"mhc recompute block", worst.recompute_transient,
-                         "one block of L_r sublayers rebuilt at a time: L_r (n+2) C tokens x 2 B + mappings"});
+      m.items.push_back({"mhc recompute block", worst.recompute_transient, recompute_block_words(s, stages, per_chunk, in_flight)});
     m.residual_stream_without_recompute = held.no_recompute;
     m.residual_stream_with_recompute = held.recompute + worst.recompute_transient;
   }

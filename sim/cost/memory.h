@@ -59,8 +59,11 @@ struct StageActivations {
   double rebuilt_transient = 0;
   double residual_stream_no_recompute = 0;
   double residual_stream_recompute = 0;
+  int recompute_block = 0;  // L_r in sublayers (mHC recomputation)
 };
-StageActivations stage_activations(const Scenario& s, int stage);
+// `chunks_held`: the live chunks the schedule holds at its peak, which an auto recompute block weighs
+// (scenario.h optimal_recompute_block).
+StageActivations stage_activations(const Scenario& s, int stage, int chunks_held = 1);
 
 // Parameters on one GPU of the rank (all its stages), split by how the optimizer treats them.
 struct RankParams {

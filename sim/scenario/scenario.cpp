@@ -305,12 +305,12 @@ ModelSpec load_model_file(const std::string& path) {
   return read_guarded(path, [&] { return parse_model(load_json_file(path).object()); });
 }
 
-int optimal_recompute_block(int n, int64_t C, int64_t sublayers) {
+int optimal_recompute_block(int n, int64_t C, int64_t sublayers, int chunks_held) {
   int best = 1;
   double best_cost = std::numeric_limits<double>::infinity();
   for (int64_t lr = 1; lr <= sublayers; ++lr) {
     double blocks = std::ceil(static_cast<double>(sublayers) / static_cast<double>(lr));
-    double cost = double(n) * double(C) * blocks + double(n + 2) * double(C) * double(lr);
+    double cost = double(std::max(chunks_held, 1)) * double(n) * double(C) * blocks + double(n + 2) * double(C) * double(lr);
     if (cost < best_cost) {
       best_cost = cost;
       best = static_cast<int>(lr);
@@ -319,10 +319,10 @@ int optimal_recompute_block(int n, int64_t C, int64_t sublayers) {
   return best;
 }
 
-int recompute_block_for(const MhcSpec& mhc, int64_t C, int64_t layers_in_stage) {
+int recompute_block_for(const MhcSpec& mhc, int64_t C, int64_t layers_in_stage, int chunks_held) {
   const int64_t sublayers = 2 * layers_in_stage;
   if (!mhc.recompute_block_auto) return static_cast<int>(std::min<int64_t>(mhc.recompute_block, sublayers));
-  return optimal_recompute_block(mhc.n, C, sublayers);
+  return optimal_recompute_block(mhc.n, C, sublayers, chunks_held);
 }
 
 namespace {

@@ -194,9 +194,14 @@ nlohmann::json with_profile(nlohmann::json content, const std::vector<std::strin
 // "layer" is one application of x_{l+1} = H_res x_l + H_post^T F(H_pre x_l), i.e. one sublayer
 // (attention or FFN): a transformer layer has two. L = sublayers in a pipeline stage (blocks never
 // cross stages). Ties go to the smaller block.
-int optimal_recompute_block(int n, int64_t C, int64_t sublayers);
+// `chunks_held`: micro-batch chunks of the stage whose kept x_{l0} a GPU holds at once under its
+// pipeline schedule. Eq. 20 counts one; each chunk keeps its own blocks' inputs while only one block
+// is rebuilt at a time, so the persistent term weighs chunks_held times (a 1F1B first stage holds pp,
+// DualPipe pp + 1), which moves the optimum towards whole-stage blocks.
+int optimal_recompute_block(int n, int64_t C, int64_t sublayers, int chunks_held = 1);
 
-// The recompute block (in sublayers) the scenario uses in a stage of `layers_in_stage` layers.
-int recompute_block_for(const MhcSpec& mhc, int64_t C, int64_t layers_in_stage);
+// The recompute block (in sublayers) the scenario uses in a stage of `layers_in_stage` layers, with
+// `chunks_held` live chunks (auto; a fixed block ignores it).
+int recompute_block_for(const MhcSpec& mhc, int64_t C, int64_t layers_in_stage, int chunks_held = 1);
 
 }  // namespace mhc

@@ -38,10 +38,14 @@ TEST(Memory, ItemsAddUpAndMatchHandComputation) {
   EXPECT_DOUBLE_EQ(sum, m.total_bytes);
   EXPECT_TRUE(m.fits);
 
-  // mHC residual stream, recomputation on: per micro-batch of T = 2048 tokens, 4 sublayers, L_r from
-  // Eq. 20: x_{l0} (nC) per block and f (C) per sublayer, bf16.
-  const int lr = recompute_block_for(s.mhc, s.model.hidden, 2);
-  const double T = 2048, blocks = std::ceil(4.0 / lr);
+  // mHC residual stream, recomputation on: per micro-batch of T = 2048 tokens, 4 sublayers, x_{l0} (nC)
+  // per block and f (C) per sublayer, bf16. L_r: Eq. 20 with the kept x_{l0} weighed by the 4 live
+  // chunks, in units of C: 4 x 4 ceil(4 / L_r) + 6 L_r = 70, 44, 50, 40 for L_r = 1..4, so one block of
+  // the whole stage (Eq. 20 alone, one chunk: 22, 20, 26, 28, L_r = 2).
+  const int lr = 4;
+  EXPECT_EQ(recompute_block_for(s.mhc, s.model.hidden, 2, 4), lr);
+  EXPECT_EQ(recompute_block_for(s.mhc, s.model.hidden, 2, 1), 2);
+  const double T = 2048, blocks = 1;
   EXPECT_DOUBLE_EQ(item(m, "mhc residual stream"), 4 * T * (blocks * 4 * C + 4 * C) * 2);
   EXPECT_DOUBLE_EQ(item(m, "mhc recompute block"), T * lr * (6 * C * 2 + 25 * 4));
   // Without recomputation each sublayer keeps x_l (nC) and f (C) in bf16 and 25 fp32 mappings.
@@ -63,7 +67,7 @@ TEST(Memory, RecomputationTradesStoredStreamForOneBlock) {
 // times the peak count when the other is smaller.
 TEST(Memory, LiveChunksHoldTheirOwnStagesActivations) {
   auto s = load_scenario(kSmall);
-  const StageActivations a0 = stage_activations(s, 0), a3 = stage_activations(s, 3);
+  const StageActivations a0 = stage_activations(s, 0, 2), a3 = stage_activations(s, 3, 2);
   ASSERT_GT(a3.sublayers, a0.sublayers);  // the last stage also keeps the head's tensors
   const std::vector<int> stages{0, 3};
   const RankMemory both = rank_memory(s, 0, stages, 2, {{0, +1}, {1, +1}, {0, -1}, {1, -1}});

@@ -62,3 +62,21 @@ TEST(RecomputeBlock, EquationTwentyArgmin) {
   // n = 4, L = 30: cost/C = 4 ceil(30/L_r) + 6 L_r is 58, 56, 54, 56 at L_r = 3, 4, 5, 6.
   EXPECT_EQ(optimal_recompute_block(4, 2560, 30), 5);
 }
+
+// Under a pipeline schedule each live chunk keeps its own x_{l0} per block while one block is rebuilt
+// at a time: the persistent term weighs the chunks held. DeepSeek-V3's 4-layer stage (8 sublayers),
+// n = 4, cost/C = k 4 ceil(8/L_r) + 6 L_r: one chunk (Eq. 20) 38, 28, 30, 32 at L_r = 1..4, so 2;
+// DualPipe's 17 chunks 550, 284, 222, 160, 166, 172, 178, 116 at L_r = 1..8, so the whole stage.
+TEST(RecomputeBlock, LiveChunksWeighTheKeptInputs) {
+  EXPECT_EQ(optimal_recompute_block(4, 7168, 8, 1), 2);
+  EXPECT_EQ(optimal_recompute_block(4, 7168, 8, 17), 8);
+  // 4 chunks: 16 ceil(8/L_r) + 6 L_r = 134, 76, 66, 56, 62, 68, 74, 64: 4.
+  EXPECT_EQ(optimal_recompute_block(4, 7168, 8, 4), 4);
+  for (int k : {1, 2, 5, 9, 17, 33})
+    for (int L : {2, 6, 8, 30}) {
+      const int best = optimal_recompute_block(4, 1024, L, k);
+      for (int lr = 1; lr <= L; ++lr)
+        EXPECT_LE(k * 4 * std::ceil(double(L) / best) + 6 * best, k * 4 * std::ceil(double(L) / lr) + 6 * lr)
+            << "k " << k << " L " << L << " lr " << lr;
+    }
+}
