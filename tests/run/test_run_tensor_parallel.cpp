@@ -122,17 +122,15 @@ TEST(TensorParallel, TpBytesDoNotGrowWithN) {
   EXPECT_DOUBLE_EQ(n1.costs.pp_bytes_per_microbatch, 2048.0 / 2 * 1024 * 2);
 }
 
-TEST(TensorParallel, ReportShowsTpTrafficAndItsBreakdownAddsUp) {
+TEST(TensorParallel, ReportShowsTpTrafficAndAccountsForBusyTime) {
   const RunResult r = run_scenario(small_tp2(), RunOptions{});
   const auto j = report_json(r);
   EXPECT_GT(j["network_bytes"]["mhc"]["by_category"]["tp"].get<double>(), 0);
   EXPECT_GT(j["overhead_breakdown"]["exposed_comm_s_mean_per_gpu"]["mhc"]["tp"].get<double>(), 0);
-  const auto& b = j["overhead_breakdown"];
-  const double parts = b["mhc_kernels_s"]["total"].get<double>() + b["other_compute_s"].get<double>() +
-                       b["compute_slowed_by_comm_s"].get<double>() +
-                       b["mhc_hidden_under_other_kernels_s"].get<double>() + b["bubble_s"].get<double>();
-  EXPECT_NEAR(parts, b["delta_step_s"].get<double>(), 1e-9);
-  EXPECT_NEAR(b["checks"]["busy_unaccounted_s"].get<double>(), 0.0, 1e-9);  // the engine's losses account for all busy time
+  // The breakdown's terms are pinned by hand in test_overhead_breakdown.cpp (their sum closes by
+  // construction); with TP collectives blocking compute, the engine's losses still account for all
+  // of the bottleneck rank's busy time beyond its tasks' own seconds.
+  EXPECT_NEAR(j["overhead_breakdown"]["checks"]["busy_unaccounted_s"].get<double>(), 0.0, 1e-9);
   // Blocking TP collectives lengthen the step beyond the zero-cost network's.
   RunOptions free_network;
   free_network.network = false;
