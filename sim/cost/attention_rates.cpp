@@ -59,12 +59,14 @@ double along_seq(const std::vector<const ProfileEntry*>& line, double x, std::ve
 }  // namespace
 
 double rate_sequence_length(const ProfileShape& s) {
-  if (s.window == 0 && s.sparse_topk == 0) return double(s.seq);
+  if (s.window == 0 && s.sparse_topk == 0 && s.compress_ratio == 0) return double(s.seq);
   AttentionShape a;
   a.seq = s.seq;
   a.causal = s.causal;
   a.window = s.window;
   a.sparse_topk = s.sparse_topk;
+  a.compress_ratio = s.compress_ratio;
+  a.compressed_topk = s.compressed_topk;
   return 2.0 * mean_keys_per_query(a) - 1.0;
 }
 
@@ -72,7 +74,8 @@ std::optional<AttentionRate> attention_rate(const ProfileShape& q, const std::ve
   // Full-attention entries with the query's mask, by head dim, each sorted by sequence length.
   std::map<double, std::vector<const ProfileEntry*>> by_head_dim;
   for (const ProfileEntry* e : entries)
-    if (e->shape.causal == q.causal && e->shape.window == 0 && e->shape.sparse_topk == 0 && e->seconds > 0 &&
+    if (e->shape.causal == q.causal && e->shape.window == 0 && e->shape.sparse_topk == 0 && e->shape.compress_ratio == 0 &&
+        e->seconds > 0 &&
         e->model_flops > 0)
       by_head_dim[head_dim_of(e->shape)].push_back(e);
   if (by_head_dim.empty()) return std::nullopt;
@@ -86,10 +89,13 @@ std::optional<AttentionRate> attention_rate(const ProfileShape& q, const std::ve
   const double x = rate_sequence_length(q), h = head_dim_of(q);
   AttentionRate out;
   std::string note;
-  if (q.window || q.sparse_topk)
-    note += "; " + std::string(q.window ? "sliding window " + std::to_string(q.window)
-                                        : "sparse top-" + std::to_string(q.sparse_topk)) +
-            ": at the causal rate of seq " + fmt(x) + " (the same mean keys per query)";
+  if (q.window || q.sparse_topk || q.compress_ratio) {
+    std::string mask = q.window ? "sliding window " + std::to_string(q.window) : "sparse top-" + std::to_string(q.sparse_topk);
+    if (q.compress_ratio)
+      mask += " + KV compressed 1/" + std::to_string(q.compress_ratio) +
+              (q.compressed_topk ? " (top-" + std::to_string(q.compressed_topk) + ")" : std::string());
+    note += "; " + mask + ": at the causal rate of seq " + fmt(x) + " (the same mean keys per query)";
+  }
   auto lo = by_head_dim.lower_bound(h);  // first head dim >= h
   double rate = 0.0;
   if (lo != by_head_dim.end() && lo->first == h) {

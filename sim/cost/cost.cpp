@@ -68,6 +68,8 @@ PriceQuery query_for_op(const Op& op, double tokens) {
       s.causal = op.attention.causal;
       s.window = op.attention.window;
       s.sparse_topk = op.attention.sparse_topk;
+      s.compress_ratio = op.attention.compress_ratio;
+      s.compressed_topk = op.attention.compressed_topk;
       break;
     case KernelFamily::mhc:
       s.n = op.n;

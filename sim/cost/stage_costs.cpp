@@ -100,12 +100,15 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
 
   table.sm_demand_source = sm_demand_source(cost);
   Pricer pricer{cost, T, table.priced, {}};
-  const OpPlan dense = layer_plan(s, LayerKind::dense_ffn);
-  const OpPlan moe = m.ffn.kind == FfnSpec::Kind::moe ? layer_plan(s, LayerKind::moe_ffn) : OpPlan{};
+  std::map<LayerKind, OpPlan> plans;  // one per kind of layer the model has
+  for (const LayerKind& k : layer_kinds(m)) plans.emplace(k, layer_plan(s, k));
   // Layers the run recomputes whole (the first ones of each stage): their forward runs again in the
   // backward, TP collectives included (scenario.cpp refuses it for MoE layers, whose all-to-all would
   // run again too).
-  const OpPlan dense_full = s.training.recompute.full_layers != 0 ? layer_plan(s, LayerKind::dense_ffn, true) : OpPlan{};
+  std::map<LayerKind, OpPlan> whole_plans;
+  if (s.training.recompute.full_layers != 0)
+    for (const LayerKind& k : layer_kinds(m))
+      if (!k.moe()) whole_plans.emplace(k, layer_plan(s, k, true));
   const OpPlan mtp = mtp_plan(s);
   for (int st = 0; st < s.model_stages(); ++st) {
     StageCost sc;
@@ -113,10 +116,10 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
     sc.layers = p.stage_layers[st];
     const int64_t first = p.first_layer(st), full = s.training.recompute.full_layers_in(sc.layers);
     for (int64_t l = first; l < first + sc.layers; ++l) {
-      bool is_moe = layer_kind(m, l) == LayerKind::moe_ffn;
-      const bool whole = l - first < full;
+      const LayerKind kind = layer_kind(m, l);
+      const bool is_moe = kind.moe(), whole = l - first < full;
       sc.moe_layers += is_moe ? 1 : 0;
-      pricer.add_plan(is_moe ? moe : whole ? dense_full : dense,
+      pricer.add_plan(whole && !is_moe ? whole_plans.at(kind) : plans.at(kind),
                       is_moe ? "moe layer" : whole ? "recomputed dense layer" : "dense layer", sc);
       if (p.tp > 1) {
         tp_sublayer(sc);                // attention
@@ -127,7 +130,7 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
             sc.tp_backward.push_back(CollectiveOp::reduce_scatter);
           }
       }
-      auto params = layer_params_per_gpu(s, layer_kind(m, l));
+      auto params = layer_params_per_gpu(s, kind);
       sc.grad_bytes_replicated += 2.0 * params.replicated;
       sc.grad_bytes_layers.push_back(2.0 * params.replicated);
       sc.grad_bytes_experts += 2.0 * params.experts;
@@ -153,7 +156,7 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
         sc.grad_bytes_replicated += 2.0 * mp.replicated;
         sc.grad_bytes_head += 2.0 * mp.replicated;
         sc.grad_bytes_experts += 2.0 * mp.experts;
-        if (layer_kind(m, m.layers - 1) == LayerKind::moe_ffn) sc.moe_layers += m.mtp_depth;
+        for (int64_t d = 1; d <= m.mtp_depth; ++d) sc.moe_layers += layer_kind(m, m.layers + d - 1).moe() ? 1 : 0;
       }
       if (p.tp > 1) {
         sc.tp_forward.push_back(CollectiveOp::all_gather);

@@ -24,7 +24,17 @@ std::vector<Op> residual_stream_ops(ResidualVariant variant, bool fused, int n, 
 // than before it (coefficients, Sinkhorn, pre-apply).
 bool runs_after_sublayer(const Op& op);
 
-enum class LayerKind { dense_ffn, moe_ffn };
+// What varies between the layers of a model: a dense FFN or MoE, and for compressed (DeepSeek-V4)
+// attention the layer's KV compression ratio (0: the sliding window alone; 0 for other attention).
+struct LayerKind {
+  enum class Ffn { dense, moe } ffn = Ffn::dense;
+  int64_t compress_ratio = 0;
+  bool moe() const { return ffn == Ffn::moe; }
+  auto operator<=>(const LayerKind&) const = default;
+  static const LayerKind dense_ffn, moe_ffn;  // with no compression
+};
+inline constexpr LayerKind LayerKind::dense_ffn{LayerKind::Ffn::dense, 0};
+inline constexpr LayerKind LayerKind::moe_ffn{LayerKind::Ffn::moe, 0};
 
 // The ops of one layer or pipeline-stage extra, split by when they run.
 struct OpPlan {
@@ -51,7 +61,10 @@ OpPlan head_plan(const Scenario& s);
 // Empty without MTP.
 OpPlan mtp_plan(const Scenario& s);
 
+// The kind of layer `layer_index` (0-based); layers + d - 1 is MTP module d's layer.
 LayerKind layer_kind(const ModelSpec& m, int64_t layer_index);
+// Every distinct kind among the model's layers (MTP modules excluded), in layer order of first use.
+std::vector<LayerKind> layer_kinds(const ModelSpec& m);
 
 // Parameter counts of the whole model (not per GPU), for memory and for checks against Table 5.
 struct ParamCount {

@@ -4,17 +4,40 @@
 #include <algorithm>
 
 #include "model/model.h"
+#include "model/layer_parts.h"
 #include "model/op_builders.h"
 
 namespace mhc {
 
 using namespace ops;
 
+namespace ops {
+
+Op rope(const std::string& name, int64_t width, std::vector<TensorRef> inputs) {
+  Op op = bf16_elementwise("attn", name, "rope_fwd", OpKind::elementwise, width, double(width), double(width), 6.0);
+  op.inputs = std::move(inputs);
+  op.saved.clear();
+  return op;
+}
+
+Op storage_cast(const std::string& sub, const std::string& of, double values, const StorageFormat& format) {
+  Op op = elementwise(sub, of + ".store", "fp8_quantize_fwd", OpKind::elementwise, 128, values * kAct,
+                      values * format.bytes_per_value(), 3.0 * values);
+  op.inputs.front().id = op.inputs.front().producer = of;
+  op.saved.clear();
+  return op;
+}
+
+void apply_storage(std::vector<Op>& ops, const SavedActivationsSpec& keep) {
+  for (auto& op : ops)
+    for (auto& t : op.saved)
+      if (const StorageFormat* f = t.role.empty() ? nullptr : keep.format_for(t.role)) t.format = *f;
+}
+
+}  // namespace ops
+
 namespace {
 
-// DeepSeek-V3 (section 3.3.1) keeps the router, the embedding and the output head in BF16/FP32 whatever
-// the GEMM recipe; the other linear layers follow the recipe.
-constexpr GemmRecipe kAlwaysBf16 = GemmRecipe::bf16;
 
 // The fused attention core of `a` on this GPU (heads / tp): its FLOPs over the keys each query attends
 // to and the q, k, v read and o written per token (K/V once per token and K/V head; gathered per query
@@ -78,27 +101,7 @@ void add_unfused_attention_core(const Scenario& s, int64_t d_qk, int64_t d_v, co
   ops.push_back(pv);
 }
 
-// RoPE on the rotated dimensions of q (every query head) and k (every K head; MLA: its one shared
-// decoupled key), in place: reads and writes them once. It keeps nothing: its backward rotates the
-// gradient back from the positions alone.
-Op rope(int64_t width, std::vector<TensorRef> inputs) {
-  Op op = bf16_elementwise("attn", "rope", "rope_fwd", OpKind::elementwise, width, double(width), double(width), 6.0);
-  op.inputs = std::move(inputs);
-  op.saved.clear();
-  return op;
-}
 
-// A copy of a saved tensor in the storage format the run chose for it (training.saved_activations),
-// written after its producer; the op that keeps it keeps this copy. A block-scaled cast like the FP8
-// input casts (DeepSeek-V3 3.3.3 caches E5M6 with power-of-2 scales per tile), so it is priced on the
-// measured FP8 quantize kernel with its own bytes.
-Op storage_cast(const std::string& sub, const std::string& of, double values, const StorageFormat& format) {
-  Op op = elementwise(sub, of + ".store", "fp8_quantize_fwd", OpKind::elementwise, 128, values * kAct,
-                      values * format.bytes_per_value(), 3.0 * values);
-  op.inputs.front().id = op.inputs.front().producer = of;
-  op.saved.clear();
-  return op;
-}
 
 // Dropout on the sublayer's C-wide output before the residual, keeping its 1-byte mask.
 Op output_dropout(const std::string& sub, int64_t C) {
@@ -115,14 +118,9 @@ void keep_gathered_input_shard(std::vector<Op>& ops, const std::string& normed, 
     if (op.kind == OpKind::gemm && op.saved.front().id == normed) op.saved.front().kept_share = 1.0 / double(tp);
 }
 
-// The run's storage format for each saved tensor whose role it chose.
-void apply_storage(std::vector<Op>& ops, const SavedActivationsSpec& keep) {
-  for (auto& op : ops)
-    for (auto& t : op.saved)
-      if (const StorageFormat* f = t.role.empty() ? nullptr : keep.format_for(t.role)) t.format = *f;
-}
 
-std::vector<Op> attention_ops(const Scenario& s) {
+std::vector<Op> attention_ops(const Scenario& s, const LayerKind& kind) {
+  if (s.model.attention.kind == AttentionSpec::Kind::compressed) return compressed_attention_ops(s, kind.compress_ratio);
   const auto& m = s.model;
   const auto& a = m.attention;
   const auto& keep = s.training.saved_activations;
@@ -158,7 +156,7 @@ std::vector<Op> attention_ops(const Scenario& s) {
     ops.push_back(gemm("attn", "kv_up", 1, heads * (a.head_dim + d_v), a.kv_rank, 1, r));
     qkv_producer = ops.back().name;
     if (a.rope_dim > 0) {  // q_pe per head, one shared k_pe
-      ops.push_back(rope(heads * a.rope_dim + a.rope_dim,
+      ops.push_back(rope("rope", heads * a.rope_dim + a.rope_dim,
                          {TensorRef{q_producer, q_producer, double(heads * a.rope_dim), bf16},
                           TensorRef{"attn.kv_down.pe", "attn.kv_down", double(a.rope_dim), bf16}}));
       qkv_producer = ops.back().name;
@@ -168,7 +166,7 @@ std::vector<Op> attention_ops(const Scenario& s) {
     ops.push_back(gemm("attn", "qkv_proj", 1, (heads + 2 * kv_heads) * a.head_dim, C, 1, r));
     qkv_producer = ops.back().name;
     if (a.rope_dim > 0) {
-      ops.push_back(rope((heads + kv_heads) * a.rope_dim,
+      ops.push_back(rope("rope", (heads + kv_heads) * a.rope_dim,
                          {TensorRef{qkv_producer, qkv_producer, double((heads + kv_heads) * a.rope_dim), bf16}}));
       qkv_producer = ops.back().name;
     }
@@ -245,7 +243,7 @@ std::vector<Op> ffn_ops(const Scenario& s, LayerKind kind) {
   const GemmRecipe r = m.precision.gemm;
   std::vector<Op> ops;
   ops.push_back(sequence_parallel(rmsnorm("ffn", "norm", C), tp));
-  if (kind == LayerKind::dense_ffn) {
+  if (!kind.moe()) {
     // Column-parallel up(+gate), row-parallel down: width / tp on all T tokens.
     add_dense_ffn(ops, "ffn", "", C, f.dense_dim / tp, f.activation, 1, 1, r, true, "mlp_activation_input", keep,
                   false);
@@ -362,7 +360,10 @@ void mark_recompute(const Scenario& s, std::vector<Op>& body, bool full, bool mh
       continue;
     }
     for (RecomputeModule mod : s.training.recompute.modules) {
-      const RecomputeMode mode = module_covers(mod, op, s.model.attention.kind == AttentionSpec::Kind::mla);
+      // mla_up_proj covers the low-rank q up-projection of MLA and of DeepSeek-V4's attention alike.
+      const bool low_rank_q = s.model.attention.kind == AttentionSpec::Kind::mla ||
+                              s.model.attention.kind == AttentionSpec::Kind::compressed;
+      const RecomputeMode mode = module_covers(mod, op, low_rank_q);
       if (mode == RecomputeMode::none || op.recompute != RecomputeMode::none) continue;
       op.recompute = mode;
       op.recompute_reason = to_string(mod);
@@ -431,13 +432,26 @@ void add_sublayer(const Scenario& s, std::vector<Op> body, const std::string& su
 }  // namespace
 
 LayerKind layer_kind(const ModelSpec& m, int64_t layer_index) {
-  if (m.ffn.kind == FfnSpec::Kind::dense || layer_index < m.ffn.dense_layers) return LayerKind::dense_ffn;
-  return LayerKind::moe_ffn;
+  LayerKind k;
+  // An MTP module's layer has the FFN of the model's last layer.
+  const int64_t ffn_layer = std::min(layer_index, m.layers - 1);
+  if (m.ffn.kind == FfnSpec::Kind::moe && ffn_layer >= m.ffn.dense_layers) k.ffn = LayerKind::Ffn::moe;
+  const auto& ratios = m.attention.compress_ratios;
+  if (m.attention.kind == AttentionSpec::Kind::compressed && layer_index >= 0 && size_t(layer_index) < ratios.size())
+    k.compress_ratio = ratios[size_t(layer_index)];
+  return k;
+}
+
+std::vector<LayerKind> layer_kinds(const ModelSpec& m) {
+  std::vector<LayerKind> kinds;
+  for (int64_t l = 0; l < m.layers; ++l)
+    if (const LayerKind k = layer_kind(m, l); std::find(kinds.begin(), kinds.end(), k) == kinds.end()) kinds.push_back(k);
+  return kinds;
 }
 
 OpPlan layer_plan(const Scenario& s, LayerKind kind, bool full) {
   OpPlan plan;
-  add_sublayer(s, attention_ops(s), "attn", full, plan);
+  add_sublayer(s, attention_ops(s, kind), "attn", full, plan);
   add_sublayer(s, ffn_ops(s, kind), "ffn", full, plan);
   for (auto& op : plan.recompute) op.name += ".recompute";
   return plan;
@@ -523,9 +537,9 @@ OpPlan head_plan(const Scenario& s) {
 OpPlan mtp_plan(const Scenario& s) {
   OpPlan plan;
   const int64_t C = s.model.hidden, tp = s.parallel.tp;
-  const LayerKind kind = layer_kind(s.model, s.model.layers - 1);
   for (int64_t d = 1; d <= s.model.mtp_depth; ++d) {
     const std::string sub = "mtp" + std::to_string(d);
+    const LayerKind kind = layer_kind(s.model, s.model.layers + d - 1);
     // DeepSeek-V3 section 2.2: RMSNorm of the previous depth's hidden state and of the next token's
     // embedding (the shared table), concatenated and projected 2C -> C, then one transformer layer.
     std::vector<Op> pre;

@@ -74,6 +74,10 @@ struct AttentionShape {
   bool causal = true;
   int64_t window = 0;
   int64_t sparse_topk = 0;
+  // DeepSeek-V4: besides the window, one compressed KV entry per `compress_ratio` earlier tokens (a
+  // query at position t sees floor(t / ratio) of them), at most `compressed_topk` of them (0: all).
+  int64_t compress_ratio = 0;
+  int64_t compressed_topk = 0;
 };
 // Keys a query attends to, averaged over the positions 1..seq of a sequence.
 double mean_keys_per_query(const AttentionShape& a);
@@ -143,6 +147,9 @@ struct Op {
   std::vector<TensorRef> inputs;
   std::vector<SavedTensor> saved;
   RecomputeMode recompute = RecomputeMode::none;
+  // No backward of its own and nothing kept for one: its output only selects (DeepSeek-V4's lightning
+  // indexer, whose hard top-k passes no gradient to it).
+  bool forward_only = false;
   std::string recompute_group;   // checkpoint: the ops that run again together
   std::string recompute_reason;  // what recomputes it: a module name (training.h), "full" or "mhc"
 

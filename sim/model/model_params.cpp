@@ -5,9 +5,34 @@ namespace mhc {
 
 namespace {
 
-double attention_params(const ModelSpec& m) {
+// DeepSeek-V4's attention in a layer of compression ratio `ratio` (shapes of its released weights:
+// inference/model.py Attention, Compressor, Indexer): q down (C x q_rank) and its norm, q up (q_rank x
+// heads x d), the K=V projection (C x d) and its norm, the grouped output projection (heads x d x
+// output_rank, then groups x output_rank x C) and one sink logit per head; a compressor per ratio > 0
+// (kv and gate projections C x w, a position bias ratio x w, a norm of d; w = 2d when overlapping at
+// the sparse ratio, else d); at the sparse ratio the indexer (q up q_rank x heads_I d_I, head weights C x
+// heads_I and its own overlapping compressor of width 2 d_I, norm d_I).
+double compressed_attention_params(const ModelSpec& m, int64_t ratio) {
+  const auto& a = m.attention;
+  const double C = double(m.hidden), h = double(a.heads), d = double(a.head_dim), qr = double(a.q_rank);
+  double p = C * qr + qr + qr * h * d + C * d + d + h * d * double(a.output_rank) +
+             double(a.output_groups * a.output_rank) * C + h;
+  auto compressor = [&](double width, double norm) { return 2.0 * C * width + double(ratio) * width + norm; };
+  if (ratio > 0) {
+    const bool sparse = ratio == a.sparse_ratio;
+    p += compressor(sparse ? 2.0 * d : d, d);
+    if (sparse) {
+      const double hi = double(a.indexer_heads), di = double(a.indexer_head_dim);
+      p += qr * hi * di + C * hi + compressor(2.0 * di, di);
+    }
+  }
+  return p;
+}
+
+double attention_params(const ModelSpec& m, const LayerKind& kind) {
   const auto& a = m.attention;
   const double C = double(m.hidden), h = double(a.heads), d = double(a.head_dim);
+  if (a.kind == AttentionSpec::Kind::compressed) return compressed_attention_params(m, kind.compress_ratio);
   if (a.kind == AttentionSpec::Kind::mla) {
     const double dqk = d + double(a.rope_dim);
     double q = a.q_rank > 0 ? C * double(a.q_rank) + double(a.q_rank) + double(a.q_rank) * h * dqk : C * h * dqk;
@@ -43,7 +68,7 @@ ParamCount count_params(const ModelSpec& m, const MhcSpec& mhc) {
   ParamCount p;
   const auto& f = m.ffn;
   const double L = double(m.layers), C = double(m.hidden);
-  p.attention = L * attention_params(m);
+  for (int64_t l = 0; l < m.layers; ++l) p.attention += attention_params(m, layer_kind(m, l));
   p.norms = L * 2 * C + C;  // two pre-sublayer RMSNorms per layer and the final one
   double dense_layers = f.kind == FfnSpec::Kind::dense ? L : double(f.dense_layers);
   p.dense_ffn = dense_layers * ffn_matrix_params(m.hidden, f.dense_dim, f.activation);
@@ -68,14 +93,18 @@ LayerParams layer_params_per_gpu(const Scenario& s, LayerKind kind) {
   LayerParams p;
   // TP splits the attention and dense-FFN matrices except MLA's shared down-projections (written so
   // that tp = 1 adds exactly 0); norms and mHC's phi are replicated.
-  p.replicated = attention_params(m) / tp + attention_params_not_split_by_tp(m) * (1.0 - 1.0 / tp) + 2 * C +
+  p.replicated = attention_params(m, kind) / tp + attention_params_not_split_by_tp(m) * (1.0 - 1.0 / tp) + 2 * C +
                  2 * mhc_sublayer_params(s.mhc, m.hidden);
   // Norm scales (the two sublayer norms, MLA's latent norms) and mHC's gates and biases (paper Eq. 7-8).
   const auto& a = m.attention;
-  const double latent_norms = a.kind == AttentionSpec::Kind::mla ? double(a.kv_rank + a.q_rank) : 0.0;
+  double latent_norms = a.kind == AttentionSpec::Kind::mla ? double(a.kv_rank + a.q_rank) : 0.0;
+  if (a.kind == AttentionSpec::Kind::compressed)  // q and K=V norms, sinks, compressor (and indexer) norms
+    latent_norms = double(a.q_rank + a.head_dim + a.heads) +
+                   (kind.compress_ratio > 0 ? double(a.head_dim) : 0.0) +
+                   (kind.compress_ratio == a.sparse_ratio ? double(a.indexer_head_dim) : 0.0);
   const double mhc_vectors = s.mhc.variant == ResidualVariant::residual ? 0.0 : 2.0 * (3.0 + double(s.mhc.n) * s.mhc.n + 2.0 * s.mhc.n);
   p.vectors = 2 * C + latent_norms + mhc_vectors;
-  if (kind == LayerKind::dense_ffn) {
+  if (!kind.moe()) {
     p.replicated += ffn_matrix_params(m.hidden, f.dense_dim, f.activation) / tp;
     return p;
   }
@@ -90,11 +119,12 @@ LayerParams mtp_params_per_gpu(const Scenario& s) {
   LayerParams p;
   if (s.model.mtp_depth == 0) return p;
   const double C = double(s.model.hidden);
-  const LayerParams layer = layer_params_per_gpu(s, layer_kind(s.model, s.model.layers - 1));
-  const double depth = double(s.model.mtp_depth);
-  p.replicated = depth * (layer.replicated + 2.0 * C * C + 3.0 * C);  // projection, two input norms, final norm
-  p.experts = depth * layer.experts;
-  p.vectors = depth * (layer.vectors + 3.0 * C);
+  for (int64_t d = 1; d <= s.model.mtp_depth; ++d) {
+    const LayerParams layer = layer_params_per_gpu(s, layer_kind(s.model, s.model.layers + d - 1));
+    p.replicated += layer.replicated + 2.0 * C * C + 3.0 * C;  // projection, two input norms, final norm
+    p.experts += layer.experts;
+    p.vectors += layer.vectors + 3.0 * C;
+  }
   return p;
 }
 

@@ -14,9 +14,28 @@ GemmProblemDims gemm_problem(const GemmShape& g, double tokens) {
   }
 }
 
+namespace {
+// Sum over t = 1..s of min(floor(t / r), cap) (cap 0: no cap): floor(t / r) = j on the r positions
+// j r .. j r + r - 1, so the first q - 1 values of j fill whole runs and j = q = floor(s / r) the
+// s - q r + 1 positions left; past t = cap r every position counts cap.
+double sum_compressed_keys(int64_t s, int64_t r, int64_t cap) {
+  auto uncapped = [r](int64_t n) {
+    const double q = double(n / r);
+    return double(r) * q * (q - 1.0) / 2.0 + q * double(n - (n / r) * r + 1);
+  };
+  if (cap <= 0 || cap * r > s) return uncapped(s);
+  return uncapped(cap * r - 1) + double(cap) * double(s - cap * r + 1);
+}
+}  // namespace
+
 double mean_keys_per_query(const AttentionShape& a) {
   const double s = double(a.seq);
   if (!a.causal) return s;
+  if (a.compress_ratio > 0) {
+    AttentionShape window = a;
+    window.compress_ratio = window.compressed_topk = 0;
+    return mean_keys_per_query(window) + sum_compressed_keys(a.seq, a.compress_ratio, a.compressed_topk) / s;
+  }
   const int64_t limit = a.window > 0 ? a.window : a.sparse_topk;
   if (limit <= 0 || limit >= a.seq) return (s + 1.0) / 2.0;
   // Position i attends to min(i, w) keys: w (w + 1) / 2 over the first w positions, w after them.
@@ -189,7 +208,7 @@ void add_input_cast(std::vector<Op>& ops, const std::string& sub, const std::str
 bool is_cast(const Op& op) { return op.kernel.rfind("fp8_", 0) == 0; }
 
 void add_backward(const Op& f, OpPlan& plan) {
-  if (is_cast(f)) return;  // no gradient of its own
+  if (is_cast(f) || f.forward_only) return;  // no gradient of its own
   if (f.kind == OpKind::gemm) {
     const GemmRecipe recipe = recipe_of(f);
     const double rows = f.gemm.m_per_token * double(f.gemm.groups);

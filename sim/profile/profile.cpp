@@ -64,6 +64,10 @@ std::vector<std::pair<std::string, KernelFamily>> build_known_kernels() {
   for (const char* k : {"moe_router", "moe_permute", "moe_unpermute", "embedding", "cross_entropy", "mhc.expand",
                         "mhc.collapse"})
     both(k, KernelFamily::elementwise);
+  // DeepSeek-V4's attention: a compressor's softmax pooling of each block's rows into one KV entry, and
+  // the lightning indexer's top-k over its scores (forward only);
+  both("compress_pool", KernelFamily::elementwise);
+  out.emplace_back("indexer_topk_fwd", KernelFamily::elementwise);
   // the optimizer step over a GPU's local parameters (C: values per row, tokens: rows).
   out.emplace_back("optimizer_adam", KernelFamily::elementwise);
   return out;
@@ -144,6 +148,8 @@ std::string ProfileShape::describe(KernelFamily family) const {
         << " d_v=" << head_dim_v << (causal ? " causal" : " full");
       if (window) s << " window=" << window;
       if (sparse_topk) s << " topk=" << sparse_topk;
+      if (compress_ratio) s << " compressed=1/" << compress_ratio;
+      if (compressed_topk) s << " compressed_topk=" << compressed_topk;
       break;
   }
   return s.str();
@@ -419,6 +425,11 @@ ProfileShape parse_profile_shape(const JsonValue& v, const std::string& kernel, 
       if (s.tokens % s.seq != 0) o.required("tokens").fail("must be a whole number of sequences of length seq");
       if (auto w = o.optional("window")) s.window = w->integer(1, kMaxSeq);
       if (auto k = o.optional("sparse_topk")) s.sparse_topk = k->integer(1, kMaxSeq);
+      if (auto r = o.optional("compress_ratio")) s.compress_ratio = r->integer(2, kMaxSeq);
+      if (auto k = o.optional("compressed_topk")) {
+        s.compressed_topk = k->integer(1, kMaxSeq);
+        if (s.compress_ratio == 0) k->fail("selected compressed entries need a compress_ratio");
+      }
       break;
   }
   o.finish();

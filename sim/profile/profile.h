@@ -132,6 +132,9 @@ struct ProfileShape {
   int64_t seq = 0, heads = 0, head_dim_qk = 0, head_dim_v = 0;  // attention
   bool causal = true;
   int64_t window = 0, sparse_topk = 0;  // attention: sliding window / selected keys (0: all earlier keys)
+  // attention: DeepSeek-V4's compressed KV entries beside the window (one per ratio tokens, at most
+  // compressed_topk; model_ops.h AttentionShape)
+  int64_t compress_ratio = 0, compressed_topk = 0;
 
   // The coordinates along which entries of one kernel are interpolated: tokens, or for a GEMM its
   // rows m (forward, input gradient) and its reduction k (weight gradient: k = tokens).

@@ -91,6 +91,8 @@ nlohmann::json profile_shape_json(const ProfileShape& s, const std::string& kern
              {"head_dim_v", s.head_dim_v}, {"causal", s.causal}};
       if (s.window) o["window"] = s.window;
       if (s.sparse_topk) o["sparse_topk"] = s.sparse_topk;
+      if (s.compress_ratio) o["compress_ratio"] = s.compress_ratio;
+      if (s.compressed_topk) o["compressed_topk"] = s.compressed_topk;
       return o;
     }
     default: {
@@ -108,7 +110,8 @@ nlohmann::json profile_to_json(const Profile& p) {
   // every reader).
   bool needs_3 = p.kind == ProfileKind::published || p.provenance.clocks.has_value();
   for (const ProfilePart& part : p.parts) needs_3 |= part.provenance.clocks.has_value();
-  for (const ProfileEntry& e : p.entries) needs_3 |= e.shape.window > 0 || e.shape.sparse_topk > 0;
+  for (const ProfileEntry& e : p.entries)
+    needs_3 |= e.shape.window > 0 || e.shape.sparse_topk > 0 || e.shape.compress_ratio > 0;
   const int version = p.corun ? 4 : needs_3 ? 3 : p.parts.empty() ? 1 : 2;
   json o{{"schema", kProfileSchemaName}, {"schema_version", version}, {"kind", to_string(p.kind)}};
   o["provenance"] = provenance(p.provenance, p.kind);

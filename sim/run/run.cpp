@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <map>
 
 #include "core/json_input.h"
 #include "model/model.h"
@@ -25,19 +26,21 @@ double model_flops_per_step(const Scenario& s) {
   // run them, so TP's replicated parts (MLA's down-projections) are counted once.
   Scenario b = baseline_scenario(s);
   b.parallel.tp = 1;
-  // Per token of the micro-batch on one GPU: each op's FLOPs times the share of tokens it runs on.
-  auto forward_flops = [](const OpPlan& plan) {
+  // Per token of the micro-batch on one GPU: each op's FLOPs times the share of tokens it runs on, 3x
+  // for forward and backward; an op without a backward (DeepSeek-V4's indexer, whose top-k passes no
+  // gradient) once.
+  auto step_flops = [](const OpPlan& plan) {
     double f = 0;
     for (const auto& op : plan.forward)
-      if (op.kind != OpKind::mhc && op.kind != OpKind::residual) f += op.flops * op.token_share;
+      if (op.kind != OpKind::mhc && op.kind != OpKind::residual) f += (op.forward_only ? 1.0 : 3.0) * op.flops * op.token_share;
     return f;
   };
-  const double dense = forward_flops(layer_plan(b, LayerKind::dense_ffn));
-  const double moe = b.model.ffn.kind == FfnSpec::Kind::moe ? forward_flops(layer_plan(b, LayerKind::moe_ffn)) : 0.0;
-  double per_token = forward_flops(embedding_plan(b)) + forward_flops(head_plan(b));
-  for (int64_t l = 0; l < b.model.layers; ++l) per_token += layer_kind(b.model, l) == LayerKind::moe_ffn ? moe : dense;
+  std::map<LayerKind, double> per_kind;
+  for (const LayerKind& k : layer_kinds(b.model)) per_kind[k] = step_flops(layer_plan(b, k));
+  double per_token = step_flops(embedding_plan(b)) + step_flops(head_plan(b));
+  for (int64_t l = 0; l < b.model.layers; ++l) per_token += per_kind.at(layer_kind(b.model, l));
   const double tokens = double(b.parallel.global_batch) * double(b.model.seq_len);
-  return 3.0 * per_token * tokens;
+  return per_token * tokens;
 }
 
 namespace {

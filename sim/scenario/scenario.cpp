@@ -75,9 +75,42 @@ namespace {
 std::string dir_of(const std::string& file) { return fs::path(file).parent_path().string(); }
 
 
-AttentionSpec parse_attention(JsonObject obj, int64_t seq_len) {
+// DeepSeek-V4's attention (scenario.h AttentionSpec::Kind::compressed). `ratios_expected`: one entry
+// per layer and MTP module.
+void parse_compressed_attention(JsonObject& obj, AttentionSpec& a, int64_t seq_len, int64_t ratios_expected) {
+  a.kind = AttentionSpec::Kind::compressed;
+  a.kv_heads = 1;  // MQA: one K=V entry per token
+  a.rope_dim = obj.required("rope_dim").integer(0, a.head_dim);
+  a.q_rank = obj.required("q_rank").integer(1, limits::kMaxHidden);
+  if (a.window == 0) obj.required("window");
+  if (a.sparse_topk > 0) obj.required("sparse_topk").fail("compressed attention selects its keys by \"indexer\"");
+  auto groups = obj.required("output_groups");
+  a.output_groups = groups.integer(1, limits::kMaxHeads);
+  if (a.heads % a.output_groups != 0)
+    groups.fail("must divide heads (" + std::to_string(a.heads) + "), got " + std::to_string(a.output_groups));
+  a.output_rank = obj.required("output_rank").integer(1, limits::kMaxHidden);
+  auto sparse = obj.required("sparse_ratio");
+  a.sparse_ratio = sparse.integer(2, limits::kMaxTokens);
+  JsonObject ix = obj.required("indexer").object();
+  a.indexer_heads = ix.required("heads").integer(1, limits::kMaxHeads);
+  a.indexer_head_dim = ix.required("head_dim").integer(1, limits::kMaxHeadDim);
+  a.indexer_topk = ix.required("topk").integer(1, limits::kMaxTokens);
+  ix.finish();
+  auto ratios = obj.required("compress_ratios");
+  const auto list = ratios.array();
+  if (int64_t(list.size()) != ratios_expected)
+    ratios.fail("expected one ratio per layer and MTP module (" + std::to_string(ratios_expected) + "), got " +
+                std::to_string(list.size()));
+  for (const auto& r : list) {
+    const int64_t ratio = r.integer(0, seq_len);
+    if (ratio == 1) r.fail("a ratio of 1 compresses nothing: expected 0 (the window alone) or at least 2");
+    a.compress_ratios.push_back(ratio);
+  }
+}
+
+AttentionSpec parse_attention(JsonObject obj, int64_t seq_len, int64_t ratios_expected) {
   AttentionSpec a;
-  std::string kind = obj.required("kind").one_of({"mha", "gqa", "mla"});
+  std::string kind = obj.required("kind").one_of({"mha", "gqa", "mla", "compressed"});
   a.heads = obj.required("heads").integer(1, limits::kMaxHeads);
   a.head_dim = obj.required("head_dim").integer(1, limits::kMaxHeadDim);
   if (auto w = obj.optional("window")) {
@@ -89,7 +122,9 @@ AttentionSpec parse_attention(JsonObject obj, int64_t seq_len) {
     if (a.window > 0) k->fail("a layer attends either in a sliding window or to selected keys, not both");
     if (a.sparse_topk >= seq_len) k->fail("must be smaller than seq_len (" + std::to_string(seq_len) + "), got " + std::to_string(a.sparse_topk));
   }
-  if (kind == "mla") {
+  if (kind == "compressed") {
+    parse_compressed_attention(obj, a, seq_len, ratios_expected);
+  } else if (kind == "mla") {
     a.kind = AttentionSpec::Kind::mla;
     a.rope_dim = obj.required("rope_dim").integer(0, limits::kMaxHeadDim);
     a.kv_rank = obj.required("kv_rank").integer(1, limits::kMaxHidden);
@@ -253,8 +288,9 @@ void check_training_against_model(const TrainingSpec& t, const ModelSpec& m, con
       o.required("recompute").fail(std::string("module ") + to_string(mod) + ": " + why);
     };
     for (RecomputeModule mod : t.recompute.modules) {
-      if (mod == RecomputeModule::mla_up_proj && m.attention.kind != AttentionSpec::Kind::mla)
-        fail(mod, "the model's attention is not MLA");
+      if (mod == RecomputeModule::mla_up_proj && m.attention.kind != AttentionSpec::Kind::mla &&
+          m.attention.kind != AttentionSpec::Kind::compressed)
+        fail(mod, "the model's attention has no low-rank q up-projection (MLA or compressed)");
       if ((mod == RecomputeModule::moe_act || mod == RecomputeModule::moe_experts) && !moe)
         fail(mod, "the model has no MoE layers");
       if (mod == RecomputeModule::shared_experts && (!moe || m.ffn.shared_experts == 0))
@@ -289,13 +325,13 @@ ModelSpec parse_model(JsonObject obj) {
   m.vocab = obj.required("vocab").integer(1, limits::kMaxVocab);
   m.seq_len = obj.required("seq_len").integer(1, limits::kMaxTokens);
   m.tied_embeddings = obj.required("tied_embeddings").boolean();
-  m.attention = parse_attention(obj.required("attention").object(), m.seq_len);
+  // Multi-token prediction modules: DeepSeek-V3 has 1 (Sec. 2.2); 16 is beyond any published design.
+  if (auto mtp = obj.optional("mtp_depth")) m.mtp_depth = mtp->integer(0, 16);
+  m.attention = parse_attention(obj.required("attention").object(), m.seq_len, m.layers + m.mtp_depth);
   m.ffn = parse_ffn(obj.required("ffn").object(), m.layers);
   if (auto old = obj.optional("gemm_dtype"))
     old->fail("replaced by \"precision\": a recipe name (bf16, fp8-tensor, deepseek-v3-fp8) or {gemm, moe_dispatch}");
   m.precision = parse_precision(obj.required("precision"));
-  // Multi-token prediction modules: DeepSeek-V3 has 1 (Sec. 2.2); 16 is beyond any published design.
-  if (auto mtp = obj.optional("mtp_depth")) m.mtp_depth = mtp->integer(0, 16);
   if (auto d = obj.optional("dropout")) m.dropout = d->boolean();
   obj.finish();
   return m;
@@ -425,6 +461,11 @@ Scenario read_scenario(const std::string& path, const std::vector<std::string>& 
   if (s.cluster.gpus_per_node % p.tp != 0)
     pobj.required("tp").fail("must divide the GPUs of one node (" + std::to_string(s.cluster.gpus_per_node) +
                              ", the NVLink domain a tensor-parallel group must fit in), got " + std::to_string(p.tp));
+  // DeepSeek-V4's compressors, indexer and grouped output projection have no published TP split (its
+  // report trains with expert, pipeline and context parallelism; NVIDIA's recipes use TP 1).
+  if (m.attention.kind == AttentionSpec::Kind::compressed && p.tp != 1)
+    pobj.required("tp").fail("compressed (DeepSeek-V4) attention is modelled without tensor parallelism: expected 1, got " +
+                             std::to_string(p.tp));
   if (m.attention.heads % p.tp != 0)
     pobj.required("tp").fail("must divide model.attention.heads (" + std::to_string(m.attention.heads) + "), got " +
                              std::to_string(p.tp));

@@ -18,7 +18,12 @@
 namespace mhc {
 
 struct AttentionSpec {
-  enum class Kind { mha, gqa, mla } kind = Kind::mha;
+  // compressed: DeepSeek-V4's (its technical report, section 2.3; the released inference/model.py):
+  // MQA with one K=V entry of head_dim per token, a low-rank q, and per layer either the sliding
+  // window alone or the window plus KV entries compressed every `compress_ratios[l]` tokens, selected
+  // top-k by a lightning indexer at the sparse ratio (CSA) or all attended (HCA); a grouped low-rank
+  // output projection.
+  enum class Kind { mha, gqa, mla, compressed } kind = Kind::mha;
   int64_t heads = 0;
   int64_t kv_heads = 0;   // mha/gqa (gqa with kv_heads 1 is MQA); mla: heads (K and V are per head)
   int64_t head_dim = 0;   // per head (mla: the non-RoPE part of q/k and v)
@@ -35,6 +40,16 @@ struct AttentionSpec {
   // with V as separate kernels, each materialising seq x seq scores per head; Korthikanti et al. 2022,
   // arXiv 2205.05198, section 4.1).
   bool unfused_core = false;
+
+  // compressed only. Per layer, then per MTP module: 0 (the window alone) or a KV compression ratio.
+  std::vector<int64_t> compress_ratios;
+  // The ratio whose layers compress with overlapping windows (each entry pools 2 x ratio tokens, so
+  // twice the compressor width) and select `indexer_topk` entries per query by the lightning indexer
+  // (DeepSeek-V4: 4, CSA); other ratios attend to every compressed entry (HCA).
+  int64_t sparse_ratio = 0;
+  int64_t indexer_heads = 0, indexer_head_dim = 0, indexer_topk = 0;
+  int64_t output_groups = 0;  // the output projection: groups of heads, each projected to output_rank,
+  int64_t output_rank = 0;    // then groups x output_rank -> C
 };
 
 struct FfnSpec {

@@ -21,7 +21,8 @@ namespace mhc {
 // only this GPU's routed-expert FFN on the rows it received).
 //   layernorm:      every RMSNorm of the layer (DeepSeek-V3 3.2.3: "all RMSNorm operations"; Megatron's
 //                   covers the two sublayer norms), output discarded and rebuilt
-//   mla_up_proj:    MLA's q and kv up-projections and RoPE, output discarded and rebuilt
+//   mla_up_proj:    MLA's q and kv up-projections and RoPE (DeepSeek-V4's compressed attention: its q
+//                   up-projection and RoPE), output discarded and rebuilt
 //   core_attn:      the attention core, checkpointed (its inputs kept, its internals rebuilt)
 //   moe_act:        the routed experts' activation (SwiGLU / GELU), output discarded and rebuilt
 //   mlp:            the dense FFN, checkpointed
