@@ -434,3 +434,38 @@ TEST_F(ScenarioFiles, SavedActivationsObjectStartsFromAPreset) {
   EXPECT_EQ(load(), "s.json: /training/saved_activations/preset: expected one of \"as-computed\", \"deepseek-v3\", got "
                     "\"deepseek\"");
 }
+
+// DeepSeek-V4's attention: one ratio per layer and MTP module, 0 or at least 2, its fields required,
+// no tensor parallelism.
+TEST_F(ScenarioFiles, CompressedAttentionIsChecked) {
+  model_["attention"] = {{"kind", "compressed"}, {"heads", 8}, {"head_dim", 128}, {"rope_dim", 64}, {"q_rank", 256},
+                         {"window", 128}, {"output_groups", 2}, {"output_rank", 256}, {"sparse_ratio", 4},
+                         {"indexer", {{"heads", 4}, {"head_dim", 64}, {"topk", 64}}},
+                         {"compress_ratios", {0, 4, 128, 4, 128, 4, 128, 4}}};
+  EXPECT_EQ(load(), "ok");
+  model_["attention"]["compress_ratios"] = {0, 4, 128};
+  EXPECT_EQ(load(), "model.json: /attention/compress_ratios: expected one ratio per layer and MTP module (8), got 3");
+  model_["mtp_depth"] = 1;
+  model_["attention"]["compress_ratios"] = {0, 4, 128, 4, 128, 4, 128, 4};
+  EXPECT_EQ(load(), "model.json: /attention/compress_ratios: expected one ratio per layer and MTP module (9), got 8");
+  model_.erase("mtp_depth");
+  model_["attention"]["compress_ratios"] = {0, 4, 128, 4, 1, 4, 128, 4};
+  EXPECT_EQ(load(), "model.json: /attention/compress_ratios/4: a ratio of 1 compresses nothing: expected 0 (the window "
+                    "alone) or at least 2");
+  model_["attention"]["compress_ratios"] = {0, 4, 128, 4, 128, 4, 128, -4};
+  EXPECT_EQ(load().rfind("model.json: /attention/compress_ratios/7: ", 0), 0u) << load();
+  model_["attention"]["compress_ratios"] = {0, 4, 128, 4, 128, 4, 128, 4};
+  model_["attention"]["output_groups"] = 3;
+  EXPECT_EQ(load(), "model.json: /attention/output_groups: must divide heads (8), got 3");
+  model_["attention"]["output_groups"] = 2;
+  model_["attention"].erase("indexer");
+  EXPECT_EQ(load(), "model.json: /attention: missing required key \"indexer\"");
+  model_["attention"]["indexer"] = {{"heads", 4}, {"head_dim", 64}, {"topk", 64}};
+  model_["attention"]["kind"] = "csa";
+  EXPECT_EQ(load(), "model.json: /attention/kind: expected one of \"mha\", \"gqa\", \"mla\", \"compressed\", got \"csa\"");
+  model_["attention"]["kind"] = "compressed";
+  scenario_["parallelism"]["tp"] = 2;
+  scenario_["parallelism"]["dp"] = 1;
+  EXPECT_EQ(load(), "s.json: /parallelism/tp: compressed (DeepSeek-V4) attention is modelled without tensor parallelism: "
+                    "expected 1, got 2");
+}
