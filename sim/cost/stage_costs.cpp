@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "cost/kernel_demand.h"
+#include "cost/muon_step.h"
 
 namespace mhc {
 
@@ -61,6 +62,26 @@ struct Pricer {
 
 }  // namespace
 
+namespace {
+
+// The weight matrices Muon orthogonalises among a plan's forward GEMMs (those that train: not the
+// indexer's; not the unfused attention core's products of activations), with this GPU's share of each
+// under ZeRO (replicated over DP, experts over their expert-DP group). The embedding and the output
+// head train with AdamW (their lookups and the head are not in the layer plans; an MTP module's shared
+// head is skipped by name).
+void add_muon_matrices(const OpPlan& plan, double replicated_share, double expert_share,
+                       std::map<std::pair<int64_t, int64_t>, double>& out) {
+  for (const auto& op : plan.forward) {
+    if (op.kind != OpKind::gemm || op.forward_only) continue;
+    const std::string& n = op.name;
+    if (n.ends_with("attn.scores") || n.ends_with("attn.context") || n.ends_with("lm_head")) continue;
+    const bool expert = n.find(".experts_") != std::string::npos;
+    out[{op.gemm.k, op.gemm.n}] += double(op.gemm.groups) * (expert ? expert_share : replicated_share);
+  }
+}
+
+}  // namespace
+
 double optimizer_step_bytes_per_param(const OptimizerSpec& o) {
   const double moments = double(o.moments(o.kind == OptimizerSpec::Kind::muon)) * dtype_bytes(o.states);
   const double weights = o.master_weights ? 4.0 : dtype_bytes(o.params);  // what the update reads and writes
@@ -101,6 +122,9 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
   table.sm_demand_source = sm_demand_source(cost);
   Pricer pricer{cost, T, table.priced, {}};
   std::map<LayerKind, OpPlan> plans;  // one per kind of layer the model has
+  const bool muon = s.training.optimizer.kind == OptimizerSpec::Kind::muon;
+  const double muon_replicated = p.zero_stage >= 1 ? 1.0 / double(p.dp) : 1.0;
+  const double muon_experts = p.zero_stage >= 1 ? double(p.ep) / (double(p.dp) * p.tp) : 1.0;
   for (const LayerKind& k : layer_kinds(m)) plans.emplace(k, layer_plan(s, k));
   // Layers the run recomputes whole (the first ones of each stage): their forward runs again in the
   // backward, TP collectives included (scenario.cpp refuses it for MoE layers, whose all-to-all would
@@ -113,6 +137,7 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
   for (int st = 0; st < s.model_stages(); ++st) {
     StageCost sc;
     sc.stage = st;
+    std::map<std::pair<int64_t, int64_t>, double> muon_matrices;  // (rows, cols) -> this GPU's share
     sc.layers = p.stage_layers[st];
     const int64_t first = p.first_layer(st), full = s.training.recompute.full_layers_in(sc.layers);
     for (int64_t l = first; l < first + sc.layers; ++l) {
@@ -130,6 +155,7 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
             sc.tp_backward.push_back(CollectiveOp::reduce_scatter);
           }
       }
+      if (muon) add_muon_matrices(plans.at(kind), muon_replicated, muon_experts, muon_matrices);
       auto params = layer_params_per_gpu(s, kind);
       sc.grad_bytes_replicated += 2.0 * params.replicated;
       sc.grad_bytes_layers.push_back(2.0 * params.replicated);
@@ -152,6 +178,7 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
       // Multi-token prediction runs after the head, with its own layer (and MoE all-to-alls).
       if (m.mtp_depth > 0) {
         pricer.add_plan(mtp, "mtp", sc);
+        if (muon) add_muon_matrices(mtp, muon_replicated, muon_experts, muon_matrices);
         const LayerParams mp = mtp_params_per_gpu(s);
         sc.grad_bytes_replicated += 2.0 * mp.replicated;
         sc.grad_bytes_head += 2.0 * mp.replicated;
@@ -198,6 +225,20 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
                               (s.training.optimizer.kind == OptimizerSpec::Kind::muon ? "muon" : "adam") + " step";
       table.priced.push_back({key, q.kernel, "step", priced.seconds, to_string(priced.method), priced.source, q.flops,
                               q.bytes, 1, true, d.dram_bytes, d.sm_share, d.memory_bound});
+    }
+    if (!muon_matrices.empty()) {
+      std::vector<MuonMatrices> list;
+      for (const auto& [shape, count] : muon_matrices) list.push_back({shape.first, shape.second, count});
+      const int iterations = s.training.optimizer.newton_schulz_steps;
+      const MuonStepCost ns = muon_newton_schulz(cost, list, iterations);
+      sc.optimizer_seconds += ns.seconds;
+      sc.optimizer_demand.add(ns.seconds, 1.0, ns.dram_bytes);
+      table.priced.push_back({"stage " + std::to_string(st) + " optimizer.muon newton-schulz", "gemm", "step",
+                              ns.seconds, "interpolated",
+                              std::to_string(iterations) + " Newton-Schulz iterations on this GPU's share of " +
+                                  std::to_string(list.size()) + " matrix shapes, 3 bf16 GEMMs each (cost/muon_step.h), " +
+                                  "priced on the profile's bf16 GEMM entries",
+                              ns.flops, ns.dram_bytes, 1, true, ns.dram_bytes, 1.0, false});
     }
     table.stages.push_back(sc);
   }

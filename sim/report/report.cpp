@@ -162,6 +162,12 @@ json report_json(const RunResult& r) {
   for (const auto& part : r.profile.published)
     published.push_back({{"file", part.file}, {"gpu", part.provenance.gpu}, {"compiled_from", part.provenance.compiled_from}});
   j["profile"]["published_parts"] = published;
+  // Parameters counted from the model file (model/model.h count_params): the main model with its mHC
+  // mappings, without MTP modules; active: routed experts top_k times, no input embedding.
+  const ParamCount params = count_params(s.model, s.mhc);
+  j["scenario"]["model"] = {{"name", s.model.name}, {"layers", s.model.layers}, {"hidden", s.model.hidden},
+                            {"parameters", params.total()}, {"active_parameters", params.active},
+                            {"mtp_depth", s.model.mtp_depth}};
   j["scenario"]["precision"] = {{"name", s.model.precision.name}, {"gemm", to_string(s.model.precision.gemm)},
                                 {"moe_dispatch", to_string(s.model.precision.moe_dispatch)}};
   j["what_if"] = json::array();
@@ -257,7 +263,8 @@ json report_json(const RunResult& r) {
               {"peak_flops_per_gpu", peak},
               {"convention",
                "model FLOPs = 3 x forward FLOPs (2 per multiply-add) of the plain-residual model's GEMMs, attention, "
-               "norms and elementwise ops x global tokens; mHC kernels and recomputation excluded; peak = the "
+               "norms and elementwise ops x global tokens (an op without a backward, DeepSeek-V4's indexer, once); "
+               "mHC kernels, MTP modules and recomputation excluded; peak = the "
                "profile's dense " + std::string(to_string(peak_dtype)) + " ceiling (the precision of the run's GEMMs)"},
               {"peak_dtype", to_string(peak_dtype)}};
   // Each priced op with how it was priced and its share of a pipeline GPU's step: per micro-batch ops

@@ -29,6 +29,13 @@ std::string report_text(const json& j) {
      << "  profile " << j["profile"]["file"].get<std::string>() << " (" << j["profile"]["kind"].get<std::string>() << ")\n";
   for (const auto& part : j["profile"]["published_parts"])
     os << "    + published part " << part["file"].get<std::string>() << "\n";
+  if (sc.contains("model")) {
+    const auto& md = sc["model"];
+    os << "  model " << md["name"].get<std::string>() << ": " << md["layers"] << " layers, C = " << md["hidden"] << ", "
+       << fmt("%.2f", md["parameters"].get<double>() / 1e9) << "B parameters, "
+       << fmt("%.2f", md["active_parameters"].get<double>() / 1e9) << "B active per token (counted from the model file"
+       << (md["mtp_depth"].get<int>() > 0 ? "; MTP modules not included" : "") << ")\n";
+  }
   const auto& prec = sc["precision"];
   os << "  precision " << prec["name"].get<std::string>() << " (GEMMs " << prec["gemm"].get<std::string>()
      << ", MoE dispatch " << prec["moe_dispatch"].get<std::string>() << ")\n";

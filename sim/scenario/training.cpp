@@ -89,7 +89,7 @@ double OptimizerSpec::state_bytes(bool muon_matrix) const {
 }
 
 const std::vector<std::string>& optimizer_preset_names() {
-  static const std::vector<std::string> names{"adamw", "deepseek-v3", "muon"};
+  static const std::vector<std::string> names{"adamw", "deepseek-v3", "muon", "deepseek-v4"};
   return names;
 }
 
@@ -101,8 +101,9 @@ std::optional<OptimizerSpec> optimizer_preset(const std::string& name) {
     o.states = DType::bf16;
     return o;
   }
-  if (name == "muon") {
+  if (name == "muon" || name == "deepseek-v4") {
     o.kind = OptimizerSpec::Kind::muon;
+    if (name == "deepseek-v4") o.newton_schulz_steps = 10;
     return o;
   }
   return std::nullopt;
@@ -191,7 +192,8 @@ OptimizerSpec parse_optimizer(const JsonValue& v) {
   if (v.is_string()) return *optimizer_preset(v.one_of(optimizer_preset_names()));
   if (!v.is_object())
     v.fail("expected a preset (" + joined(optimizer_preset_names()) +
-           ") or an object {kind, params, gradients, master_weights, states}, got " + v.type_name());
+           ") or an object {kind, params, gradients, master_weights, states, newton_schulz_steps}, got " +
+           v.type_name());
   JsonObject o = v.object();
   OptimizerSpec opt;
   opt.name = "custom";
@@ -206,6 +208,10 @@ OptimizerSpec parse_optimizer(const JsonValue& v) {
   opt.states = dtype("states");
   if (opt.params == DType::fp32 && opt.master_weights)
     o.required("master_weights").fail("fp32 parameters are their own master copy: master_weights must be false");
+  if (auto ns = o.optional("newton_schulz_steps")) {
+    if (opt.kind != OptimizerSpec::Kind::muon) ns->fail("Newton-Schulz iterations are Muon's: kind is adamw");
+    opt.newton_schulz_steps = static_cast<int>(ns->integer(1, 100));
+  }
   o.finish();
   return opt;
 }

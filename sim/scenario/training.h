@@ -99,6 +99,9 @@ struct OptimizerSpec {
   DType gradients = DType::fp32;  // main gradients, accumulated over the micro-batches
   bool master_weights = true;     // an fp32 copy of the weights, held by the optimizer
   DType states = DType::fp32;     // Adam's two moments, Muon's momentum
+  // Muon: Newton-Schulz iterations per update (Moonlight's Muon, arXiv 2502.16982: 5; DeepSeek-V4's
+  // report, Algorithm 1: 10).
+  int newton_schulz_steps = 5;
   // Optimizer state bytes per parameter (master copy and moments). Muon keeps one momentum for
   // matrices and runs AdamW (two moments) on the embedding, the output head and 1-D parameters
   // (MoonshotAI/Moonlight examples/toy_train.py at abaa96ec).
@@ -106,6 +109,8 @@ struct OptimizerSpec {
   // Moments per parameter the optimizer keeps.
   int moments(bool muon_matrix) const { return kind == Kind::muon && muon_matrix ? 1 : 2; }
 };
+// "deepseek-v4": muon with 10 Newton-Schulz iterations (DeepSeek-V4 report, Algorithm 1; the state
+// precisions are not published: muon's).
 // "adamw" (Megatron-LM's bf16 recipe: bf16 parameters, fp32 main gradients, fp32 master weights and
 // moments, 18 B per parameter unsharded; Megatron-LM docs/api-guide/dist_optimizer.md at 9fc93771),
 // "deepseek-v3" (the same with bf16 moments: arXiv 2412.19437v2 3.3.3), "muon" (adamw's precisions,

@@ -469,3 +469,15 @@ TEST_F(ScenarioFiles, CompressedAttentionIsChecked) {
   EXPECT_EQ(load(), "s.json: /parallelism/tp: compressed (DeepSeek-V4) attention is modelled without tensor parallelism: "
                     "expected 1, got 2");
 }
+
+TEST_F(ScenarioFiles, NewtonSchulzStepsAreMuons) {
+  scenario_["training"]["optimizer"] = {{"kind", "muon"}, {"params", "bf16"}, {"gradients", "fp32"},
+                                        {"master_weights", true}, {"states", "fp32"}, {"newton_schulz_steps", 10}};
+  ASSERT_EQ(load(), "ok");
+  EXPECT_EQ(load_scenario((dir_ / "s.json").string()).training.optimizer.newton_schulz_steps, 10);
+  scenario_["training"]["optimizer"]["kind"] = "adamw";
+  EXPECT_EQ(load(), "s.json: /training/optimizer/newton_schulz_steps: Newton-Schulz iterations are Muon's: kind is adamw");
+  scenario_["training"]["optimizer"] = "deepseek-v4";
+  ASSERT_EQ(load(), "ok");
+  EXPECT_EQ(load_scenario((dir_ / "s.json").string()).training.optimizer.newton_schulz_steps, 10);
+}
