@@ -1,4 +1,5 @@
-// Memory items add up and match a hand computation on the small scenario.
+// Memory items against a hand computation on the small scenario (each item on its own: the total is
+// their sum by construction, so summing them would test nothing).
 #include <cmath>
 
 #include <gtest/gtest.h>
@@ -18,7 +19,7 @@ double item(const RankMemory& m, const std::string& name) {
 }
 }  // namespace
 
-TEST(Memory, ItemsAddUpAndMatchHandComputation) {
+TEST(Memory, ItemsMatchHandComputation) {
   auto s = load_scenario(kSmall);  // C 1024, 8 layers (2 per stage), GQA 8/2 x 128, 16 experts of 512, EP2, DP2
   auto m = rank_memory(s, 0, {0}, 4);
   // Per layer on one GPU: attention C(8+2x2)128 + 8x128 C, two norms, mHC phi/gates/biases for two
@@ -33,9 +34,6 @@ TEST(Memory, ItemsAddUpAndMatchHandComputation) {
   EXPECT_DOUBLE_EQ(item(m, "gradients"), 4 * (replicated + experts));
   // ZeRO-1: optimizer state over DP (2) for replicated weights, over dp x tp / ep = 1 for experts.
   EXPECT_DOUBLE_EQ(item(m, "optimizer state"), 12 * (replicated / 2 + experts / 1));
-  double sum = 0;
-  for (const auto& it : m.items) sum += it.bytes;
-  EXPECT_DOUBLE_EQ(sum, m.total_bytes);
   EXPECT_TRUE(m.fits);
 
   // mHC residual stream, recomputation on: per micro-batch of T = 2048 tokens, 4 sublayers, x_{l0} (nC)
