@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cost/scenario_profile.h"
 #include "accuracy/accuracy_tiers.h"
 #include "engine/child_process.h"
 #include "profile/profile.h"
@@ -30,7 +31,7 @@ std::string layout_of(const Scenario& s) {
 // One case, run in a child process (SimGrid runs once per process; the engine forks again below it).
 std::string simulate_case(const StepCase& c) {
   const Scenario s = load_scenario(c.scenario);
-  const Profile profile = load_profile_parts(s.profile, s.published_parts);
+  const Profile profile = scenario_profile(s);
   const CostModel cost(profile);
   const VariantRun v = run_variant(s, cost, RunOptions{});
   std::map<std::string, int> methods;

@@ -6,6 +6,7 @@
 
 #include "core/cli_args.h"
 #include "cost/cost.h"
+#include "cost/scenario_profile.h"
 #include "cost/stage_costs.h"
 #include "model/model.h"
 #include "profile/profile.h"
@@ -25,7 +26,7 @@ int run_validate_command(const std::vector<std::string>& argv, std::ostream& out
   check_scenario_schedule(s);
   // The profile and its published parts load together (kinds, duplicates) as `run` loads them, and
   // price every op a run would price, once.
-  const CostModel cost(load_profile_parts(s.profile, s.published_parts));
+  const CostModel cost(scenario_profile(s));
   const PipelineCostTable table = price_pipeline(s, cost);
   std::map<std::string, int> by_method;
   for (const PricedOpRecord& op : table.priced) ++by_method[op.method];

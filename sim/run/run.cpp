@@ -1,10 +1,11 @@
 #include "run/run.h"
 
 #include <algorithm>
-#include <numeric>
 #include <map>
+#include <numeric>
 
 #include "core/json_input.h"
+#include "cost/scenario_profile.h"
 #include "model/model.h"
 #include "profile/profile.h"
 #include "schedule/scenario_schedule.h"
@@ -133,7 +134,7 @@ VariantRun run_variant(const Scenario& s, const CostModel& cost, const RunOption
 
 RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   RunResult r;
-  r.profile = load_profile_parts(s.profile, s.published_parts);
+  r.profile = scenario_profile(s);
   r.pricing = options.pricing;
   const CostModel cost(r.profile, options.pricing);
   EngineOptions mhc_engine, baseline_engine;

@@ -56,6 +56,15 @@ ClusterSpec parse_cluster(JsonObject obj, const std::string& base_dir) {
   c.gpu_memory_bytes = gpu.required("memory_GB").number(1, limits::kMaxGpuMemoryGB) * kGB;
   parse_profile_list(gpu.required("profile"), base_dir, c.profile, c.published_parts);
   if (auto note = gpu.optional("profile_note")) c.profile_note = note->string();
+  if (auto hbm = gpu.optional("hbm_scaling")) {
+    JsonObject h = hbm->object();
+    const double from = h.required("profiled_gpu_TBps").number(0.1, 100);
+    const double to = h.required("this_gpu_TBps").number(0.1, 100);
+    c.profile_hbm_scale = to / from;
+    c.profile_hbm_source = h.required("source").string();
+    if (c.profile_hbm_source.empty()) h.required("source").fail("expected the datasheets the two bandwidths come from");
+    h.finish();
+  }
   // Communication kernels hold SMs while they move data (DeepSeek-V3 gives 20 of 132 to communication).
   const int64_t sms = gpu.required("sms").integer(1, limits::kMaxSms);
   const int64_t comm = gpu.required("comm_sms").integer(0, sms - 1);  // fewer than the GPU's SMs

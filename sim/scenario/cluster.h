@@ -49,6 +49,11 @@ struct ClusterSpec {
   std::vector<std::string> published_parts;
   std::string profile_note;    // why this profile stands for this GPU (e.g. "H800 = H100 SXM compute")
   double gpu_memory_bytes = 0.0;
+  // When the profile was measured on a GPU with the same SMs but other HBM (H200 priced on an H100
+  // profile): the two GPUs' HBM bandwidths as their datasheets give them. Memory-bound kernels and the
+  // copy ceiling are scaled by this GPU's over the profiled one's (cost/scenario_profile.h); 1 = none.
+  double profile_hbm_scale = 1.0;
+  std::string profile_hbm_source;
 
   LinkSpec nvlink;  // per GPU to the node switch, one direction
   int nics_per_node = 0;

@@ -481,3 +481,13 @@ TEST_F(ScenarioFiles, NewtonSchulzStepsAreMuons) {
   ASSERT_EQ(load(), "ok");
   EXPECT_EQ(load_scenario((dir_ / "s.json").string()).training.optimizer.newton_schulz_steps, 10);
 }
+
+TEST_F(ScenarioFiles, HbmScalingIsChecked) {
+  cluster_["gpu"]["hbm_scaling"] = {{"profiled_gpu_TBps", 3.35}, {"this_gpu_TBps", 4.8}, {"source", ""}};
+  EXPECT_EQ(load(), "cluster.json: /gpu/hbm_scaling/source: expected the datasheets the two bandwidths come from");
+  cluster_["gpu"]["hbm_scaling"] = {{"profiled_gpu_TBps", 3.35}, {"source", "datasheets"}};
+  EXPECT_EQ(load(), "cluster.json: /gpu/hbm_scaling: missing required key \"this_gpu_TBps\"");
+  cluster_["gpu"]["hbm_scaling"] = {{"profiled_gpu_TBps", 3.35}, {"this_gpu_TBps", 4.8}, {"source", "datasheets"}};
+  ASSERT_EQ(load(), "ok");
+  EXPECT_DOUBLE_EQ(load_scenario((dir_ / "s.json").string()).cluster.profile_hbm_scale, 4.8 / 3.35);
+}
