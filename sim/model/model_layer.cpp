@@ -502,16 +502,24 @@ namespace {
 
 // Final norm, vocab-parallel LM head (BF16, as DeepSeek-V3 keeps it) and cross-entropy, after `sub`'s
 // ops: the main head, or an MTP module's (which shares the head's weights).
-// The cross-entropy keeps the logits it read (V / tp per token) for the softmax gradient.
+// The cross-entropy keeps the logits it read (V / tp per token) for the softmax gradient: as the head
+// wrote them (bf16), or in the run's format for them (training.h "logits": fp32 where the loss upcasts
+// and keeps its probabilities, written beside the forward).
 void add_output_head(const Scenario& s, const std::string& sub, std::vector<Op>& forward) {
   const int64_t C = s.model.hidden, tp = s.parallel.tp, V = s.model.vocab / tp;
   std::vector<Op> ops;
   ops.push_back(sequence_parallel(rmsnorm(sub, "final_norm", C), tp));
   ops.push_back(gemm(sub, "lm_head", 1, V, C, 1, kAlwaysBf16));
   ops.back().saved.front().kept_share = 1.0 / double(tp);  // keeps its shard of the gathered input
-  ops.push_back(bf16_elementwise(sub, "cross_entropy", "cross_entropy_fwd", OpKind::elementwise, V, double(V), 1.0,
-                                 4.0));
+  const std::string logits = ops.back().name;
+  const StorageFormat* kept = s.training.saved_activations.format_for("logits");
+  if (kept) ops.push_back(storage_cast(sub, logits, double(V), *kept));
+  Op loss = bf16_elementwise(sub, "cross_entropy", "cross_entropy_fwd", OpKind::elementwise, V, double(V), 1.0, 4.0);
+  loss.saved.front().role = "logits";
+  if (kept) reads(loss, logits);
+  ops.push_back(loss);
   wire(ops, sub + ".input");
+  apply_storage(ops, s.training.saved_activations);
   mark_recompute(s, ops, false, false);
   forward.insert(forward.end(), ops.begin(), ops.end());
 }

@@ -57,13 +57,15 @@ std::optional<RecomputeSpec> recompute_preset(const std::string& name) {
 
 std::optional<StorageFormat> builtin_storage_format(const std::string& name) {
   if (name == "bf16") return StorageFormat{"bf16", 16, 0, 0};
+  if (name == "fp32") return StorageFormat{"fp32", 32, 0, 0};
   if (name == "fp8") return StorageFormat{"fp8", 8, 128, 32};
   if (name == "e5m6") return StorageFormat{"e5m6", 12, 128, 32};
   return std::nullopt;
 }
 
 const std::vector<std::string>& storage_role_names() {
-  static const std::vector<std::string> names{"attention_output", "moe_activation_input", "mlp_activation_input"};
+  static const std::vector<std::string> names{"attention_output", "moe_activation_input", "mlp_activation_input",
+                                              "logits"};
   return names;
 }
 

@@ -61,7 +61,7 @@ struct StorageFormat {
     return name == o.name && bits == o.bits && block == o.block && scale_bits == o.scale_bits;
   }
 };
-// bf16; fp8 (E4M3 with one fp32 scale per 1x128 tile, DeepSeek-V3 3.3.2); e5m6 (DeepSeek-V3 3.3.3's
+// bf16; fp32; fp8 (E4M3 with one fp32 scale per 1x128 tile, DeepSeek-V3 3.3.2); e5m6 (DeepSeek-V3 3.3.3's
 // 12-bit format, scaled per 1x128 tile: the report gives the scales as powers of 2, not their
 // width, so they are counted as fp32 like FP8's).
 std::optional<StorageFormat> builtin_storage_format(const std::string& name);
@@ -71,6 +71,10 @@ std::optional<StorageFormat> builtin_storage_format(const std::string& name);
 //                         reads: kept once in this format for both (DeepSeek-V3 3.3.3 (1): E5M6)
 //   moe_activation_input: the routed experts' SwiGLU / GELU input (DeepSeek-V3 3.3.3 (2): FP8)
 //   mlp_activation_input: the dense FFN's and shared experts' activation input
+//   logits:               what the loss keeps of the LM head's output for its gradient: bf16 logits
+//                         as computed, or fp32 probabilities where the loss upcasts first (Megatron-
+//                         Core's vocab_parallel_cross_entropy calls .float() and saves the softmax;
+//                         torchtitan's cross_entropy_loss casts the logits .float()), V / tp per token
 const std::vector<std::string>& storage_role_names();
 
 struct SavedActivationsSpec {

@@ -79,3 +79,22 @@ TEST(SavedActivations, MoeLayerHandCount) {
   EXPECT_DOUBLE_EQ(stored_per_token(w, LayerKind::moe_ffn),
                    attention + ffn - rebuilt - formats - (2 * C * 2 + 2 * 4) + 2 * 4);
 }
+
+// The loss keeps the LM head's output: bf16 logits as computed (2 V bytes per token), or fp32 where
+// the run says the loss upcasts and keeps its probabilities (4 V), one copy either way. The small model:
+// V = 32768, one GPU of the vocab (tp 1).
+TEST(SavedActivations, LogitsInTheLossFormat) {
+  const std::vector<std::string> plain{"/mhc/variant=residual", "/mhc/n=1", "/mhc/recompute=false"};
+  const Scenario bf16 = load_scenario(kDir + "small.json", plain);
+  auto with = plain;
+  with.push_back("/training/saved_activations={\"tensors\": {\"logits\": \"fp32\"}}");
+  const Scenario fp32 = load_scenario(kDir + "small.json", with);
+  const double V = 32768;
+  const double a = account_activations(head_plan(bf16).forward, {}).stored;
+  const double b = account_activations(head_plan(fp32).forward, {}).stored;
+  EXPECT_DOUBLE_EQ(b - a, 2 * V);
+  // The head's kept tensors by hand: the final norm's input (2C) and 1/rms (4), the LM head's input
+  // (the normed 2C), the logits.
+  const double C = 1024;
+  EXPECT_DOUBLE_EQ(a, 2 * C + 4 + 2 * C + 2 * V);
+}
