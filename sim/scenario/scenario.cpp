@@ -302,10 +302,11 @@ void check_training_against_model(const TrainingSpec& t, const ModelSpec& m, con
     o.required("recompute").fail(
         "full-layer recomputation of a MoE model would re-run its EP all-to-all in the backward, which mhcsim "
         "does not simulate yet: use modules (e.g. moe_experts) instead");
+  // No preset folds, so a folding flag was written by the user, whatever preset the object starts from.
+  if (t.saved_activations.fold_routing_weights && !moe)
+    o.required("saved_activations").fail("fold_routing_weights: the model has no MoE layers");
   if (t.saved_activations.name == "custom") {
     auto sa = o.required("saved_activations");
-    if (t.saved_activations.fold_routing_weights && !moe)
-      sa.fail("fold_routing_weights: the model has no MoE layers");
     if (t.saved_activations.format_for("moe_activation_input") && !moe)
       sa.fail("tensors/moe_activation_input: the model has no MoE layers");
     if (t.saved_activations.format_for("mlp_activation_input") && !dense_ffn && m.ffn.shared_experts == 0)

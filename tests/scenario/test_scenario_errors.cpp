@@ -417,6 +417,10 @@ TEST_F(ScenarioFiles, NcclMeasurementsAreChecked) {
 // An object form of saved_activations may start from a preset and change one thing.
 TEST_F(ScenarioFiles, SavedActivationsObjectStartsFromAPreset) {
   scenario_["training"]["saved_activations"] = {{"preset", "deepseek-v3"}, {"fold_routing_weights", true}};
+  // Folding the routing weight needs MoE layers, also when the object starts from a preset.
+  EXPECT_EQ(load(), "s.json: /training/saved_activations: fold_routing_weights: the model has no MoE layers");
+  model_["ffn"] = {{"kind", "moe"},        {"activation", "swiglu"}, {"expert_dim", 512}, {"routed_experts", 16},
+                   {"top_k", 2},           {"shared_experts", 0},    {"dense_layers", 0}};
   ASSERT_EQ(load(), "ok");
   const Scenario s = load_scenario((dir_ / "s.json").string());
   const SavedActivationsSpec& k = s.training.saved_activations;
