@@ -4,6 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <tuple>
+#include <unordered_map>
 
 #include "graph/dag.h"
 
@@ -67,6 +68,33 @@ std::vector<RankStats> rank_stats(const TaskGraph& g, const std::vector<TaskTimi
     std::sort(ev.begin(), ev.end());
     int live = 0;
     for (const auto& e : ev) s.peak_activations = std::max(s.peak_activations, live += e.second);
+  }
+  return out;
+}
+
+std::vector<PairStats> overlapped_pairs(const TaskGraph& g, const std::vector<TaskTiming>& timings, int ranks) {
+  if (timings.size() != boost::num_vertices(g)) throw std::invalid_argument("overlapped_pairs: timings do not match the graph");
+  std::vector<PairStats> out(std::max(ranks, 0));
+  for (int r = 0; r < ranks; ++r) out[r].rank = r;
+  std::unordered_map<std::string, TaskId> all_to_all;
+  for (TaskId v = 0; v < boost::num_vertices(g); ++v)
+    if (g[v].kind == NodeKind::collective && g[v].op == CollectiveOp::all_to_all) all_to_all.emplace(g[v].name, v);
+  if (all_to_all.empty()) return out;
+  for (TaskId v = 0; v < boost::num_vertices(g); ++v) {
+    const TaskNode& n = g[v];
+    if (n.kind != NodeKind::compute || n.phase != Phase::FB || n.rank < 0 || n.rank >= ranks || n.unit > 0) continue;
+    auto it = all_to_all.find(n.name + " a2a");
+    if (it == all_to_all.end()) continue;
+    const TaskTiming& c = timings[v];
+    const TaskTiming& a = timings[it->second];
+    PairStats& p = out[n.rank];
+    ++p.pairs;
+    p.compute_s += c.end - c.start;
+    p.all_to_all_s += a.end - a.start;
+    if (a.end > c.end) {
+      ++p.all_to_all_bound;
+      p.beyond_compute_s += a.end - c.end;
+    }
   }
   return out;
 }

@@ -28,6 +28,19 @@ struct RankStats {
 // times releases come first.
 std::vector<RankStats> rank_stats(const TaskGraph& graph, const std::vector<TaskTiming>& timings, int ranks);
 
+// A rank's overlapped pairs (DualPipe's FB tasks) beside the all-to-all each one launches (the
+// collective the step graph names "<task> a2a"): what the pair's compute and its all-to-all take, and
+// how much of the all-to-all runs past the compute. Ranks without FB tasks have pairs = 0.
+struct PairStats {
+  int rank = 0;
+  int pairs = 0;               // FB tasks with an all-to-all
+  double compute_s = 0.0;      // sum of their durations (end - start)
+  double all_to_all_s = 0.0;   // sum of their all-to-alls' durations
+  int all_to_all_bound = 0;    // pairs whose all-to-all ends after the compute
+  double beyond_compute_s = 0.0;  // sum over pairs of max(0, all-to-all end - compute end)
+};
+std::vector<PairStats> overlapped_pairs(const TaskGraph& graph, const std::vector<TaskTiming>& timings, int ranks);
+
 // Per rank, the schedule's chunk activations in time order: (chunk, +1) when a forward of the rank's
 // `chunk` starts (F, FB's forward half), (chunk, -1) when its backward ends (B, BW, FB's backward
 // half, chunk2); releases first at equal times. What memory weighs by each chunk's stage activations.

@@ -33,6 +33,15 @@ json variant_json(const VariantRun& v) {
                      {"peak_activations", r.peak_activations}});
     bubble_sum += r.bubble;
   }
+  json pairs = json::array();
+  for (const auto& p : v.pairs)
+    if (p.pairs > 0)
+      pairs.push_back({{"rank", p.rank},
+                       {"pairs", p.pairs},
+                       {"compute_s_per_pair", p.compute_s / p.pairs},
+                       {"all_to_all_s_per_pair", p.all_to_all_s / p.pairs},
+                       {"all_to_all_bound_pairs", p.all_to_all_bound},
+                       {"all_to_all_beyond_compute_s", p.beyond_compute_s}});
   const double mean_bubble = v.ranks.empty() ? 0.0 : bubble_sum / double(v.ranks.size());
   json memory = json::array();
   for (const auto& m : v.memory) {
@@ -46,6 +55,7 @@ json variant_json(const VariantRun& v) {
   }
   return {{"step_time_s", v.step_time_s},
           {"ranks", ranks},
+          {"overlapped_pairs", pairs},
           {"mean_bubble_s", mean_bubble},
           {"mean_bubble_fraction", v.step_time_s > 0 ? mean_bubble / v.step_time_s : 0.0},
           {"exposed_comm_s", v.exposed_comm_s_by_category},

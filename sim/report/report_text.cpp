@@ -90,6 +90,19 @@ std::string report_text(const json& j) {
        << fmt(" %8.1f%%", 100 * b["bubble_fraction"].get<double>()) << "\n";
   }
 
+  // DualPipe's pairs: is a rank's overlapped chunk bound by its compute or by its all-to-all?
+  for (const char* variant : {"mhc", "baseline"}) {
+    const auto& pairs = j[variant]["overlapped_pairs"];
+    if (pairs.empty()) continue;
+    os << "\nOverlapped pairs per pipeline rank, " << (std::string(variant) == "mhc" ? "mHC" : "baseline")
+       << " (a pair's compute beside the all-to-all it launches)\n"
+       << "  rank  pairs  compute ms/pair  all-to-all ms/pair  a2a-bound  a2a past compute s\n";
+    for (const auto& p : pairs)
+      os << fmt("  %4.0f", p["rank"]) << fmt(" %6.0f", p["pairs"]) << fmt(" %16.2f", 1e3 * p["compute_s_per_pair"].get<double>())
+         << fmt(" %19.2f", 1e3 * p["all_to_all_s_per_pair"].get<double>()) << fmt(" %10.0f", p["all_to_all_bound_pairs"])
+         << fmt(" %19.4f", p["all_to_all_beyond_compute_s"]) << "\n";
+  }
+
   const auto& mem = j["memory"];
   size_t peak_rank = 0;
   for (size_t i = 0; i < mem["per_rank"].size(); ++i)

@@ -103,6 +103,7 @@ void finish_variant(VariantRun& v, EngineResult* simulated) {
     for (const auto& t : v.timings) v.step_time_s = std::max(v.step_time_s, t.end);
   }
   v.ranks = rank_stats(v.step.graph, v.timings, ranks);
+  v.pairs = overlapped_pairs(v.step.graph, v.timings, ranks);
 
   // Compute stretched beyond its own seconds, by cause (the engine's GPU model).
   for (TaskId id = 0; id < v.shares.size(); ++id) {

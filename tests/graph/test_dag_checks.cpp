@@ -223,5 +223,51 @@ TEST(DagGraph, RankStatsOnOverlappingStreamsSeparateBusyFromIdle) {
   EXPECT_DOUBLE_EQ(st[0].idle, 0);
 }
 
+TEST(DagGraph, OverlappedPairsSetEachFbTaskBesideItsAllToAll) {
+  // Rank 0 runs two DualPipe pairs: the first outlasts its all-to-all, the second waits 1.5 s past
+  // its compute for it. Rank 1 runs a plain forward, so it has no pairs; a lone all-to-all matches
+  // no FB task.
+  TaskGraph g;
+  TaskNode fb;
+  fb.rank = 0;
+  fb.phase = Phase::FB;
+  fb.name = "r0 FB 1";
+  TaskNode a2a;
+  a2a.kind = NodeKind::collective;
+  a2a.op = CollectiveOp::all_to_all;
+  a2a.rank = 0;
+  a2a.name = "r0 FB 1 a2a";
+  auto p1 = boost::add_vertex(fb, g);
+  auto a1 = boost::add_vertex(a2a, g);
+  fb.name = "r0 FB 2";
+  a2a.name = "r0 FB 2 a2a";
+  auto p2 = boost::add_vertex(fb, g);
+  auto a2 = boost::add_vertex(a2a, g);
+  TaskNode f = fb;
+  f.rank = 1;
+  f.phase = Phase::F;
+  f.name = "r1 F 1";
+  auto v3 = boost::add_vertex(f, g);
+  a2a.name = "r1 F 1 a2a";
+  auto a3 = boost::add_vertex(a2a, g);
+  std::vector<TaskTiming> t(6);
+  t[p1] = {0, 4};
+  t[a1] = {0.5, 3};
+  t[p2] = {4, 6};
+  t[a2] = {4, 7.5};
+  t[v3] = {0, 1};
+  t[a3] = {0, 9};
+  auto pairs = overlapped_pairs(g, t, 2);
+  ASSERT_EQ(pairs.size(), 2u);
+  EXPECT_EQ(pairs[0].pairs, 2);
+  EXPECT_DOUBLE_EQ(pairs[0].compute_s, 4 + 2);
+  EXPECT_DOUBLE_EQ(pairs[0].all_to_all_s, 2.5 + 3.5);
+  EXPECT_EQ(pairs[0].all_to_all_bound, 1);
+  EXPECT_DOUBLE_EQ(pairs[0].beyond_compute_s, 1.5);
+  EXPECT_EQ(pairs[1].rank, 1);
+  EXPECT_EQ(pairs[1].pairs, 0);
+  EXPECT_DOUBLE_EQ(pairs[1].all_to_all_s, 0);
+}
+
 }  // namespace
 }  // namespace mhc
