@@ -83,7 +83,7 @@ std::vector<PairStats> overlapped_pairs(const TaskGraph& g, const std::vector<Ta
   for (TaskId v = 0; v < boost::num_vertices(g); ++v) {
     const TaskNode& n = g[v];
     if (n.kind != NodeKind::compute || n.phase != Phase::FB || n.rank < 0 || n.rank >= ranks || n.unit > 0) continue;
-    auto it = all_to_all.find(n.name + " a2a");
+    auto it = all_to_all.find(all_to_all_name(n.name));
     if (it == all_to_all.end()) continue;
     const TaskTiming& c = timings[v];
     const TaskTiming& a = timings[it->second];

@@ -29,8 +29,8 @@ struct RankStats {
 std::vector<RankStats> rank_stats(const TaskGraph& graph, const std::vector<TaskTiming>& timings, int ranks);
 
 // A rank's overlapped pairs (DualPipe's FB tasks) beside the all-to-all each one launches (the
-// collective the step graph names "<task> a2a"): what the pair's compute and its all-to-all take, and
-// how much of the all-to-all runs past the compute. Ranks without FB tasks have pairs = 0.
+// collective named all_to_all_name(task), task_graph.h): what the pair's compute and its all-to-all
+// take, and how much of the all-to-all runs past the compute. Ranks without FB tasks have pairs = 0.
 struct PairStats {
   int rank = 0;
   int pairs = 0;               // FB tasks with an all-to-all

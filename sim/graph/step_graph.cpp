@@ -359,7 +359,7 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
           a2a.stream = Stream::comm;
           a2a.gpu = node.gpu;
           a2a.category = "ep";
-          a2a.name = node.name + " a2a";
+          a2a.name = all_to_all_name(node.name);
           a2a.rank = d == 0 ? r : -1;
           it = a2a_of.emplace(key, add_node(g, a2a)).first;
         }

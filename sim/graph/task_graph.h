@@ -68,6 +68,10 @@ struct TaskNode {
   int unit = -1;
 };
 
+// The name of the MoE all-to-all a compute task launches: how reports find a DualPipe pair's
+// all-to-all (graph/evaluator.h overlapped_pairs).
+inline std::string all_to_all_name(const std::string& task) { return task + " a2a"; }
+
 using TaskGraph = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS, TaskNode>;
 using TaskId = TaskGraph::vertex_descriptor;
 

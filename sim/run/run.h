@@ -38,7 +38,7 @@ struct VariantRun {
   std::vector<TaskTiming> timings;
   double step_time_s = 0;
   std::vector<RankStats> ranks;
-  std::vector<PairStats> pairs;  // DualPipe pairs beside their all-to-all, per rank (empty counts without FB tasks)
+  std::vector<PairStats> pairs;  // DualPipe pairs beside their all-to-all, per rank (pairs = 0 without FB tasks)
   std::vector<RankMemory> memory;  // per pipeline rank
   // Per step, what the step graph holds (step_graph.h): DP reductions over their whole groups;
   // pipeline transfers, EP all-to-alls and TP collectives of pipeline replica 0 (and its EP group),

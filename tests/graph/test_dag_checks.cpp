@@ -236,11 +236,11 @@ TEST(DagGraph, OverlappedPairsSetEachFbTaskBesideItsAllToAll) {
   a2a.kind = NodeKind::collective;
   a2a.op = CollectiveOp::all_to_all;
   a2a.rank = 0;
-  a2a.name = "r0 FB 1 a2a";
+  a2a.name = all_to_all_name(fb.name);
   auto p1 = boost::add_vertex(fb, g);
   auto a1 = boost::add_vertex(a2a, g);
   fb.name = "r0 FB 2";
-  a2a.name = "r0 FB 2 a2a";
+  a2a.name = all_to_all_name(fb.name);
   auto p2 = boost::add_vertex(fb, g);
   auto a2 = boost::add_vertex(a2a, g);
   TaskNode f = fb;
@@ -248,7 +248,7 @@ TEST(DagGraph, OverlappedPairsSetEachFbTaskBesideItsAllToAll) {
   f.phase = Phase::F;
   f.name = "r1 F 1";
   auto v3 = boost::add_vertex(f, g);
-  a2a.name = "r1 F 1 a2a";
+  a2a.name = all_to_all_name(f.name);
   auto a3 = boost::add_vertex(a2a, g);
   std::vector<TaskTiming> t(6);
   t[p1] = {0, 4};

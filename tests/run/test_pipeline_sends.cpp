@@ -39,7 +39,7 @@ TEST(PipelineSends, StartWhenTheirComputeEndsWhileThePairsAllToAllRuns) {
       // The pair's all-to-all: the collective named after it.
       TaskId a = boost::num_vertices(g);
       for (TaskId v = 0; v < boost::num_vertices(g); ++v)
-        if (g[v].name == g[u].name + " a2a") a = v;
+        if (g[v].name == all_to_all_name(g[u].name)) a = v;
       ASSERT_LT(a, boost::num_vertices(g)) << g[u].name;
       const double compute_end = r.timings[u].end;
       if (r.timings[a].end <= compute_end) continue;  // this pair's all-to-all ended first
