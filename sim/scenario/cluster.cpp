@@ -140,6 +140,9 @@ ClusterSpec parse_cluster(JsonObject obj, const std::string& base_dir) {
     }
   }
 
+  if (auto measured = obj.optional("deepep_measured"))
+    c.deepep_measured = parse_deepep_measured(*measured, c.gpus_per_node, c.total_gpus());
+
   obj.finish();
   return c;
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/collective_op.h"
+#include "scenario/deepep_measurement.h"
 
 namespace mhc {
 
@@ -74,6 +75,9 @@ struct ClusterSpec {
   // Published nccl-tests results that put NCCL's achieved bandwidth on measurement (empty: NCCL's
   // tuner estimate, which the engine then uses as is).
   std::vector<NcclMeasurement> nccl_measured;
+  // Published DeepEP benchmark figures that put the rail all-to-all's achieved bandwidth per link
+  // class on measurement (cost/deepep_calibration.h; empty: the links' rates as they are).
+  std::vector<DeepEpMeasurement> deepep_measured;
 
   int total_gpus() const { return nodes * gpus_per_node; }
 };

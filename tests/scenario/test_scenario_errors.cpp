@@ -414,6 +414,37 @@ TEST_F(ScenarioFiles, NcclMeasurementsAreChecked) {
   EXPECT_EQ(load(), "ok");
 }
 
+TEST_F(ScenarioFiles, DeepEpMeasurementsAreChecked) {
+  json m = {{"id", "x"},       {"kernel", "dispatch"}, {"counted", "nvlink"}, {"ep", 8},
+            {"tokens", 4096},  {"hidden", 7168},       {"experts", 32},       {"top_k", 8},
+            {"max_nodes", 1},  {"payload", "fp8"},     {"bandwidth_GBps", 153}, {"sms", 24},
+            {"source", "DeepEP README"}};
+  cluster_["deepep_measured"] = json::array({m});
+  EXPECT_EQ(load(), "cluster.json: /deepep_measured/0/ep: an nvlink figure is DeepEP's intranode kernel: expected at "
+                    "most 4 GPUs, got 8");
+  m["counted"] = "rdma";
+  m["experts"] = 30;
+  cluster_["deepep_measured"] = json::array({m});
+  EXPECT_EQ(load(), "cluster.json: /deepep_measured/0/experts: expected a multiple of ep (8: the experts spread "
+                    "evenly), got 30");
+  m["experts"] = 32;
+  m["top_k"] = 17;  // 16 experts on the one node a token may reach
+  cluster_["deepep_measured"] = json::array({m});
+  EXPECT_EQ(load().rfind("cluster.json: /deepep_measured/0/top_k: ", 0), 0u) << load();
+  m["top_k"] = 8;
+  m["kernel"] = "combine";
+  cluster_["deepep_measured"] = json::array({m});
+  EXPECT_EQ(load(), "cluster.json: /deepep_measured/0/payload: DeepEP's combine is BF16 only (its README: FP8 "
+                    "dispatching, BF16 combining)");
+  m["payload"] = "bf16";
+  cluster_["deepep_measured"] = json::array({m, m});
+  EXPECT_EQ(load(), "cluster.json: /deepep_measured/1: id 'x' appears twice");
+  cluster_["deepep_measured"] = json::array({m});
+  EXPECT_EQ(load(), "ok");
+  cluster_["deepep_measured"] = json::array();  // none: DeepEP at the links' rates
+  EXPECT_EQ(load(), "ok");
+}
+
 // An object form of saved_activations may start from a preset and change one thing.
 TEST_F(ScenarioFiles, SavedActivationsObjectStartsFromAPreset) {
   scenario_["training"]["saved_activations"] = {{"preset", "deepseek-v3"}, {"fold_routing_weights", true}};
