@@ -57,6 +57,8 @@ struct LinkBytes {
   double nvlink = 0;
   double network = 0;
   double total() const { return nvlink + network; }
+  LinkBytes operator+(const LinkBytes& o) const { return {nvlink + o.nvlink, network + o.network}; }
+  LinkBytes operator*(double f) const { return {nvlink * f, network * f}; }
 };
 
 struct MoeTraffic {
@@ -67,8 +69,8 @@ struct MoeTraffic {
   double dispatch_copy = 0, dispatch_backward_copy = 0, combine_copy = 0;
   // Per GPU, per token it owns, per MoE layer.
   LinkBytes forward_dispatch, forward_combine, backward_dispatch, backward_combine;
-  LinkBytes forward() const { return {forward_dispatch.nvlink + forward_combine.nvlink, forward_dispatch.network + forward_combine.network}; }
-  LinkBytes backward() const { return {backward_dispatch.nvlink + backward_combine.nvlink, backward_dispatch.network + backward_combine.network}; }
+  LinkBytes forward() const { return forward_dispatch + forward_combine; }
+  LinkBytes backward() const { return backward_dispatch + backward_combine; }
   // NCCL's send buffer per token (what the all-to-all's `bytes` counts): direct: all top_k copies,
   // the GPU's own share included; rail: what leaves the GPU.
   double forward_buffer = 0, backward_buffer = 0;

@@ -4,6 +4,7 @@
 #include <map>
 #include <numeric>
 
+#include "cost/deepep_calibration.h"
 #include "cost/kernel_demand.h"
 #include "cost/muon_step.h"
 
@@ -109,6 +110,9 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
   // mHC carries n streams across stage boundaries (paper 4.3.3), bf16, T/tp tokens per GPU.
   table.pp_bytes_per_microbatch = T * double(s.mhc.n) * double(m.hidden) * 2.0 / double(p.tp);
   const double T_local = T / double(p.tp);  // tokens per GPU outside the TP regions
+  // DeepEP's achieved bandwidth per link class, from the cluster's published figures (rail only:
+  // NCCL's direct all-to-all is calibrated in the engine, engine/nccl_calibration.h).
+  const DeepEpCalibration deepep = p.ep_all_to_all == "rail" ? calibrate_deepep(s.cluster) : DeepEpCalibration{};
   if (p.tp > 1) table.tp_bytes_per_collective = T * double(m.hidden) * 2.0;
   // One TP-split sublayer: forward all-gather + reduce-scatter, backward the same pair on gradients.
   auto tp_sublayer = [](StageCost& sc) {
@@ -198,8 +202,15 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
       const double tokens = double(sc.moe_layers) * T_local;
       sc.a2a_bytes_forward = tokens * mt.forward_buffer;
       sc.a2a_bytes_backward = tokens * mt.backward_buffer;
-      sc.a2a_links_forward = {tokens * mt.forward().nvlink, tokens * mt.forward().network};
-      sc.a2a_links_backward = {tokens * mt.backward().nvlink, tokens * mt.backward().network};
+      sc.a2a_links_forward = mt.forward() * tokens;
+      sc.a2a_links_backward = mt.backward() * tokens;
+      // The backward dispatch (the combine's gradient) runs DeepEP's dispatch kernel, and vice versa.
+      using Kernel = DeepEpMeasurement::Kernel;
+      auto wire = [&](const LinkBytes& dispatch, const LinkBytes& combine) {
+        return (deepep_wire(deepep, Kernel::dispatch, dispatch) + deepep_wire(deepep, Kernel::combine, combine)) * tokens;
+      };
+      sc.a2a_wire_forward = wire(mt.forward_dispatch, mt.forward_combine);
+      sc.a2a_wire_backward = wire(mt.backward_dispatch, mt.backward_combine);
       sc.a2a_count_forward = static_cast<int>(2 * sc.moe_layers);
     }
     // The root FSDP unit: the embedding on the first stage; the final norm, the head (unless tied to an

@@ -55,6 +55,10 @@ struct StageCost {
   int a2a_count_forward = 0;  // collectives the bytes are spread over
   // The same bytes by link class (cost/moe_traffic.h): what the engine's rail all-to-all moves.
   LinkBytes a2a_links_forward, a2a_links_backward;
+  // What they cost the links in link-rate bytes: rail (DeepEP) divides each kernel's bytes on each
+  // link class by the efficiency the cluster's DeepEP figures give (cost/deepep_calibration.h);
+  // otherwise the same as the data.
+  LinkBytes a2a_wire_forward, a2a_wire_backward;
   // Tensor-parallel collectives of one micro-batch over the stage's TP group (sequence parallelism),
   // in the order they block the compute. Forward, per TP-split sublayer (attention; dense FFN, not
   // MoE): all-gather of the C-wide input before the column-parallel GEMM, reduce-scatter after the

@@ -100,6 +100,7 @@ CollectivePlan plan_collective(const Topology& t, CollectiveOp op, const std::ve
   const NcclProto p = plan.choice.proto;
   auto nodes = members_by_node(t, group);
   FlowSet fs;
+  FlowSet rail_network;  // the rail all-to-all's network flows when RailBytes sets their efficiency
   const int P = shape.ranks;
   switch (a) {
     case NcclAlgo::ring: {
@@ -124,11 +125,13 @@ CollectivePlan plan_collective(const Topology& t, CollectiveOp op, const std::ve
       const int N = static_cast<int>(nodes.size());
       const int ppn = static_cast<int>(nodes[0].size());
       if (rail.set()) {
+        if (!(rail.network_efficiency > 0) || !(rail.nvlink_efficiency > 0))
+          throw std::invalid_argument("the rail all-to-all's link efficiencies must be above 0");
         for (int i = 0; i < N; ++i)
           for (int j = 0; j < ppn; ++j) {
             for (int k = 0; k < ppn; ++k) fs.add(nodes[i][j], nodes[i][k], rail.nvlink / std::max(1, ppn - 1));
             for (int d = 0; d < N; ++d)
-              if (d != i) fs.add(nodes[i][j], nodes[d][j], rail.network / std::max(1, N - 1));
+              if (d != i) rail_network.add(nodes[i][j], nodes[d][j], rail.network / std::max(1, N - 1));
           }
         break;
       }
@@ -148,7 +151,10 @@ CollectivePlan plan_collective(const Topology& t, CollectiveOp op, const std::ve
     const NcclCalibration& cal = o.calibration ? *o.calibration : t.nccl_calibration();
     measured = cal.efficiency(shape.nodes == 1 ? LinkKind::nvlink : LinkKind::network, a);
   }
-  plan.flows = fs.flows(wire_efficiency(a, p, shape.nodes) * measured, bus_bw_cap_Bps(a, p, shape.nodes));
+  const double efficiency = wire_efficiency(a, p, shape.nodes) * measured;
+  const double cap = bus_bw_cap_Bps(a, p, shape.nodes);
+  plan.flows = fs.flows(efficiency * (rail.set() && a == NcclAlgo::rail ? rail.nvlink_efficiency : 1.0), cap);
+  for (const Flow& f : rail_network.flows(efficiency * rail.network_efficiency, cap)) plan.flows.push_back(f);
   plan.latency_s = std::max(0.0, plan.choice.latency_s - max_wire_latency(t, plan.flows));
   return plan;
 }

@@ -16,7 +16,7 @@
 //     pair carrying its own share plus what the sender forwards for the other nodes (nodes x bytes/p).
 //     Given RailBytes (DeepEP's copies under node-limited routing: cost/moe_traffic.h), the network
 //     bytes go evenly to the same-position members of the other nodes, the NVLink bytes evenly to
-//     the other members of the sender's node.
+//     the other members of the sender's node, each class at DeepEP's measured efficiency.
 // Wire bytes are data bytes / wire_efficiency(algo, proto), and for NCCL's own algorithms also / the
 // measured efficiency of (link kind, algorithm) (nccl_calibration.h); LL's cap becomes a rate cap.
 // The latency term is NCCL's latency minus the longest wire latency of the flows (the flows pay that
@@ -48,9 +48,12 @@ struct CollectiveOptions {
 };
 
 // The rail all-to-all's bytes per GPU by link class, when the caller knows them (graph/task_graph.h:
-// rail_network_bytes, rail_nvlink_bytes); unset: the even spread of the buffer.
+// rail_network_bytes, rail_nvlink_bytes); unset: the even spread of the buffer. With them, the share
+// of each link's rate DeepEP reaches (cost/deepep_calibration.h): a flow's wire bytes are its data
+// over it.
 struct RailBytes {
   double network = -1.0, nvlink = -1.0;
+  double network_efficiency = 1.0, nvlink_efficiency = 1.0;
   bool set() const { return network >= 0 && nvlink >= 0; }
 };
 

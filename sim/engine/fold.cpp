@@ -112,6 +112,8 @@ FoldedGraph fold_replicas(const ClusterSpec& cluster, const TaskGraph& g) {
       put(sig, t.bytes);
       put(sig, t.rail_network_bytes);
       put(sig, t.rail_nvlink_bytes);
+      put(sig, t.rail_network_efficiency);
+      put(sig, t.rail_nvlink_efficiency);
       put(sig, static_cast<int>(t.op));
       sig += t.category;
       sig.push_back('\0');

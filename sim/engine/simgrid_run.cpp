@@ -195,7 +195,8 @@ void Runner::plan() {
         try {
           plans_[v] = std::make_unique<CollectivePlan>(
               plan_collective(topology_, t.op, t.group, t.bytes, options_.collective,
-                              RailBytes{t.rail_network_bytes, t.rail_nvlink_bytes}));
+                              RailBytes{t.rail_network_bytes, t.rail_nvlink_bytes, t.rail_network_efficiency,
+                                        t.rail_nvlink_efficiency}));
         } catch (const std::invalid_argument& e) {
           throw std::invalid_argument("task '" + t.name + "': " + e.what());
         }

@@ -24,13 +24,15 @@ double a2a_bytes(const PipelineCostTable& c, const ScheduledTask& t) {
   }
 }
 
-LinkBytes a2a_links(const PipelineCostTable& c, const ScheduledTask& t) {
-  auto sum = [](const LinkBytes& a, const LinkBytes& b) { return LinkBytes{a.nvlink + b.nvlink, a.network + b.network}; };
+// The all-to-all's bytes by link class: its data, or (wire) what they cost the links at their rates.
+LinkBytes a2a_links(const PipelineCostTable& c, const ScheduledTask& t, bool wire) {
+  auto forward = [&](int st) { return wire ? at(c, st).a2a_wire_forward : at(c, st).a2a_links_forward; };
+  auto backward = [&](int st) { return wire ? at(c, st).a2a_wire_backward : at(c, st).a2a_links_backward; };
   switch (t.phase) {
-    case Phase::F: return at(c, t.stage).a2a_links_forward;
+    case Phase::F: return forward(t.stage);
     case Phase::B:
-    case Phase::BW: return at(c, t.stage).a2a_links_backward;
-    case Phase::FB: return sum(at(c, t.stage).a2a_links_forward, at(c, t.stage2).a2a_links_backward);
+    case Phase::BW: return backward(t.stage);
+    case Phase::FB: return forward(t.stage) + backward(t.stage2);
     default: return {};
   }
 }
@@ -352,9 +354,11 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
           a2a.group = ep_group(r, d);
           a2a.bytes = bytes;
           if (s.parallel.ep_all_to_all == "rail") {
-            const LinkBytes links = a2a_links(costs, t);
+            const LinkBytes links = a2a_links(costs, t, false), wire = a2a_links(costs, t, true);
             a2a.rail_network_bytes = links.network;
             a2a.rail_nvlink_bytes = links.nvlink;
+            if (wire.network > 0) a2a.rail_network_efficiency = links.network / wire.network;
+            if (wire.nvlink > 0) a2a.rail_nvlink_efficiency = links.nvlink / wire.nvlink;
           }
           a2a.stream = Stream::comm;
           a2a.gpu = node.gpu;

@@ -46,6 +46,10 @@ struct TaskNode {
   // evenly), from cost/moe_traffic.h; both < 0: the algorithm's even spread of `bytes`.
   double rail_network_bytes = -1.0;
   double rail_nvlink_bytes = -1.0;
+  // The share of each link's rate the rail all-to-all reaches (DeepEP's published figures,
+  // cost/deepep_calibration.h); 1 = the link's rate.
+  double rail_network_efficiency = 1.0;
+  double rail_nvlink_efficiency = 1.0;
 
   // transfer, collective: SMs its communication kernel holds on each GPU while it moves data there
   // (NCCL channels, DeepEP's SM count); 0 takes the cluster's comm_sms.
