@@ -65,6 +65,12 @@ CollectiveBenchResult bench_collective(const ClusterSpec& cluster, const Collect
       t.kind = NodeKind::collective;
       t.op = req.op;
       t.group = group;
+      if (req.rail_per_byte.set()) {
+        t.rail_network_bytes = req.rail_per_byte.network * bytes;
+        t.rail_nvlink_bytes = req.rail_per_byte.nvlink * bytes;
+        t.rail_network_efficiency = req.rail_per_byte.network_efficiency;
+        t.rail_nvlink_efficiency = req.rail_per_byte.nvlink_efficiency;
+      }
       add(t);
     }
     starts.push_back(start);

@@ -19,6 +19,9 @@ struct CollectiveBenchRequest {
   int gpus = 0;                    // the first `gpus` GPUs of the cluster (whole nodes first)
   std::vector<double> sizes;       // bytes, as nccl-tests counts them (whole floats)
   CollectiveOptions options;       // algorithm / protocol overrides
+  // A rail all-to-all's split of each size by link class, per byte of the buffer (network + nvlink =
+  // 1), with DeepEP's efficiencies (cost/deepep_calibration.h); unset: the even spread at link rate.
+  RailBytes rail_per_byte;
 };
 
 struct CollectiveBenchRow {

@@ -2,7 +2,10 @@
 // Held out: the clusters' nccl_measured put NCCL's bandwidth on the very nccl-tests figures this tier
 // checks, so each case is run with the efficiency the *other* measurements give (leave-one-out over
 // every measurement of the shipped cluster files); a case whose link kind and algorithm no other
-// measurement covers runs at NCCL's tuner bandwidth, and says so.
+// measurement covers runs at NCCL's tuner bandwidth, and says so. A DeepEP case whose id names an
+// entry of its cluster's deepep_measured is replayed the way runs price MoE layers: the rail
+// all-to-all with moe_traffic's bytes per link class, at the efficiencies the cluster's *other* DeepEP
+// figures give (cost/deepep_calibration.h).
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -12,6 +15,7 @@
 #include "accuracy/accuracy_tiers.h"
 #include "accuracy/collective_bench.h"
 #include "core/json_input.h"
+#include "cost/deepep_calibration.h"
 #include "engine/nccl_calibration.h"
 #include "engine/nccl_model.h"
 #include "scenario/cluster.h"
@@ -51,8 +55,67 @@ std::vector<NcclCalibration::Point> all_points(const std::vector<CollectiveCase>
   return out;
 }
 
+// The DeepEP figure `m` of `cluster` replayed held out; the case must state the same figure.
+CaseResult one_deepep(const CollectiveCase& c, const ClusterSpec& cluster, const DeepEpMeasurement& m) {
+  const DeepEpReplay replay = replay_deepep(cluster, m);
+  auto differs = [](double a, double b) { return std::fabs(a - b) > 1e-3 * std::fabs(b); };
+  if (c.op != "all_to_all" || c.gpus != m.ep)
+    throw InputError(c.file, c.pointer, "expected an all_to_all on " + std::to_string(m.ep) + " GPUs, as " +
+                                            cluster.file + " " + m.pointer + " states the same figure");
+  if (differs(c.bytes, replay.counted_bytes))
+    throw InputError(c.file, c.pointer + "/bytes",
+                     "expected the bytes DeepEP's test counts for " + cluster.file + " " + m.pointer + " (" +
+                         std::to_string(static_cast<long long>(std::llround(replay.counted_bytes))) + ")");
+  if (c.measure != CollectiveCase::Measure::algbw || differs(c.measured_GBps * 1e9, m.bandwidth_Bps))
+    throw InputError(c.file, c.pointer + "/measured",
+                     "expected algbw_GBps equal to " + cluster.file + " " + m.pointer + "/bandwidth_GBps");
+  const DeepEpCalibration held_out = calibrate_deepep(cluster, c.id);
+  const double nvl = held_out.efficiency(m.kernel, RailLink::nvlink);
+  const double net = held_out.efficiency(m.kernel, RailLink::network);
+  CollectiveBenchRequest req;
+  req.op = CollectiveOp::all_to_all;
+  req.gpus = m.ep;
+  const double total = replay.data.total();
+  req.sizes = {total};
+  req.options.all_to_all_algo = NcclAlgo::rail;
+  req.rail_per_byte = {replay.data.network / total, replay.data.nvlink / total, net, nvl};
+  const CollectiveBenchResult b = bench_collective(cluster, req);
+  CaseResult r;
+  r.tier = Tier::collectives;
+  r.id = c.id;
+  r.source = c.source;
+  r.notes = c.notes;
+  r.unit = Unit::microseconds;
+  std::ostringstream what;
+  what << "DeepEP " << to_string(m.kernel) << " EP" << m.ep << " (" << b.nodes << " node" << (b.nodes > 1 ? "s" : "")
+       << "), " << m.tokens << " tokens, replayed as the rail all-to-all";
+  r.what = what.str();
+  std::ostringstream meas;
+  meas << m.bandwidth_Bps / 1e9 << " GB/s (" << to_string(m.counted) << " bytes counted)";
+  r.measured_text = meas.str();
+  r.measured = replay.measured_s * 1e6;
+  r.predicted = b.rows.front().seconds * 1e6;
+  r.signed_error = (r.predicted - r.measured) / r.measured;
+  r.abs_error = std::fabs(r.signed_error);
+  std::ostringstream rel;
+  rel.precision(4);
+  auto from = [&](RailLink l) {
+    const std::string ids = held_out.ids(m.kernel, l);
+    return ids.empty() ? std::string("no other figure: the link's rate") : "from " + ids;
+  };
+  rel << cluster.file << " " << m.pointer << " replayed by cost/moe_traffic.h (rail): per GPU "
+      << replay.data.nvlink / 1e6 << " MB over NVLink (" << cluster.nvlink.bandwidth_Bps / 1e9 << " GB/s), "
+      << replay.data.network / 1e6 << " MB over the network (" << cluster.nic.bandwidth_Bps / 1e9
+      << " GB/s NIC); DeepEP efficiency held out (leave-one-out, this figure unused): nvlink x" << nvl << " "
+      << from(RailLink::nvlink) << "; network x" << net << " " << from(RailLink::network);
+  r.relied_on = rel.str();
+  return r;
+}
+
 CaseResult one_collective(const CollectiveCase& c, const std::vector<NcclCalibration::Point>& points) {
   const ClusterSpec cluster = load_cluster_file(c.cluster);
+  for (const DeepEpMeasurement& m : cluster.deepep_measured)
+    if (m.id == c.id) return one_deepep(c, cluster, m);
   if (c.gpus > cluster.total_gpus() || (c.gpus > cluster.gpus_per_node && c.gpus % cluster.gpus_per_node != 0))
     throw InputError(c.file, c.pointer + "/gpus",
                      "expected at most the cluster's " + std::to_string(cluster.total_gpus()) +

@@ -56,14 +56,16 @@ const std::map<std::string, double> kBound = {
     {"nccl-allreduce-8xh200", 0.27},
     {"nccl-allreduce-8xh800", 0.33},
     {"nccl-allreduce-1984xh200", 0.15},
-    {"deepep-intranode-ep8-dispatch", 0.21},
+    // DeepEP: replayed through moe_traffic's bytes, each link class at the efficiency the other DeepEP
+    // figures give (leave-one-out); 15-45% off at the links' rates before (the bytes spread evenly).
+    {"deepep-intranode-ep8-dispatch", 0.15},
     {"deepep-intranode-ep8-combine", 0.18},
-    {"deepep-internode-ep16-dispatch", 0.50},
-    {"deepep-internode-ep16-combine", 0.51},
-    {"deepep-internode-ep32-dispatch", 0.16},
-    {"deepep-internode-ep32-combine", 0.13},
-    {"deepep-internode-ep64-dispatch", 0.18},
-    {"deepep-internode-ep64-combine", 0.15},
+    {"deepep-internode-ep16-dispatch", 0.12},
+    {"deepep-internode-ep16-combine", 0.16},
+    {"deepep-internode-ep32-dispatch", 0.07},
+    {"deepep-internode-ep32-combine", 0.07},
+    {"deepep-internode-ep64-dispatch", 0.09},
+    {"deepep-internode-ep64-combine", 0.08},
     // training runs in the CI subset
     {"tt-llama3-8b-8xh100-bf16", 0.52},
     {"tt-llama3-8b-8xh100-fp8", 0.60},
@@ -73,8 +75,8 @@ const std::map<std::string, double> kBound = {
     {"olmo-core-7b-8xh100-bf16", 0.41},
 };
 
-// Mean |error| per tier, today + 5 points (kernels 26.1%, collectives 19.7% held out, CI runs 45.1%).
-constexpr double kKernelTierBound = 0.32, kCollectiveTierBound = 0.24, kCiStepsBound = 0.51;
+// Mean |error| per tier, today + 5 points (kernels 26.1%, collectives 9.7% held out, CI runs 45.1%).
+constexpr double kKernelTierBound = 0.32, kCollectiveTierBound = 0.15, kCiStepsBound = 0.51;
 
 const AccuracySuite& suite() {
   static const AccuracySuite s = load_accuracy_suite(std::string(MHC_SOURCE_DIR) + "/scenarios/published");
