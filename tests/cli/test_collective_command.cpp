@@ -47,6 +47,25 @@ TEST(CollectiveCommand, PrintsOneRowPerSizeWithBusBandwidth) {
   EXPECT_NE(a2a.find("direct"), std::string::npos) << a2a;
 }
 
+TEST(CollectiveCommand, SaysHowCloseItLandsOnThePublishedFigure) {
+  // The H800 cluster calibrates NVLink/NVLS on one nccl-tests figure (215 GB/s busbw, 4 GiB): the
+  // command simulates that size and compares. The tolerance is the 10%.
+  const std::string h800 = std::string(MHC_SOURCE_DIR) + "/scenarios/clusters/h800-128.json";
+  std::string out = run({"--op", "all_reduce", "--cluster", h800, "--gpus", "8", "--min", "1M", "--max", "1M"});
+  const auto at = out.find("# published (nccl_measured nccl-allreduce-8xh800): busbw 215.0 GB/s at 4294967296 B; "
+                           "simulated ");
+  ASSERT_NE(at, std::string::npos) << out;
+  const double simulated = std::stod(out.substr(out.find("simulated ", at) + 10));
+  EXPECT_NEAR(simulated, 215.0, 21.5) << out;
+  EXPECT_NE(out.find("), within 10%", at), std::string::npos) << out;
+  // Another operation, or an override, has no figure to compare with.
+  EXPECT_EQ(run({"--op", "all_gather", "--cluster", h800, "--gpus", "8", "--max", "1M"}).find("# published ("),
+            std::string::npos);
+  EXPECT_EQ(run({"--op", "all_reduce", "--cluster", h800, "--gpus", "8", "--max", "1M", "--proto", "LL"})
+                .find("# published ("),
+            std::string::npos);
+}
+
 TEST(CollectiveCommand, BadFlagsAreInputErrors) {
   EXPECT_THROW(run({"--op", "gather", "--cluster", kCluster, "--gpus", "8"}), InputError);
   EXPECT_THROW(run({"--op", "all_reduce", "--cluster", kCluster, "--gpus", "9"}), InputError);
