@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <set>
 #include <sstream>
+#include <utility>
 
 #include "accuracy/accuracy_tiers.h"
 #include "accuracy/collective_bench.h"
@@ -55,6 +56,24 @@ std::vector<NcclCalibration::Point> all_points(const std::vector<CollectiveCase>
   return out;
 }
 
+// A case's result in microseconds: what it is, as published, measured and predicted seconds.
+CaseResult timed_case(const CollectiveCase& c, std::string what, std::string measured_text, double measured_s,
+                      double predicted_s) {
+  CaseResult r;
+  r.tier = Tier::collectives;
+  r.id = c.id;
+  r.source = c.source;
+  r.notes = c.notes;
+  r.unit = Unit::microseconds;
+  r.what = std::move(what);
+  r.measured_text = std::move(measured_text);
+  r.measured = measured_s * 1e6;
+  r.predicted = predicted_s * 1e6;
+  r.signed_error = (r.predicted - r.measured) / r.measured;
+  r.abs_error = std::fabs(r.signed_error);
+  return r;
+}
+
 // The DeepEP figure `m` of `cluster` replayed held out; the case must state the same figure.
 CaseResult one_deepep(const CollectiveCase& c, const ClusterSpec& cluster, const DeepEpMeasurement& m) {
   const DeepEpReplay replay = replay_deepep(cluster, m);
@@ -80,23 +99,12 @@ CaseResult one_deepep(const CollectiveCase& c, const ClusterSpec& cluster, const
   req.options.all_to_all_algo = NcclAlgo::rail;
   req.rail_per_byte = {replay.data.network / total, replay.data.nvlink / total, net, nvl};
   const CollectiveBenchResult b = bench_collective(cluster, req);
-  CaseResult r;
-  r.tier = Tier::collectives;
-  r.id = c.id;
-  r.source = c.source;
-  r.notes = c.notes;
-  r.unit = Unit::microseconds;
   std::ostringstream what;
   what << "DeepEP " << to_string(m.kernel) << " EP" << m.ep << " (" << b.nodes << " node" << (b.nodes > 1 ? "s" : "")
        << "), " << m.tokens << " tokens, replayed as the rail all-to-all";
-  r.what = what.str();
   std::ostringstream meas;
   meas << m.bandwidth_Bps / 1e9 << " GB/s (" << to_string(m.counted) << " bytes counted)";
-  r.measured_text = meas.str();
-  r.measured = replay.measured_s * 1e6;
-  r.predicted = b.rows.front().seconds * 1e6;
-  r.signed_error = (r.predicted - r.measured) / r.measured;
-  r.abs_error = std::fabs(r.signed_error);
+  CaseResult r = timed_case(c, what.str(), meas.str(), replay.measured_s, b.rows.front().seconds);
   std::ostringstream rel;
   rel.precision(4);
   auto from = [&](RailLink l) {
@@ -136,23 +144,12 @@ CaseResult one_collective(const CollectiveCase& c, const std::vector<NcclCalibra
     throw InputError(c.file, c.pointer + "/algo", e.what());
   }
   const CollectiveBenchRow& row = b.rows.front();
-  CaseResult r;
-  r.tier = Tier::collectives;
-  r.id = c.id;
-  r.source = c.source;
-  r.notes = c.notes;
-  r.unit = Unit::microseconds;
   std::ostringstream what;
   what << c.op << " " << size_text(c.bytes) << " on " << c.gpus << " GPUs (" << b.nodes << " node"
        << (b.nodes > 1 ? "s" : "") << "), " << to_string(row.nccl.algo) << "/" << to_string(row.nccl.proto);
-  r.what = what.str();
   std::ostringstream m;
   m << c.measured_GBps << " GB/s " << (c.measure == CollectiveCase::Measure::busbw ? "busbw" : "algbw");
-  r.measured_text = m.str();
-  r.measured = c.measured_seconds() * 1e6;
-  r.predicted = row.seconds * 1e6;
-  r.signed_error = (r.predicted - r.measured) / r.measured;
-  r.abs_error = std::fabs(r.signed_error);
+  CaseResult r = timed_case(c, what.str(), m.str(), c.measured_seconds(), row.seconds);
   std::ostringstream rel;
   rel << cluster.file << " (NVLink " << cluster.nvlink.bandwidth_Bps / 1e9 << " GB/s, NIC "
       << cluster.nic.bandwidth_Bps / 1e9 << " GB/s one way); NCCL 2.23 tuner constants (src/graph/tuning.cc)";
