@@ -73,8 +73,14 @@ StageActivations stage_activations(const Scenario& s, int stage, int chunks_held
       a.rebuilt_transient = std::max(a.rebuilt_transient, T * acc.rebuilt);
     }
   }
+  const bool collapse_here = stage == stream_collapse_stage(s);
+  if (collapse_here && stage != s.model_stages() - 1) {  // the stage before a layer-less head stage
+    const ActivationAccount collapse = account_activations(stream_collapse_plan(s).forward, {});
+    a.sublayers += T * collapse.stored;
+    a.rebuilt_transient = std::max(a.rebuilt_transient, T * collapse.rebuilt);
+  }
   if (stage == s.model_stages() - 1) {
-    const ActivationAccount head = account_activations(head_plan(s).forward, {});
+    const ActivationAccount head = account_activations(head_plan(s, collapse_here).forward, {});
     a.sublayers += T * head.stored;
     a.rebuilt_transient = std::max(a.rebuilt_transient, T * head.rebuilt);
     if (s.model.mtp_depth > 0) {

@@ -109,6 +109,8 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
   const double T = table.tokens_per_microbatch;
   // mHC carries n streams across stage boundaries (paper 4.3.3), bf16, T/tp tokens per GPU.
   table.pp_bytes_per_microbatch = T * double(s.mhc.n) * double(m.hidden) * 2.0 / double(p.tp);
+  for (int st = 0; st + 1 < s.model_stages(); ++st)
+    table.pp_bytes_after_stage.push_back(T * boundary_streams(s, st) * double(m.hidden) * 2.0 / double(p.tp));
   const double T_local = T / double(p.tp);  // tokens per GPU outside the TP regions
   // DeepEP's achieved bandwidth per link class, from the cluster's published figures (rail only:
   // NCCL's direct all-to-all is calibrated in the engine, engine/nccl_calibration.h).
@@ -167,8 +169,12 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
       sc.fsdp_block_params.push_back(params.replicated + params.experts);
     }
     const double table_params = double(m.vocab) * double(m.hidden) / p.tp;
+    // mHC's expansion and collapse sit with the first and last stages holding layers (model.h).
+    const bool expand_here = st == stream_expand_stage(s), collapse_here = st == stream_collapse_stage(s);
+    if (expand_here && st != 0) pricer.add_plan(stream_expand_plan(s), "stream expansion", sc);
+    if (collapse_here && st != s.model_stages() - 1) pricer.add_plan(stream_collapse_plan(s), "stream collapse", sc);
     if (st == 0) {
-      pricer.add_plan(embedding_plan(s), "embedding", sc);
+      pricer.add_plan(embedding_plan(s, expand_here), "embedding", sc);
       sc.grad_bytes_replicated += 2.0 * table_params;
       if (p.tp > 1) {
         sc.tp_forward.insert(sc.tp_forward.begin(), CollectiveOp::reduce_scatter);
@@ -176,7 +182,7 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
       }
     }
     if (st == s.model_stages() - 1) {
-      pricer.add_plan(head_plan(s), "head", sc);
+      pricer.add_plan(head_plan(s, collapse_here), "head", sc);
       sc.grad_bytes_replicated += 2.0 * table_params;
       sc.grad_bytes_head += 2.0 * table_params;
       // Multi-token prediction runs after the head, with its own layer (and MoE all-to-alls).

@@ -120,6 +120,9 @@ struct PipelineCostTable {
   // Activation (or its gradient) between stages, per GPU: n x C per token on T/tp tokens (sequence
   // parallelism: each TP rank sends its own shard of the n-stream residual).
   double pp_bytes_per_microbatch = 0;
+  // What each boundary really carries (model stage st to st + 1, both directions): the n streams,
+  // or one beside a layer-less end stage (model.h boundary_streams).
+  std::vector<double> pp_bytes_after_stage;
   // Each TP collective's buffer as NCCL counts it (the gathered T x C bf16): independent of n, since
   // the n-stream residual never crosses the TP group.
   double tp_bytes_per_collective = 0;

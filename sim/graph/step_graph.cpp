@@ -277,7 +277,11 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
 
   PipelineCosts pc;
   pc.seconds = [&](int, const ScheduledTask& t) { return task_compute_seconds(costs, t); };
-  pc.transfer_bytes = [&](int, int, const ScheduledTask&) { return costs.pp_bytes_per_microbatch; };
+  // A forward send leaves stage t.stage for the next; a backward one leaves it for the previous.
+  pc.transfer_bytes = [&](int, int, const ScheduledTask& t) {
+    const int lower = t.phase == Phase::F ? t.stage : t.stage - 1;
+    return costs.pp_bytes_after_stage.at(static_cast<size_t>(lower));
+  };
 
   // GPUs of replica d's EP group, and of the replicas that hold the same experts as d.
   auto ep_group = [&](int r, int d) {

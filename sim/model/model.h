@@ -52,9 +52,23 @@ struct OpPlan {
 // whole layer is recomputed from its input (the run's full recomputation of the stage's first layers).
 OpPlan layer_plan(const Scenario& s, LayerKind kind, bool full = false);
 // The first model stage's embedding (and mHC's expansion of x_0 to n streams), the last stage's
-// stream collapse, final norm, LM head and loss.
-OpPlan embedding_plan(const Scenario& s);
-OpPlan head_plan(const Scenario& s);
+// stream collapse, final norm, LM head and loss. `with_stream_op` false leaves the expansion
+// (collapse) out: a layer-less end stage hands it to its neighbour (stream_expand_plan, below).
+OpPlan embedding_plan(const Scenario& s, bool with_stream_op = true);
+OpPlan head_plan(const Scenario& s, bool with_stream_op = true);
+// mHC's expansion of x_0 into n streams, and the collapse before the final norm, as plans of their
+// own (empty for a plain residual).
+OpPlan stream_expand_plan(const Scenario& s);
+OpPlan stream_collapse_plan(const Scenario& s);
+
+// Layer-less pipeline stages (parallelism.stage_layers 0): the first model stage then holds only the
+// embedding, the last only the loss head (and MTP). mHC's expansion runs on the first stage holding
+// layers and the collapse on the last, so a boundary beside a layer-less end stage carries one C-wide
+// stream instead of n (the cheaper side of the boundary for both ops).
+int stream_expand_stage(const Scenario& s);
+int stream_collapse_stage(const Scenario& s);
+// Streams of C values per token crossing the boundary between model stages `lower` and lower + 1.
+double boundary_streams(const Scenario& s, int lower);
 // The model's multi-token prediction modules (model.mtp_depth), run on the last model stage after the
 // head: per depth two norms, the shared embedding, a 2C -> C projection, one transformer layer of the
 // model's last layer kind (wrapped by the residual variant like any layer) and the shared output head.

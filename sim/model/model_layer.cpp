@@ -479,17 +479,62 @@ void add_recompute(const std::vector<Op>& ops, OpPlan& plan) {
 
 }  // namespace
 
-OpPlan embedding_plan(const Scenario& s) {
+namespace {
+
+Op stream_expand_op(const Scenario& s) {
+  const int64_t C = s.model.hidden;
+  return sequence_parallel(
+      bf16_elementwise("embed", "mhc_expand", "mhc.expand_fwd", OpKind::mhc, C, double(C), s.mhc.n * double(C), 0.0),
+      s.parallel.tp);
+}
+
+Op stream_collapse_op(const Scenario& s) {
+  const int64_t C = s.model.hidden;
+  return sequence_parallel(
+      bf16_elementwise("head", "mhc_collapse", "mhc.collapse_fwd", OpKind::mhc, C, s.mhc.n * double(C), double(C), 1.0),
+      s.parallel.tp);
+}
+
+bool has_streams(const Scenario& s) { return s.mhc.variant != ResidualVariant::residual; }
+
+}  // namespace
+
+OpPlan stream_expand_plan(const Scenario& s) {
+  OpPlan plan;
+  if (!has_streams(s)) return plan;
+  plan.forward.push_back(stream_expand_op(s));
+  add_backward(plan.forward.front(), plan);
+  return plan;
+}
+
+OpPlan stream_collapse_plan(const Scenario& s) {
+  OpPlan plan;
+  if (!has_streams(s)) return plan;
+  plan.forward.push_back(stream_collapse_op(s));
+  add_backward(plan.forward.front(), plan);
+  add_recompute(plan.forward, plan);
+  return plan;
+}
+
+int stream_expand_stage(const Scenario& s) { return s.parallel.stage_layers.at(0) == 0 ? 1 : 0; }
+
+int stream_collapse_stage(const Scenario& s) {
+  const int last = s.model_stages() - 1;
+  return s.parallel.stage_layers.at(static_cast<size_t>(last)) == 0 ? last - 1 : last;
+}
+
+double boundary_streams(const Scenario& s, int lower) {
+  if (!has_streams(s) || lower < stream_expand_stage(s) || lower >= stream_collapse_stage(s)) return 1.0;
+  return double(s.mhc.n);
+}
+
+OpPlan embedding_plan(const Scenario& s, bool with_stream_op) {
   OpPlan plan;
   const int64_t C = s.model.hidden;
-  const double n = s.mhc.n;
   // Vocab-parallel embedding: every TP rank looks up all T tokens in its vocab / tp rows, then the
   // partial sums are reduce-scattered to T/tp tokens per GPU (sequence parallelism).
   plan.forward.push_back(embedding_lookup("embed", "lookup", C));
-  if (s.mhc.variant != ResidualVariant::residual)
-    plan.forward.push_back(sequence_parallel(
-        bf16_elementwise("embed", "mhc_expand", "mhc.expand_fwd", OpKind::mhc, C, double(C), n * double(C), 0.0),
-        s.parallel.tp));
+  if (with_stream_op && has_streams(s)) plan.forward.push_back(stream_expand_op(s));
   for (const auto& op : plan.forward) add_backward(op, plan);
   // The embedding gradient is a scatter-add into the table: a weight gradient.
   plan.backward_input.front().pass = Pass::backward_weight;
@@ -526,16 +571,11 @@ void add_output_head(const Scenario& s, const std::string& sub, std::vector<Op>&
 
 }  // namespace
 
-OpPlan head_plan(const Scenario& s) {
+OpPlan head_plan(const Scenario& s, bool with_stream_op) {
   OpPlan plan;
-  const int64_t C = s.model.hidden;
-  const double n = s.mhc.n;
   // Collapse and final norm on T/tp tokens; the normed output is all-gathered for the vocab-parallel
   // LM head and cross-entropy (all T tokens, vocab / tp each).
-  if (s.mhc.variant != ResidualVariant::residual)
-    plan.forward.push_back(sequence_parallel(
-        bf16_elementwise("head", "mhc_collapse", "mhc.collapse_fwd", OpKind::mhc, C, n * double(C), double(C), 1.0),
-        s.parallel.tp));
+  if (with_stream_op && has_streams(s)) plan.forward.push_back(stream_collapse_op(s));
   add_output_head(s, "head", plan.forward);
   for (auto it = plan.forward.rbegin(); it != plan.forward.rend(); ++it) add_backward(*it, plan);
   add_recompute(plan.forward, plan);

@@ -218,6 +218,7 @@ json report_json(const RunResult& r) {
        {{"busy_unaccounted_s", d_busy - mhc_kernels - d_layer - (ms.lost_to_comm_s - bs.lost_to_comm_s) -
                                    (ms.lost_to_corun_s - bs.lost_to_corun_s)}}},
       {"pp_bytes_per_micro_batch", {{"mhc", m.costs.pp_bytes_per_microbatch}, {"baseline", b.costs.pp_bytes_per_microbatch}}},
+      {"pp_bytes_per_boundary", {{"mhc", m.costs.pp_bytes_after_stage}, {"baseline", b.costs.pp_bytes_after_stage}}},
       {"exposed_comm_s_mean_per_gpu", {{"mhc", m.exposed_comm_s_by_category}, {"baseline", b.exposed_comm_s_by_category}}},
       {"mechanisms",
        {{"compute_slowed_by_comm_s",

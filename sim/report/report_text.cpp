@@ -72,7 +72,13 @@ std::string report_text(const json& j) {
      << "  SMs of memory-bound kernels: " << j["gpu_model"]["sm_demand_of_memory_bound_kernels"].get<std::string>()
      << "\n"
      << "  pipeline transfer per micro-batch: " << gb(br["pp_bytes_per_micro_batch"]["mhc"]) << " (mHC) vs "
-     << gb(br["pp_bytes_per_micro_batch"]["baseline"]) << " (baseline)\n"
+     << gb(br["pp_bytes_per_micro_batch"]["baseline"]) << " (baseline)";
+  // Boundaries beside a layer-less end stage carry one stream (model.h boundary_streams).
+  const auto& per_boundary = br["pp_bytes_per_boundary"]["mhc"];
+  for (size_t i = 0; i < per_boundary.size(); ++i)
+    if (per_boundary[i].get<double>() != br["pp_bytes_per_micro_batch"]["mhc"].get<double>())
+      os << "; stage " << i << "->" << i + 1 << " " << gb(per_boundary[i]) << " (one stream: a layer-less end stage)";
+  os << "\n"
      << "  exposed communication, mean per pipeline GPU:";
   for (const char* cat : {"tp", "pp", "ep", "dp", "fsdp"})
     os << "  " << cat << " " << fmt("%.4f", num(br["exposed_comm_s_mean_per_gpu"]["mhc"], cat)) << " s vs "

@@ -272,7 +272,7 @@ ParallelSpec parse_parallel(JsonObject obj, int64_t gpus) {
                 std::to_string(p.ep) + " (every row on one GPU), got " + bounded(imb->raw().dump(), 40));
   }
   if (auto sl = obj.optional("stage_layers"))
-    for (const auto& v : sl->non_empty_array()) p.stage_layers.push_back(v.integer(1, limits::kMaxLayers));
+    for (const auto& v : sl->non_empty_array()) p.stage_layers.push_back(v.integer(0, limits::kMaxLayers));
   return p;
 }
 
@@ -454,6 +454,12 @@ Scenario read_scenario(const std::string& path, const std::vector<std::string>& 
     for (auto l : p.stage_layers) sum += l;
     if (sum != m.layers)
       sl.fail("must add up to model.layers (" + std::to_string(m.layers) + "), got " + std::to_string(sum));
+    // A stage without layers holds the embedding (the first) or the loss head and MTP modules (the
+    // last), as Megatron's account-for-embedding/loss-in-pipeline-split layouts place them.
+    for (int st = 1; st + 1 < stages; ++st)
+      if (p.stage_layers[st] == 0)
+        sl.fail("stage " + std::to_string(st) + " holds no layers: only the first stage (the embedding) or the last " +
+                "(the loss head) may hold none");
   }
   if (p.micro_batch * m.seq_len > limits::kMaxTokens)
     pobj.required("micro_batch").fail("micro_batch x model.seq_len (" + std::to_string(p.micro_batch * m.seq_len) +
@@ -523,7 +529,10 @@ Scenario read_scenario(const std::string& path, const std::vector<std::string>& 
     gb.fail("global_batch / (dp x micro_batch) = " + std::to_string(p.micro_batches()) +
             " micro-batches per pipeline; at most " + std::to_string(limits::kMaxMicroBatches) + " are simulated");
   if (!s.mhc.recompute_block_auto) {
-    int64_t min_sublayers = 2 * *std::min_element(p.stage_layers.begin(), p.stage_layers.end());
+    int64_t min_layers = m.layers;  // over the stages that hold layers
+    for (int64_t l : p.stage_layers)
+      if (l > 0) min_layers = std::min(min_layers, l);
+    const int64_t min_sublayers = 2 * min_layers;
     if (s.mhc.recompute_block > min_sublayers)
       mobj.required("recompute_block")
           .fail("blocks never cross pipeline stages: must be <= the smallest stage's sublayers (" +

@@ -414,6 +414,18 @@ TEST_F(ScenarioFiles, NcclMeasurementsAreChecked) {
   EXPECT_EQ(load(), "ok");
 }
 
+TEST_F(ScenarioFiles, OnlyEndStagesMayHoldNoLayers) {
+  scenario_["parallelism"]["stage_layers"] = {2, 0, 3, 3};
+  EXPECT_EQ(load(), "s.json: /parallelism/stage_layers: stage 1 holds no layers: only the first stage (the embedding) "
+                    "or the last (the loss head) may hold none");
+  scenario_["parallelism"]["stage_layers"] = {0, 4, 4, 0};  // embedding alone, loss head alone
+  EXPECT_EQ(load(), "ok");
+  // A set recompute block is checked against the smallest stage that holds layers.
+  scenario_["mhc"]["recompute_block"] = 9;
+  EXPECT_EQ(load(), "s.json: /mhc/recompute_block: blocks never cross pipeline stages: must be <= the smallest "
+                    "stage's sublayers (8), got 9");
+}
+
 TEST_F(ScenarioFiles, DeepEpMeasurementsAreChecked) {
   json m = {{"id", "x"},       {"kernel", "dispatch"}, {"counted", "nvlink"}, {"ep", 8},
             {"tokens", 4096},  {"hidden", 7168},       {"experts", 32},       {"top_k", 8},
