@@ -455,13 +455,17 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
       // after another after its compute. In a real step each blocks the GEMM that follows it, and
       // Megatron's default schedule does not overlap them, so they are modelled as blocking: the
       // chain adds its full time to the task (the order inside the task does not change its length).
+      // With tp_comm_overlap each is split as the GEMM is (tp chunks): the first chunk of an
+      // all-gather (the last of a reduce-scatter) still blocks, the other tp - 1 run on the
+      // communication stream beside the compute, from its start; the task ends when both have.
       if (tp_comm) {
-        auto tp_node = [&](CollectiveOp op, const std::string& what) {
+        const bool overlap = s.parallel.tp_comm_overlap;
+        auto tp_node = [&](CollectiveOp op, const std::string& what, double share = 1.0) {
           TaskNode c;
           c.kind = NodeKind::collective;
           c.op = op;
           c.group = tp_group(r, d);
-          c.bytes = costs.tp_bytes_per_collective;
+          c.bytes = costs.tp_bytes_per_collective * share;
           c.stream = Stream::comm;
           c.gpu = node.gpu;
           c.category = "tp";
@@ -484,15 +488,28 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
             prev = ps[cp + 1];
           }
         };
+        const double blocking = overlap ? 1.0 / tp : 1.0;
         for (size_t k = 0; k < ops.size(); ++k) {
           advance_to(k * ps.size() / ops.size());
           const CollectiveOp op = ops[k];
-          TaskId id = tp_node(op, std::to_string(k) + (op == CollectiveOp::all_gather ? " ag" : " rs"));
+          const std::string what = std::to_string(k) + (op == CollectiveOp::all_gather ? " ag" : " rs");
+          TaskId id = tp_node(op, what, blocking);
           boost::add_edge(prev, id, g);
           prev = id;
         }
         advance_to(ps.size() - 1);
         if (prev != ps.back()) ends[d][v].exits.push_back(prev), ends[d][v].outputs.push_back(prev);
+        if (overlap && !ops.empty()) {  // the overlapped chunks, one collective after another
+          std::optional<TaskId> last;
+          for (size_t k = 0; k < ops.size(); ++k) {
+            const std::string what = std::to_string(k) + (ops[k] == CollectiveOp::all_gather ? " ag" : " rs");
+            const TaskId id = tp_node(ops[k], what + " overlapped", 1.0 - blocking);
+            if (last) boost::add_edge(*last, id, g);
+            else ends[d][v].entries.push_back(id);
+            last = id;
+          }
+          ends[d][v].exits.push_back(*last), ends[d][v].outputs.push_back(*last);
+        }
         // The weight-gradient input re-gathers start with the task's compute and run beside it (one
         // after another on the communication stream); successors wait for them too.
         const int regathers = tp_regathers(costs, t);

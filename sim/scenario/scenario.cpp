@@ -263,6 +263,7 @@ ParallelSpec parse_parallel(JsonObject obj, int64_t gpus) {
   if (auto r = obj.optional("fsdp_reshard_after_forward"))
     p.fsdp_reshard_after_forward = r->one_of({"default", "always", "never"});
   if (auto o = obj.optional("dp_overlap_grad_reduce")) p.dp_overlap_grad_reduce = o->boolean();
+  if (auto o = obj.optional("tp_comm_overlap")) p.tp_comm_overlap = o->boolean();
   if (auto b = obj.optional("dp_bucket_params")) p.dp_bucket_params = b->integer(1, limits::kMaxBucketParams);
   if (auto a2a = obj.optional("ep_all_to_all")) p.ep_all_to_all = a2a->one_of({"direct", "rail"});
   if (auto imb = obj.optional("moe_imbalance")) {

@@ -139,6 +139,12 @@ struct ParallelSpec {
   double dp_bucket_size() const {
     return dp_bucket_params > 0 ? double(dp_bucket_params) : std::max(40e6, 1e6 * dp);
   }
+  // Tensor-parallel communication overlapped with the GEMMs it feeds (Megatron-LM's
+  // --tp-comm-overlap, torchtitan's async TP): each all-gather / reduce-scatter is split into tp
+  // chunks pipelined with the GEMM's chunks, so one chunk of each stays on the critical path and the
+  // rest runs beside the compute (graph/step_graph.cpp). Off (both frameworks' default): every TP
+  // collective blocks.
+  bool tp_comm_overlap = false;
   int64_t micro_batch = 1;      // sequences per micro-batch
   int64_t global_batch = 1;     // sequences per step
   std::vector<int64_t> stage_layers;  // layers per model stage (pp x chunks entries)

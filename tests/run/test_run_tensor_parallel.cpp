@@ -138,6 +138,47 @@ TEST(TensorParallel, ReportShowsTpTrafficAndAccountsForBusyTime) {
   EXPECT_NE(report_text(j).find("  tp "), std::string::npos);
 }
 
+TEST(TensorParallel, OverlappedCollectivesKeepOneChunkOnTheCriticalPath) {
+  // tp_comm_overlap: every TP collective becomes a blocking chunk of 1/tp of its bytes, after the
+  // compute as before, and the rest (tp - 1)/tp in a chain on the communication stream that starts
+  // with the compute. Bytes on the wire are unchanged, the step is shorter.
+  const Scenario plain = small_tp2(), over = small_tp2({"/parallelism/tp_comm_overlap=true"});
+  const CostModel cost(load_profile_parts(plain.profile, plain.published_parts));
+  const VariantRun a = run_variant(plain, cost, RunOptions{}), b = run_variant(over, cost, RunOptions{});
+  const double full = 2048.0 * 1024 * 2;  // T x C bf16
+  int blocking = 0, overlapped = 0, starts_with_compute = 0;
+  const TaskGraph& g = b.step.graph;
+  for (TaskId id = 0; id < boost::num_vertices(g); ++id) {
+    const TaskNode& n = g[id];
+    if (n.kind != NodeKind::collective || n.category != "tp" || n.name.find("regather") != std::string::npos) continue;
+    if (n.name.ends_with(" overlapped")) {
+      ++overlapped;
+      EXPECT_DOUBLE_EQ(n.bytes, full / 2) << n.name;
+      bool head = true;  // the chain's first collective: no overlapped predecessor
+      for (auto [e, end] = boost::in_edges(id, g); e != end; ++e)
+        head = head && !g[boost::source(*e, g)].name.ends_with(" overlapped");
+      if (!head) continue;
+      // It starts with its task's compute, beside it, not after it.
+      const std::string owner = n.name.substr(0, n.name.find(" tp "));
+      for (TaskId c = 0; c < boost::num_vertices(g); ++c)
+        if (g[c].kind == NodeKind::compute && g[c].name == owner) {
+          EXPECT_FALSE(boost::edge(c, id, g).second) << n.name;
+          EXPECT_NEAR(b.timings[id].start, b.timings[c].start, 1e-12) << n.name;
+          ++starts_with_compute;
+        }
+    } else {
+      ++blocking;
+      EXPECT_DOUBLE_EQ(n.bytes, full / 2) << n.name;
+    }
+  }
+  EXPECT_GT(overlapped, 0);
+  EXPECT_EQ(blocking, overlapped);
+  EXPECT_GT(starts_with_compute, 0);
+  EXPECT_DOUBLE_EQ(a.network_bytes_by_category.at("tp"), b.network_bytes_by_category.at("tp"));
+  EXPECT_LT(b.step_time_s, a.step_time_s);
+  EXPECT_LT(b.exposed_comm_s_by_category.at("tp"), a.exposed_comm_s_by_category.at("tp"));
+}
+
 TEST(TensorParallel, MemoryOfSplitParametersByHand) {
   const Scenario s = dense(2);  // 13B: C 5120, 40 heads of 128, GELU FFN 20480, mHC n = 4; PP8 DP16 ZeRO-1
   const double C = 5120, attention = 4 * C * C / 2, ffn = 2 * C * 20480 / 2, norms = 2 * C;
