@@ -41,6 +41,18 @@ struct CaseResult {
   double wall_seconds = 0;    // host time of this case
 };
 
+// A case's result before anything is measured or predicted: its tier, id, source, notes and unit.
+inline CaseResult case_result(Tier tier, const std::string& id, const PublishedSource& source, const std::string& notes,
+                              Unit unit) {
+  CaseResult r;
+  r.tier = tier;
+  r.id = id;
+  r.source = source;
+  r.notes = notes;
+  r.unit = unit;
+  return r;
+}
+
 struct TierSummary {
   Tier tier = Tier::kernels;
   int cases = 0;

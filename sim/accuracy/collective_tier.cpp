@@ -59,12 +59,7 @@ std::vector<NcclCalibration::Point> all_points(const std::vector<CollectiveCase>
 // A case's result in microseconds: what it is, as published, measured and predicted seconds.
 CaseResult timed_case(const CollectiveCase& c, std::string what, std::string measured_text, double measured_s,
                       double predicted_s) {
-  CaseResult r;
-  r.tier = Tier::collectives;
-  r.id = c.id;
-  r.source = c.source;
-  r.notes = c.notes;
-  r.unit = Unit::microseconds;
+  CaseResult r = case_result(Tier::collectives, c.id, c.source, c.notes, Unit::microseconds);
   r.what = std::move(what);
   r.measured_text = std::move(measured_text);
   r.measured = measured_s * 1e6;

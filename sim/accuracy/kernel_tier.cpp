@@ -29,12 +29,7 @@ std::string describe_shape(const KernelCase& c) {
 }
 
 CaseResult leave_one_out_group(const KernelCase& c, const Profile& profile) {
-  CaseResult r;
-  r.tier = Tier::kernels;
-  r.id = c.id;
-  r.source = c.source;
-  r.notes = c.notes;
-  r.unit = Unit::entries;
+  CaseResult r = case_result(Tier::kernels, c.id, c.source, c.notes, Unit::entries);
   int n = 0;
   double sum_abs = 0, sum_signed = 0;
   std::map<std::string, int> methods;
@@ -68,12 +63,7 @@ CaseResult leave_one_out_group(const KernelCase& c, const Profile& profile) {
 }
 
 CaseResult published_kernel(const KernelCase& c, Profile profile) {
-  CaseResult r;
-  r.tier = Tier::kernels;
-  r.id = c.id;
-  r.source = c.source;
-  r.notes = c.notes;
-  r.unit = Unit::microseconds;
+  CaseResult r = case_result(Tier::kernels, c.id, c.source, c.notes, Unit::microseconds);
   r.what = describe_shape(c);
   PriceQuery q;
   q.kernel = c.kernel;
