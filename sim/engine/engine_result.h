@@ -57,6 +57,8 @@ struct EngineResult {
   // The same bytes by the class of link they crossed: a flow counts once in "nvlink" if its route
   // uses NVLink, once in "nic" if it leaves its node, once in "fabric" if it crosses the spine.
   std::map<std::string, double> bytes_by_link_class;
+  // Both at once, keyed "category/class" ("ep/nic"): what the run scales per category.
+  std::map<std::string, double> bytes_by_category_link_class;
   // GPU-seconds each category of communication held a compute stream idle: for every compute task,
   // the wait between its compute predecessors' end and its start, split at each instant between the
   // categories of its communication predecessors still unfinished then (engine/exposed_comm.h).

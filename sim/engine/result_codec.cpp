@@ -69,6 +69,7 @@ std::string serialize_result(const EngineResult& r) {
   w.f64(r.makespan_s);
   w.map(r.bytes_by_category);
   w.map(r.bytes_by_link_class);
+  w.map(r.bytes_by_category_link_class);
   w.map(r.exposed_comm_s_by_category);
   auto segments = [&w](const std::vector<GpuTimeline::Segment>& v) {
     w.u64(v.size());
@@ -98,6 +99,7 @@ EngineResult deserialize_result(const std::string& bytes) {
   r.makespan_s = rd.f64();
   r.bytes_by_category = rd.map();
   r.bytes_by_link_class = rd.map();
+  r.bytes_by_category_link_class = rd.map();
   r.exposed_comm_s_by_category = rd.map();
   auto segments = [&rd] {
     std::vector<GpuTimeline::Segment> v(rd.u64());

@@ -154,7 +154,11 @@ void Runner::account(int src, int dst, double bytes, const std::string& category
   }
   result_.bytes_by_category[category] += bytes;
   for (int c = 0; c < 3; ++c)
-    if (cls[c]) result_.bytes_by_link_class[to_string(static_cast<LinkClass>(c))] += bytes;
+    if (cls[c]) {
+      const std::string name = to_string(static_cast<LinkClass>(c));
+      result_.bytes_by_link_class[name] += bytes;
+      result_.bytes_by_category_link_class[category + "/" + name] += bytes;
+    }
 }
 
 // Validates the graph, plans every collective and collects the GPUs and links the run needs.

@@ -271,7 +271,7 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
   out.ranks = schedule.ranks;
   const bool hp_stream = s.mhc.high_priority_stream;
   const bool moe = options.with_collectives && s.model.ffn.kind == FfnSpec::Kind::moe && s.parallel.ep > 1;
-  const int tp = s.parallel.tp, ep = s.parallel.ep;
+  const int tp = s.parallel.tp;
   const int replicas = options.all_replicas ? s.parallel.dp : 1;
   const bool tp_comm = options.with_collectives && tp > 1;
 
@@ -283,15 +283,22 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
     return costs.pp_bytes_after_stage.at(static_cast<size_t>(lower));
   };
 
-  // GPUs of replica d's EP group, and of the replicas that hold the same experts as d.
+  // GPUs of replica d's EP group (ParallelSpec::ep_spans_tp: one GPU of each of ep replicas, or
+  // every TP rank of ep / tp replicas), and TP rank 0 of the replicas that hold the same experts as d
+  // (each TP rank has its own expert-DP group; the graph holds TP rank 0, run.cpp counts the rest).
+  const int ep_replicas = s.parallel.ep_replicas();
+  const bool ep_spans_tp = s.parallel.ep_spans_tp();
   auto ep_group = [&](int r, int d) {
     std::vector<int> g;
-    for (int e = 0; e < ep; ++e) g.push_back(out.layout.gpu_of_rank[r] + ((d / ep) * ep + e) * tp);
+    const int first = (d / ep_replicas) * ep_replicas;
+    for (int j = 0; j < ep_replicas; ++j)
+      for (int t = 0; t < (ep_spans_tp ? tp : 1); ++t) g.push_back(out.layout.gpu_of_rank[r] + (first + j) * tp + t);
     return g;
   };
   auto expert_dp_group = [&](int r, int d) {
     std::vector<int> g;
-    for (int k = 0; k < s.parallel.dp / ep; ++k) g.push_back(out.layout.gpu_of_rank[r] + (d % ep + k * ep) * tp);
+    for (int k = 0; k < s.parallel.dp / ep_replicas; ++k)
+      g.push_back(out.layout.gpu_of_rank[r] + (d % ep_replicas + k * ep_replicas) * tp);
     return g;
   };
 
@@ -349,7 +356,7 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
       const double bytes = moe ? a2a_bytes(costs, t) : 0.0;
       std::optional<TaskId> a;
       if (bytes > 0) {
-        auto key = std::make_tuple(d / ep, r, i);
+        auto key = std::make_tuple(d / ep_replicas, r, i);
         auto it = a2a_of.find(key);
         if (it == a2a_of.end()) {
           TaskNode a2a;
@@ -658,10 +665,10 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
         add_reduce(buckets.bytes[b], dp_group_of, all,
                    "grads bucket " + std::to_string(b + 1) + "/" + std::to_string(buckets.bytes.size()), &after);
       }
-    // One expert reduction per set of replicas holding the same experts (replicas d, d+ep, ...).
-    for (int j = 0; j < (fsdp ? 0 : std::min(ep, replicas)); ++j) {
+    // One expert reduction per set of replicas holding the same experts (d, d + ep_replicas, ...).
+    for (int j = 0; j < (fsdp ? 0 : std::min(ep_replicas, replicas)); ++j) {
       std::vector<int> members;
-      for (int d = j; d < replicas; d += ep) members.push_back(d);
+      for (int d = j; d < replicas; d += ep_replicas) members.push_back(d);
       add_reduce(sc.grad_bytes_experts, [&](int r) { return expert_dp_group(r, j); }, members,
                  "expert grads" + (j == 0 ? std::string() : " " + std::to_string(j)));
     }

@@ -48,25 +48,21 @@ namespace {
 
 // The step graph holds TP rank 0 of every pipeline replica (step_graph.h); the other tp - 1 ranks
 // send the same pipeline, EP and DP bytes on their own GPUs. TP collectives already span the whole
-// group and stay on NVLink inside one node, so only the other categories are multiplied.
-void add_other_tp_ranks_bytes(int tp, VariantRun& v) {
-  const double tp_bytes = v.network_bytes_by_category.count("tp") ? v.network_bytes_by_category.at("tp") : 0.0;
+// group, and so do EP groups that span TP ranks (ParallelSpec::ep_spans_tp): those count once.
+void add_other_tp_ranks_bytes(const ParallelSpec& p, const EngineResult& r, VariantRun& v) {
+  auto whole = [&](const std::string& cat) { return cat == "tp" || (cat == "ep" && p.ep_spans_tp()); };
   for (auto& [cat, bytes] : v.network_bytes_by_category)
-    if (cat != "tp") bytes *= tp;
-  for (auto& [cls, bytes] : v.network_bytes_by_link_class)
-    bytes = cls == "nvlink" ? tp * (bytes - tp_bytes) + tp_bytes : tp * bytes;
+    if (!whole(cat)) bytes *= p.tp;
+  v.network_bytes_by_link_class.clear();
+  for (const auto& [key, bytes] : r.bytes_by_category_link_class) {
+    const size_t slash = key.rfind('/');
+    v.network_bytes_by_link_class[key.substr(slash + 1)] += whole(key.substr(0, slash)) ? bytes : p.tp * bytes;
+  }
 }
 
 // Everything before the simulation: the priced ops, the schedule, the step graph, and the options the
 // engine will simulate it with.
 VariantRun prepare_variant(const Scenario& s, const CostModel& cost, const RunOptions& options, EngineOptions& engine) {
-  // EP groups are laid out over data-parallel replicas (step_graph.h): one that would also span the
-  // TP ranks of a replica is not simulated.
-  if (s.parallel.tp > 1 && s.model.ffn.kind == FfnSpec::Kind::moe && s.parallel.dp % s.parallel.ep != 0)
-    throw InputError(s.file, "/parallelism/ep",
-                     "with tp > 1 mhcsim run needs ep to divide dp (" + std::to_string(s.parallel.dp) +
-                         "): EP groups spanning TP ranks are not simulated yet, got ep " +
-                         std::to_string(s.parallel.ep));
   VariantRun v;
   v.scenario = s;
   v.costs = price_pipeline(s, cost);
@@ -92,7 +88,7 @@ void finish_variant(VariantRun& v, EngineResult* simulated) {
     v.step_time_s = r.makespan_s;
     v.network_bytes_by_category = r.bytes_by_category;
     v.network_bytes_by_link_class = r.bytes_by_link_class;
-    if (s.parallel.tp > 1) add_other_tp_ranks_bytes(s.parallel.tp, v);
+    if (s.parallel.tp > 1) add_other_tp_ranks_bytes(s.parallel, r, v);
     for (const auto& [cat, gpu_s] : r.exposed_comm_s_by_category) v.exposed_comm_s_by_category[cat] = gpu_s / ranks;
     v.engine_wall_s = r.wall_seconds;
     v.engine_activities = r.activities;

@@ -59,7 +59,9 @@ int ScheduleSpec::chunks_per_rank() const {
 
 EpNodes ep_nodes(const ParallelSpec& p, int gpus_per_node) {
   EpNodes e;
-  e.gpus_per_node = std::min<int64_t>(p.ep, std::max(1, gpus_per_node / p.tp));
+  // Members tp GPUs apart (one per replica), or consecutive when the group spans TP ranks.
+  e.gpus_per_node = p.ep_spans_tp() ? std::min<int64_t>(p.ep, gpus_per_node)
+                                    : std::min<int64_t>(p.ep, std::max(1, gpus_per_node / p.tp));
   e.nodes = (p.ep + e.gpus_per_node - 1) / e.gpus_per_node;
   return e;
 }
@@ -491,6 +493,9 @@ Scenario read_scenario(const std::string& path, const std::vector<std::string>& 
   if (m.ffn.kind == FfnSpec::Kind::moe) {
     if ((int64_t(p.dp) * p.tp) % p.ep != 0)
       ep.fail("must divide dp x tp (" + std::to_string(int64_t(p.dp) * p.tp) + "), got " + std::to_string(p.ep));
+    if (p.ep_spans_tp() && p.ep % p.tp != 0)
+      ep.fail("an EP group that does not divide dp (" + std::to_string(p.dp) + ") spans TP ranks and holds whole TP "
+              "groups: must be a multiple of tp (" + std::to_string(p.tp) + "), got " + std::to_string(p.ep));
     if (m.ffn.routed_experts % p.ep != 0)
       ep.fail("must divide model.ffn.routed_experts (" + std::to_string(m.ffn.routed_experts) + "), got " +
               std::to_string(p.ep));

@@ -156,6 +156,13 @@ struct ParallelSpec {
   double moe_imbalance = 1.0;
 
   int64_t micro_batches() const { return global_batch / (dp * micro_batch); }
+  // Where an EP group lies. ep dividing dp: across ep data-parallel replicas, one GPU of each (the
+  // same TP rank). Otherwise, with tp > 1, across ep / tp whole TP groups of consecutive replicas
+  // (Megatron-Core's expert parallelism over the TP x DP ranks with expert tensor parallelism 1):
+  // every TP rank of those replicas is a member and dispatches its own T / tp tokens.
+  bool ep_spans_tp() const { return tp > 1 && ep > 1 && dp % ep != 0; }
+  // Data-parallel replicas one EP group spans.
+  int ep_replicas() const { return ep_spans_tp() ? ep / tp : ep; }
   int64_t first_layer(int stage) const;  // index of the stage's first layer
 };
 

@@ -179,6 +179,46 @@ TEST(TensorParallel, OverlappedCollectivesKeepOneChunkOnTheCriticalPath) {
   EXPECT_LT(b.exposed_comm_s_by_category.at("tp"), a.exposed_comm_s_by_category.at("tp"));
 }
 
+TEST(TensorParallel, EpGroupsSpanningTpRanksHoldWholeTpGroups) {
+  // TP2 PP2 DP2 on 8 GPUs with EP4: 4 does not divide dp, so each EP group is both TP ranks of both
+  // replicas of a pipeline rank (Megatron's EP over TP x DP with expert TP 1).
+  const Scenario s = load_scenario(kSmall, {"/parallelism/tp=2", "/parallelism/pp=2", "/parallelism/dp=2",
+                                            "/parallelism/ep=4", "/parallelism/global_batch=8"});
+  ASSERT_TRUE(s.parallel.ep_spans_tp());
+  EXPECT_EQ(s.parallel.ep_replicas(), 2);
+  const CostModel cost(load_profile_parts(s.profile, s.published_parts));
+  const VariantRun v = run_variant(s, cost, RunOptions{});
+  const TaskGraph& g = v.step.graph;
+  double expected = 0;
+  int all_to_alls = 0;
+  for (TaskId id = 0; id < boost::num_vertices(g); ++id) {
+    const TaskNode& n = g[id];
+    if (n.kind != NodeKind::collective || n.category != "ep") continue;
+    ++all_to_alls;
+    // Four consecutive GPUs from the rank's first: TP ranks 0 and 1 of replicas 0 and 1.
+    const int first = *std::min_element(n.group.begin(), n.group.end());
+    EXPECT_EQ(n.group, (std::vector<int>{first, first + 1, first + 2, first + 3})) << n.name;
+    // NCCL's direct all-to-all: every member sends 3 of its 4 shares to the others.
+    expected += 4 * n.bytes * 3 / 4;
+  }
+  ASSERT_GT(all_to_alls, 0);
+  // Every member is in the graph, so EP bytes are counted once, not once per TP rank.
+  EXPECT_NEAR(v.network_bytes_by_category.at("ep") / expected, 1.0, 1e-9);
+  // One EP group per pipeline rank, so the expert gradients have no replica to be reduced with.
+  for (TaskId id = 0; id < boost::num_vertices(g); ++id)
+    EXPECT_EQ(g[id].name.find("expert grads"), std::string::npos) << g[id].name;
+}
+
+TEST(TensorParallel, ShippedEpAcrossTpScenarioRuns) {
+  // scenarios/deepseek-v2-128-h100-tp2-ep32.json: Megatron-Core's EP over TP x DP ranks.
+  const Scenario s = load_scenario(std::string(MHC_SOURCE_DIR) + "/scenarios/deepseek-v2-128-h100-tp2-ep32.json");
+  ASSERT_TRUE(s.parallel.ep_spans_tp());
+  const RunResult r = run_scenario(s, RunOptions{});
+  EXPECT_GT(r.mhc.step_time_s, r.baseline.step_time_s);
+  EXPECT_GT(r.mhc.network_bytes_by_category.at("ep"), 0);
+  EXPECT_GT(r.mhc.network_bytes_by_link_class.at("nic"), 0);  // 32 consecutive GPUs: 4 nodes
+}
+
 TEST(TensorParallel, MemoryOfSplitParametersByHand) {
   const Scenario s = dense(2);  // 13B: C 5120, 40 heads of 128, GELU FFN 20480, mHC n = 4; PP8 DP16 ZeRO-1
   const double C = 5120, attention = 4 * C * C / 2, ffn = 2 * C * 20480 / 2, norms = 2 * C;

@@ -426,6 +426,24 @@ TEST_F(ScenarioFiles, OnlyEndStagesMayHoldNoLayers) {
                     "stage's sublayers (8), got 9");
 }
 
+TEST_F(ScenarioFiles, EpSpanningTpRanksHoldsWholeTpGroups) {
+  cluster_["nodes"] = 3;  // 12 GPUs: TP4 x DP3
+  cluster_["fabric"]["nodes_per_leaf"] = 3;
+  model_["ffn"] = {{"kind", "moe"},        {"activation", "swiglu"}, {"expert_dim", 512}, {"routed_experts", 12},
+                   {"top_k", 2},           {"shared_experts", 0},    {"dense_layers", 0}};
+  scenario_["parallelism"]["tp"] = 4;
+  scenario_["parallelism"]["pp"] = 1;
+  scenario_["parallelism"]["dp"] = 3;
+  scenario_["parallelism"]["global_batch"] = 6;
+  scenario_["parallelism"]["ep"] = 6;  // does not divide dp: spans TP ranks, but not whole TP groups
+  EXPECT_EQ(load(), "s.json: /parallelism/ep: an EP group that does not divide dp (3) spans TP ranks and holds "
+                    "whole TP groups: must be a multiple of tp (4), got 6");
+  scenario_["parallelism"]["ep"] = 12;  // all three TP groups
+  EXPECT_EQ(load(), "ok");
+  scenario_["parallelism"]["ep"] = 3;   // divides dp: one GPU per replica, as before
+  EXPECT_EQ(load(), "ok");
+}
+
 TEST_F(ScenarioFiles, DeepEpMeasurementsAreChecked) {
   json m = {{"id", "x"},       {"kernel", "dispatch"}, {"counted", "nvlink"}, {"ep", 8},
             {"tokens", 4096},  {"hidden", 7168},       {"experts", 32},       {"top_k", 8},
