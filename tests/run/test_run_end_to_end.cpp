@@ -187,16 +187,21 @@ TEST(Run, HighPriorityStreamHidesPostResUnderTheOtherChunk) {
   EXPECT_GT(corun, 0.0);
 }
 
-TEST(Run, EpGroupsSpanningTensorParallelRanksAreRefusedClearly) {
-  // Valid (ep divides dp x tp) but not simulated: EP over the TP ranks of a replica.
+TEST(Run, AnEpGroupInsideOneReplicaIsItsTpRanks) {
+  // ep divides dp x tp but not dp: the EP group is the replica's two TP ranks (ParallelSpec::ep_spans_tp).
   auto s = small({"/parallelism/tp=2", "/parallelism/dp=1", "/parallelism/ep=2", "/parallelism/global_batch=8"});
-  try {
-    run_scenario(s, RunOptions{});
-    FAIL() << "no error";
-  } catch (const InputError& e) {
-    EXPECT_EQ(e.file(), kSmall);
-    EXPECT_EQ(e.path(), "/parallelism/ep");
+  ASSERT_TRUE(s.parallel.ep_spans_tp());
+  const RunResult r = run_scenario(s, RunOptions{});
+  int all_to_alls = 0;
+  for (TaskId id = 0; id < boost::num_vertices(r.mhc.step.graph); ++id) {
+    const TaskNode& n = r.mhc.step.graph[id];
+    if (n.kind != NodeKind::collective || n.category != "ep") continue;
+    ++all_to_alls;
+    ASSERT_EQ(n.group.size(), 2u) << n.name;
+    EXPECT_EQ(n.group[1], n.group[0] + 1) << n.name;  // the TP pair, on NVLink
   }
+  EXPECT_GT(all_to_alls, 0);
+  EXPECT_GT(r.mhc.network_bytes_by_category.at("ep"), 0);
 }
 
 TEST(Run, FoldedStepGraphEqualsEveryReplicaSimulated) {
