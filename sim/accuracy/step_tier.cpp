@@ -19,7 +19,9 @@ namespace {
 std::string layout_of(const Scenario& s) {
   const auto& p = s.parallel;
   std::ostringstream o;
-  o << s.cluster.total_gpus() << " x " << s.cluster.gpu << ", TP" << p.tp << " PP" << p.pp;
+  o << s.cluster.total_gpus() << " x " << s.cluster.gpu << ", TP" << p.tp;
+  if (p.cp > 1) o << " CP" << p.cp;
+  o << " PP" << p.pp;
   if (s.model.ffn.kind == FfnSpec::Kind::moe) o << " EP" << p.ep;
   o << " DP" << p.dp << " ZeRO-" << p.zero_stage << ", " << s.schedule.kind;
   if (s.schedule.kind == "interleaved") o << " x" << s.schedule.virtual_stages;

@@ -42,7 +42,8 @@ int run_validate_command(const std::vector<std::string>& argv, std::ostream& out
       << (s.mhc.variant == ResidualVariant::mhc ? (s.mhc.fused ? ", fused kernels" : ", unfused kernels") : "")
       << (s.mhc.recompute ? ", recompute" : "") << (s.mhc.high_priority_stream ? ", high-priority stream" : "")
       << "\n"
-      << "  layout      TP" << p.tp << " PP" << p.pp << " EP" << p.ep << " DP" << p.dp << ", ZeRO-" << p.zero_stage
+      << "  layout      TP" << p.tp << (p.cp > 1 ? " CP" + std::to_string(p.cp) + " (" + p.cp_comm + ")" : std::string())
+      << " PP" << p.pp << " EP" << p.ep << " DP" << p.dp << ", ZeRO-" << p.zero_stage
       << ", " << p.micro_batches() << " micro-batches of " << p.micro_batch << " sequence(s) per pipeline\n"
       << "  schedule    " << s.schedule.kind << ", " << s.model_stages() << " model stages, layers per stage:";
   for (auto l : p.stage_layers) out << " " << l;

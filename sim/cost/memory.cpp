@@ -48,7 +48,7 @@ std::string policy_words(const TrainingSpec& t) {
 StageActivations stage_activations(const Scenario& s, int stage, int chunks_held) {
   StageActivations a;
   const auto& p = s.parallel;
-  const double T = double(p.micro_batch * s.model.seq_len);
+  const double T = s.tokens_per_microbatch();  // on this CP rank
   // The residual stream lives outside the TP regions: T/tp tokens per GPU under sequence parallelism.
   const double T_local = T / double(p.tp);
   const int64_t layers = p.stage_layers.at(stage), first = p.first_layer(stage);
@@ -198,13 +198,14 @@ RankMemory memory_items(const Scenario& s, int rank, const std::vector<int>& sta
   const auto& p = s.parallel;
   const auto& opt = s.training.optimizer;
   const RankParams rp = rank_params(s, stages);
-  // Replicated weights are shared by the dp data-parallel ranks; experts by dp x tp / ep ranks.
-  const double dp = p.dp, dp_experts = double(p.dp) * p.tp / p.ep;
+  // Replicated weights are shared by the dp x cp data-parallel and context-parallel ranks; experts by
+  // dp x cp x tp / ep ranks.
+  const double dp = double(p.dp_cp()), dp_experts = dp * p.tp / p.ep;
   auto sharded = [&](double replicated, double experts, int from_stage) {
     return p.zero_stage >= from_stage ? replicated / dp + experts / dp_experts : replicated + experts;
   };
   auto zero = [&](int from_stage, const char* what) {
-    return p.zero_stage >= from_stage ? std::string(" / DP (ZeRO-") + std::to_string(p.zero_stage) + " shards " + what + ")"
+    return p.zero_stage >= from_stage ? std::string(p.cp > 1 ? " / DP x CP (ZeRO-" : " / DP (ZeRO-") + std::to_string(p.zero_stage) + " shards " + what + ")"
                                       : std::string();
   };
   std::ostringstream pf;
@@ -220,7 +221,7 @@ RankMemory memory_items(const Scenario& s, int rank, const std::vector<int>& sta
   // beside the shards. The root unit (embedding, head) stays gathered from its forward to its backward;
   // blocks that reshard after forward hold the one computing and the one prefetched, blocks that do
   // not (torchtitan's default with PP, or "never") stay gathered through the step.
-  if (p.zero_stage == 3 && p.dp > 1) {
+  if (p.zero_stage == 3 && p.dp_cp() > 1) {
     const bool pp = s.model_stages() > 1;
     const std::string& policy = p.fsdp_reshard_after_forward;
     const bool keep = policy == "never" || (policy == "default" && pp);
@@ -361,7 +362,8 @@ RankMemory rank_memory_with(const Scenario& s, int rank, const std::vector<int>&
     v.parallel.zero_stage = 0;
     m.savings.push_back({"zero sharding", total(v) - m.total_bytes,
                          "ZeRO-" + std::to_string(s.parallel.zero_stage) + " over DP " + std::to_string(s.parallel.dp) +
-                             " (experts over " + num(double(s.parallel.dp) * s.parallel.tp / s.parallel.ep) + ")"});
+                             (s.parallel.cp > 1 ? " x CP " + std::to_string(s.parallel.cp) : std::string()) + " (experts over " +
+                             num(double(s.parallel.dp_cp()) * s.parallel.tp / s.parallel.ep) + ")"});
   }
   return m;
 }

@@ -51,13 +51,28 @@ struct Pricer {
     return p.seconds;
   }
 
+  // Prices `op` into `phase`; an attention core's seconds are also kept apart (context parallelism
+  // exchanges keys and values beside or before them) and counted as an exchange.
+  void add(const Op& op, const std::string& tag, PhaseCost& phase, const std::string& cls, bool high_priority,
+           int* exchanges) {
+    const double seconds = price(op, tag, phase, cls, high_priority);
+    if (op.kind != OpKind::attention) return;
+    const PricedOpRecord& r = records[seen.at(tag + " " + op.name + " " + to_string(op.pass))];
+    phase.attention_seconds += seconds;
+    phase.attention_demand.add(seconds, r.sm_share, r.dram_bytes);
+    ++*exchanges;
+  }
+
   void add_plan(const OpPlan& plan, const std::string& tag, StageCost& sc) {
-    for (const auto& op : plan.forward) price(op, tag, sc.F, class_of(op), is_ffn_post(op));
-    for (const auto& op : plan.backward_input) price(op, tag, sc.B, class_of(op), is_ffn_post(op));
+    int backward_cores = 0;
+    for (const auto& op : plan.forward) add(op, tag, sc.F, class_of(op), is_ffn_post(op), &sc.cp_gathers_forward);
+    for (const auto& op : plan.backward_input) add(op, tag, sc.B, class_of(op), is_ffn_post(op), &backward_cores);
     // What the backward re-runs: mHC's recomputation (paper 4.3.2: its kernels and the sublayer norms
     // they feed) apart from the run's own (training.recompute), which the baseline runs too.
-    for (const auto& op : plan.recompute) price(op, tag, sc.B, recompute_class(op), false);
+    for (const auto& op : plan.recompute) add(op, tag, sc.B, recompute_class(op), false, &sc.cp_gathers_backward);
     for (const auto& op : plan.backward_weight) price(op, tag, sc.W, class_of(op), false);
+    sc.cp_gathers_backward += backward_cores;
+    sc.cp_scatters_backward += backward_cores;
   }
 };
 
@@ -105,7 +120,7 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
   PipelineCostTable table;
   const auto& m = s.model;
   const auto& p = s.parallel;
-  table.tokens_per_microbatch = double(p.micro_batch * m.seq_len);
+  table.tokens_per_microbatch = s.tokens_per_microbatch();
   const double T = table.tokens_per_microbatch;
   // mHC carries n streams across stage boundaries (paper 4.3.3), bf16, T/tp tokens per GPU.
   table.pp_bytes_per_microbatch = T * double(s.mhc.n) * double(m.hidden) * 2.0 / double(p.tp);
@@ -116,6 +131,8 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
   // NCCL's direct all-to-all is calibrated in the engine, engine/nccl_calibration.h).
   const DeepEpCalibration deepep = p.ep_all_to_all == "rail" ? calibrate_deepep(s.cluster) : DeepEpCalibration{};
   if (p.tp > 1) table.tp_bytes_per_collective = T * double(m.hidden) * 2.0;
+  // Context parallelism exchanges every CP rank's keys and values: cp x T tokens in the buffer.
+  const double cp_tokens = T * double(p.cp);
   // One TP-split sublayer: forward all-gather + reduce-scatter, backward the same pair on gradients.
   auto tp_sublayer = [](StageCost& sc) {
     for (auto* v : {&sc.tp_forward, &sc.tp_backward}) {
@@ -129,8 +146,8 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
   Pricer pricer{cost, T, table.priced, {}};
   std::map<LayerKind, OpPlan> plans;  // one per kind of layer the model has
   const bool muon = s.training.optimizer.kind == OptimizerSpec::Kind::muon;
-  const double muon_replicated = p.zero_stage >= 1 ? 1.0 / double(p.dp) : 1.0;
-  const double muon_experts = p.zero_stage >= 1 ? double(p.ep) / (double(p.dp) * p.tp) : 1.0;
+  const double muon_replicated = p.zero_stage >= 1 ? 1.0 / double(p.dp_cp()) : 1.0;
+  const double muon_experts = p.zero_stage >= 1 ? double(p.ep) / (double(p.dp_cp()) * p.tp) : 1.0;
   for (const LayerKind& k : layer_kinds(m)) plans.emplace(k, layer_plan(s, k));
   // Layers the run recomputes whole (the first ones of each stage): their forward runs again in the
   // backward, TP collectives included (scenario.cpp refuses it for MoE layers, whose all-to-all would
@@ -201,6 +218,11 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
         ++sc.tp_backward_regathers;
       }
     }
+    // Every token's K and V of this TP rank's heads, for each attention core of the stage.
+    if (p.cp > 1)
+      for (const auto& op : plans.begin()->second.forward)
+        if (op.kind == OpKind::attention)
+          sc.cp_kv_bytes = cp_tokens * double(op.attention.kv_heads * (op.attention.head_dim_qk + op.attention.head_dim_v)) * 2.0;
     if (sc.moe_layers > 0) {
       // Each GPU dispatches its own T/tp tokens (sequence parallelism); the bytes per token per layer
       // and link class come from cost/moe_traffic.h.
@@ -228,8 +250,9 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
                              mp.experts;
     }
     // The optimizer updates this GPU's share of the stage's parameters: replicated ones over the DP
-    // group, experts over their expert-DP group (ZeRO-1 and up shard the optimizer state).
-    const double dp = p.dp, dp_experts = double(p.dp) * p.tp / p.ep;
+    // group (with its CP ranks), experts over their expert-DP group (ZeRO-1 and up shard the optimizer
+    // state).
+    const double dp = double(p.dp_cp()), dp_experts = double(p.dp_cp()) * p.tp / p.ep;
     const double replicated = sc.grad_bytes_replicated / 2.0, experts = sc.grad_bytes_experts / 2.0;
     sc.optimizer_params = p.zero_stage >= 1 ? replicated / dp + experts / dp_experts : replicated + experts;
     if (sc.optimizer_params > 0) {

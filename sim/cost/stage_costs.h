@@ -37,6 +37,10 @@ struct PhaseCost {
   double high_priority_seconds = 0;  // FFN post-res kernels, which may run on the high-priority stream
   GpuDemand demand;                  // of all `seconds`
   GpuDemand high_priority_demand;    // of the high_priority_seconds part
+  // The fused attention core kernels (forward, backward, recomputed forward): what context
+  // parallelism's key/value exchange runs beside or before (graph/step_graph.cpp).
+  double attention_seconds = 0;
+  GpuDemand attention_demand;
   void add(const std::string& cls, double s) {
     seconds += s;
     by_class[cls] += s;
@@ -69,6 +73,13 @@ struct StageCost {
   // column-parallel GEMM (and the LM head) kept only its T/tp input shard and re-gathers it for its
   // weight gradient (Megatron's sequence parallelism overlaps this with the input-gradient GEMM).
   int tp_backward_regathers = 0;
+  // Context parallelism (cp > 1): one exchange of the sequence's keys and values per attention core,
+  // each an all-gather buffer (as NCCL counts it) of cp_kv_bytes: every token's K and V on this TP
+  // rank, bf16. Forward: one all-gather per attention core. Backward: one per recomputed core and
+  // one per core's backward, and a reduce-scatter of the K/V gradients per core's backward (the p2p
+  // ring moves the same bytes: K/V forward, K/V and their gradients backward).
+  double cp_kv_bytes = 0;
+  int cp_gathers_forward = 0, cp_gathers_backward = 0, cp_scatters_backward = 0;
   double grad_bytes_replicated = 0;  // gradients reduced over the data-parallel group per step
   double grad_bytes_experts = 0;     // expert gradients, reduced over the expert data-parallel group
   // The replicated gradients by where the backward produces them (DP buckets, graph/step_graph.cpp):
@@ -116,7 +127,7 @@ double optimizer_step_bytes_per_param(const OptimizerSpec& optimizer);
 PriceQuery optimizer_step_query(double params, const OptimizerSpec& optimizer);
 
 struct PipelineCostTable {
-  double tokens_per_microbatch = 0;
+  double tokens_per_microbatch = 0;  // on one CP rank (Scenario::tokens_per_microbatch)
   // Activation (or its gradient) between stages, per GPU: n x C per token on T/tp tokens (sequence
   // parallelism: each TP rank sends its own shard of the n-stream residual).
   double pp_bytes_per_microbatch = 0;

@@ -64,6 +64,37 @@ int tp_regathers(const PipelineCostTable& c, const ScheduledTask& t) {
   }
 }
 
+// Context parallelism's part of a task: its attention cores (seconds and demand) and the K/V
+// exchanges they need, all-gathers and gradient reduce-scatters, their bytes summed over the cores.
+struct CpPart {
+  double seconds = 0;
+  GpuDemand demand;
+  double gather_bytes = 0, scatter_bytes = 0;
+};
+
+CpPart cp_part(const PipelineCostTable& c, const ScheduledTask& t) {
+  CpPart p;
+  auto add = [&p](const PhaseCost& phase, double gather, double scatter) {
+    p.seconds += phase.attention_seconds;
+    p.demand.sm_seconds += phase.attention_demand.sm_seconds;
+    p.demand.hbm_bytes += phase.attention_demand.hbm_bytes;
+    p.gather_bytes += gather, p.scatter_bytes += scatter;
+  };
+  auto forward = [&](int st) { const StageCost& sc = at(c, st); add(sc.F, sc.cp_kv_bytes * sc.cp_gathers_forward, 0); };
+  auto backward = [&](int st) {
+    const StageCost& sc = at(c, st);
+    add(sc.B, sc.cp_kv_bytes * sc.cp_gathers_backward, sc.cp_kv_bytes * sc.cp_scatters_backward);
+  };
+  switch (t.phase) {
+    case Phase::F: forward(t.stage); break;
+    case Phase::B:
+    case Phase::BW: backward(t.stage); break;
+    case Phase::FB: forward(t.stage), backward(t.stage2); break;
+    default: break;
+  }
+  return p;
+}
+
 double high_priority_seconds(const PipelineCostTable& c, const ScheduledTask& t) {
   return t.phase == Phase::FB ? at(c, t.stage).F.high_priority_seconds + at(c, t.stage2).B.high_priority_seconds : 0.0;
 }
@@ -187,7 +218,7 @@ struct DpBuckets {
 
 DpBuckets dp_buckets(const Scenario& s, const Schedule& schedule, const PipelineCostTable& costs, bool moe) {
   DpBuckets out;
-  if (!s.parallel.dp_overlap_grad_reduce || s.parallel.dp < 2 || schedule.ranks < 1) return out;
+  if (!s.parallel.dp_overlap_grad_reduce || s.parallel.dp_cp() < 2 || schedule.ranks < 1) return out;
   const int stage = schedule.stage_of_chunk[0][0];
   int holders = 0;
   for (int r = 0; r < schedule.ranks; ++r)
@@ -253,12 +284,13 @@ double task_compute_seconds(const PipelineCostTable& c, const ScheduledTask& t) 
 
 StepLayout step_layout(const Scenario& s, const Schedule& schedule) {
   StepLayout l;
-  const int dp = s.parallel.dp, tp = s.parallel.tp;
+  const int dp = s.parallel.dp, tp = s.parallel.tp, cp = s.parallel.cp, stride = s.parallel.replica_gpus();
   for (int r = 0; r < schedule.ranks; ++r) {
-    const int base = r * dp * tp;
+    const int base = r * dp * stride;
     l.gpu_of_rank.push_back(base);
-    std::vector<int> dpg;
-    for (int d = 0; d < dp; ++d) dpg.push_back(base + d * tp);
+    std::vector<int> dpg;  // TP rank 0 of every CP rank of every replica
+    for (int d = 0; d < dp; ++d)
+      for (int c = 0; c < cp; ++c) dpg.push_back(base + d * stride + c * tp);
     l.dp_group.push_back(dpg);
   }
   return l;
@@ -271,7 +303,7 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
   out.ranks = schedule.ranks;
   const bool hp_stream = s.mhc.high_priority_stream;
   const bool moe = options.with_collectives && s.model.ffn.kind == FfnSpec::Kind::moe && s.parallel.ep > 1;
-  const int tp = s.parallel.tp;
+  const int tp = s.parallel.tp, stride = s.parallel.replica_gpus();
   const int replicas = options.all_replicas ? s.parallel.dp : 1;
   const bool tp_comm = options.with_collectives && tp > 1;
 
@@ -292,27 +324,36 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
     std::vector<int> g;
     const int first = (d / ep_replicas) * ep_replicas;
     for (int j = 0; j < ep_replicas; ++j)
-      for (int t = 0; t < (ep_spans_tp ? tp : 1); ++t) g.push_back(out.layout.gpu_of_rank[r] + (first + j) * tp + t);
+      for (int t = 0; t < (ep_spans_tp ? tp : 1); ++t) g.push_back(out.layout.gpu_of_rank[r] + (first + j) * stride + t);
     return g;
   };
   auto expert_dp_group = [&](int r, int d) {
     std::vector<int> g;
     for (int k = 0; k < s.parallel.dp / ep_replicas; ++k)
-      g.push_back(out.layout.gpu_of_rank[r] + (d % ep_replicas + k * ep_replicas) * tp);
+      g.push_back(out.layout.gpu_of_rank[r] + (d % ep_replicas + k * ep_replicas) * stride);
     return g;
   };
 
   // The TP group of rank r in replica d: its tp consecutive GPUs (inside one node, checked on load).
   auto tp_group = [&](int r, int d) {
     std::vector<int> g(tp);
-    std::iota(g.begin(), g.end(), out.layout.gpu_of_rank[r] + d * tp);
+    std::iota(g.begin(), g.end(), out.layout.gpu_of_rank[r] + d * stride);
+    return g;
+  };
+
+  // The CP group of rank r in replica d: TP rank 0 of each of its cp TP groups.
+  const int cp = s.parallel.cp;
+  const bool cp_comm = options.with_collectives && cp > 1;
+  auto cp_group = [&](int r, int d) {
+    std::vector<int> g;
+    for (int c = 0; c < cp; ++c) g.push_back(out.layout.gpu_of_rank[r] + d * stride + c * tp);
     return g;
   };
 
   TaskGraph& g = out.graph;
   // ZeRO-3 over a real sharding group: every forward and full backward split into its blocks, with
   // the FSDP all-gathers and reduce-scatters around them.
-  const bool fsdp = options.with_collectives && s.parallel.zero_stage == 3 && s.parallel.dp > 1;
+  const bool fsdp = options.with_collectives && s.parallel.zero_stage == 3 && s.parallel.dp_cp() > 1;
   std::vector<std::vector<std::vector<FsdpPiece>>> plans(schedule.ranks);
   if (fsdp)
     for (int r = 0; r < schedule.ranks; ++r) plans[r] = fsdp_plan(s, schedule, costs, r);
@@ -329,7 +370,7 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
   std::map<std::tuple<int, int, int>, TaskId> a2a_of;
   for (int d = 0; d < replicas; ++d) {
     std::vector<int> gpus;
-    for (int r = 0; r < schedule.ranks; ++r) gpus.push_back(out.layout.gpu_of_rank[r] + d * tp);
+    for (int r = 0; r < schedule.ranks; ++r) gpus.push_back(out.layout.gpu_of_rank[r] + d * stride);
     pipes.push_back(build_pipeline_graph(schedule, pc, gpus));
     const PipelineGraph& pipe = pipes.back();
     const std::string prefix = d == 0 ? "" : "d" + std::to_string(d) + " ";
@@ -353,6 +394,15 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
       if (d > 0) node.rank = -1;  // replica 0 stands for the pipeline in per-rank statistics
       const ScheduledTask& t = schedule.per_rank[r][i];
       GpuDemand demand = task_demand(costs, t);
+      // Context parallelism: the attention cores become their own node (below), beside or after the
+      // K/V exchange; the task's node keeps the rest.
+      const CpPart cpt = cp_comm ? cp_part(costs, t) : CpPart{};
+      const bool cp_task = cpt.gather_bytes > 0 && cpt.seconds > 0;
+      if (cp_task) {
+        node.seconds -= cpt.seconds;
+        demand.sm_seconds -= cpt.demand.sm_seconds;
+        demand.hbm_bytes -= cpt.demand.hbm_bytes;
+      }
       const double bytes = moe ? a2a_bytes(costs, t) : 0.0;
       std::optional<TaskId> a;
       if (bytes > 0) {
@@ -530,6 +580,55 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
         }
         if (regathers > 0) ends[d][v].exits.push_back(prev), ends[d][v].outputs.push_back(prev);
       }
+      // The attention cores after the rest of the task (within a layer they sit between the QKV and
+      // output projections; a chunk's layers are alike, so the task's length is the same). "p2p": the
+      // ring's K/V (backward: K/V, then their gradients) on the communication stream beside them, each
+      // step hidden behind one step of attention (TransformerEngine's AttnFuncWithCPAndKVP2P), so the
+      // task ends when both have. "all_gather": K/V gathered before the attention (and their
+      // gradients reduce-scattered after its backward), on the critical path (Llama 3, arXiv
+      // 2407.21783 sec. 3.3.2: "the all-gather communication latency is exposed").
+      if (cp_task) {
+        TaskNode att = node;
+        att.seconds = cpt.seconds;
+        set_demand(att, cpt.demand);
+        att.name = node.name + " attn";
+        att.phase = Phase::none;  // the task's node carries the schedule identity
+        att.unit = -1;
+        auto cp_node = [&](CollectiveOp op, double bytes, const std::string& what) {
+          TaskNode c;
+          c.kind = NodeKind::collective;
+          c.op = op;
+          c.group = cp_group(r, d);
+          c.bytes = bytes;
+          c.stream = Stream::comm;
+          c.gpu = node.gpu;
+          c.category = "cp";
+          c.name = node.name + " cp " + what;
+          c.rank = d == 0 ? r : -1;
+          return add_node(g, c);
+        };
+        const std::vector<TaskId> before = ends[d][v].exits;
+        const TaskId a = add_node(g, att);
+        const TaskId kv = cp_node(CollectiveOp::all_gather, cpt.gather_bytes, "kv");
+        std::optional<TaskId> dkv;
+        if (cpt.scatter_bytes > 0) dkv = cp_node(CollectiveOp::reduce_scatter, cpt.scatter_bytes, "dkv");
+        std::vector<TaskId> last;
+        if (s.parallel.cp_comm == "p2p") {
+          for (TaskId x : before) boost::add_edge(x, a, g), boost::add_edge(x, kv, g);
+          if (dkv) boost::add_edge(kv, *dkv, g);
+          last = {a, dkv ? *dkv : kv};
+        } else {
+          // The edges from `before` to the attention keep the stream order visible to it (a wait
+          // on the gather is then charged from the end of the compute before it, not from time zero).
+          for (TaskId x : before) boost::add_edge(x, kv, g), boost::add_edge(x, a, g);
+          boost::add_edge(kv, a, g);
+          if (dkv) boost::add_edge(a, *dkv, g);
+          last = {a};
+          if (dkv) last.push_back(*dkv);
+        }
+        ends[d][v].exits = last;
+        ends[d][v].outputs = last;
+      }
     }
     for (auto [e, end] = boost::edges(pipe.graph); e != end; ++e) {
       TaskId u = boost::source(*e, pipe.graph), v = boost::target(*e, pipe.graph);
@@ -683,7 +782,7 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
         for (int d = 0; d < replicas; ++d) {
           TaskNode n;
           n.kind = NodeKind::compute;
-          n.gpu = out.layout.gpu_of_rank[h.rank] + d * tp;
+          n.gpu = out.layout.gpu_of_rank[h.rank] + d * stride;
           n.seconds = sc.optimizer_seconds;
           set_demand(n, sc.optimizer_demand);
           n.category = "optimizer";

@@ -2,11 +2,13 @@
 // each expanded with its communication (TP all-gathers / reduce-scatters and EP all-to-all per
 // micro-batch chunk, DP gradient reduction per rank and chunk), on the GPUs of one pipeline replica.
 //
-// Placement: pipeline rank r of data-parallel replica d runs on GPU r * dp * tp + d * tp (a stage's
-// replicas are consecutive GPUs, so an EP group of ep replicas shares nodes); its TP group is GPUs
-// gpu .. gpu + tp - 1 (one node). The graph holds TP rank 0 of each replica: the other TP ranks run
-// the same tasks in lockstep on their own GPUs and NICs (pipeline sends of their own T/tp shard, EP
-// all-to-all among the TP ranks with the same index), like the other replicas. Only replica 0's
+// Placement (Megatron's order tp, cp, dp, pp): TP rank t of CP rank c of pipeline rank r in data-
+// parallel replica d runs on GPU r * dp * cp * tp + d * cp * tp + c * tp + t (a stage's replicas are
+// consecutive GPUs, so an EP group of ep replicas shares nodes); its TP group is tp consecutive GPUs
+// (one node), its CP group TP rank t of cp consecutive TP groups, its gradient group every CP rank of
+// every replica. The graph holds TP rank 0 of CP rank 0 of each replica: the other ranks run the same
+// tasks in lockstep on their own GPUs and NICs (pipeline sends of their own tokens, EP all-to-all
+// among the TP ranks with the same index, their own CP ring), like the other replicas. Only replica 0's
 // compute is in the graph; its collectives span their whole groups (the other replicas' GPUs move
 // in lockstep with it, so one collective node stands for the group's operation). Other replicas'
 // pipeline transfers use their own GPUs' NICs and are not simulated: exact while the fabric is not
@@ -27,7 +29,12 @@
 // up the GEMM that follows them): a chain after the task's compute, before its successors; only the
 // weight gradients' input re-gathers run beside the compute (Megatron overlaps them).
 //
-// ZeRO-3 (zero_stage 3, dp > 1) as FSDP2 runs it in torchtitan: each forward and full backward is
+// Context parallelism (cp > 1): each task's attention cores are a node of their own after the rest
+// of its compute, with the K/V exchange of its layers over the CP group (category "cp") beside them
+// (cp_comm "p2p": the ring hides behind the attention, the task ends when both have) or in front of
+// them (cp_comm "all_gather"; the backward's gradient reduce-scatter after them).
+//
+// ZeRO-3 (zero_stage 3, dp x cp > 1) as FSDP2 runs it in torchtitan: each forward and full backward is
 // split into its transformer blocks (equal shares of the task's compute, TaskNode::unit), each
 // waiting for its own bf16 parameter all-gather over the DP group, the gathers one after another
 // on their own stream and at most one ahead of the compute (FSDP2's prefetch); each block's backward

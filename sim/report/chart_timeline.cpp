@@ -10,7 +10,7 @@ namespace mhc {
 namespace {
 
 constexpr double kWidth = 1000, kLeft = 165, kRight = 985, kLaneH = 11, kLaneGap = 2, kRankGap = 7;
-const std::vector<std::string> kKindOrder{"layer", "mhc", "mhc_recompute", "idle", "tp", "pp", "ep", "dp", "fsdp"};
+const std::vector<std::string> kKindOrder{"layer", "mhc", "mhc_recompute", "idle", "tp", "cp", "pp", "ep", "dp", "fsdp"};
 
 size_t kind_rank(const std::string& k) {
   auto it = std::find(kKindOrder.begin(), kKindOrder.end(), k);
@@ -38,6 +38,7 @@ std::string timeline_kind_label(const std::string& kind) {
       {"layer", "compute (GEMMs, attention, norms)"}, {"mhc", "mHC / residual-stream kernels"},
       {"mhc_recompute", "mHC recomputation"},          {"idle", "bubble (no compute)"},
       {"tp", "TP collectives"},                        {"pp", "pipeline transfers"},
+      {"cp", "CP key/value exchange"},
       {"ep", "EP all-to-all"},                         {"dp", "DP gradient reduction"},
       {"fsdp", "FSDP (ZeRO-3) all-gathers and reduce-scatters"}};
   auto it = labels.find(kind);

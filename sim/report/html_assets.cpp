@@ -42,7 +42,7 @@ svg.lanes{cursor:crosshair}
 .s5{--c:#edc948}.s6{--c:#b07aa1}.s7{--c:#ff9da7}.s8{--c:#9c755f}.s9{--c:#bab0ac}
 .up{--c:#e15759}.down{--c:#59a14f}.total{--c:#5b6475}
 .k-layer{--c:#4e79a7}.k-mhc{--c:#f28e2b}.k-mhc_recompute{--c:#edc948}.k-idle{--c:#f4c7c7}
-.k-pp{--c:#59a14f}.k-ep{--c:#b07aa1}.k-dp{--c:#76b7b2}.k-tp{--c:#9c755f}
+.k-pp{--c:#59a14f}.k-ep{--c:#b07aa1}.k-dp{--c:#76b7b2}.k-tp{--c:#9c755f}.k-cp{--c:#ff9da7}.k-fsdp{--c:#bab0ac}
 .zoom{display:flex;gap:6px;align-items:center;margin:2px 0 4px;font-size:12px}
 .zoom button{font:inherit;padding:2px 9px;border:1px solid #c4c9d4;border-radius:4px;background:#f7f8fa;cursor:pointer}
 .zoom-hint{color:var(--muted)}

@@ -162,7 +162,8 @@ json report_json(const RunResult& r) {
                    {"recompute", s.mhc.recompute},
                    {"high_priority_stream", s.mhc.high_priority_stream},
                    {"schedule", s.schedule.kind},
-                   {"layout", {{"tp", s.parallel.tp}, {"pp", s.parallel.pp}, {"ep", s.parallel.ep}, {"dp", s.parallel.dp},
+                   {"layout", {{"tp", s.parallel.tp}, {"cp", s.parallel.cp}, {"cp_comm", s.parallel.cp_comm}, {"pp", s.parallel.pp},
+                               {"ep", s.parallel.ep}, {"dp", s.parallel.dp},
                                {"zero_stage", s.parallel.zero_stage}, {"micro_batches", s.parallel.micro_batches()},
                                {"tokens_per_micro_batch", m.costs.tokens_per_microbatch}}},
                    {"cluster", {{"name", s.cluster.name}, {"gpus", s.cluster.total_gpus()}, {"gpu", s.cluster.gpu}}}};

@@ -23,7 +23,8 @@ std::string report_text(const json& j) {
   const auto& lay = sc["layout"];
   os << "mhcsim run: " << sc["name"].get<std::string>() << "\n"
      << "  " << sc["file"].get<std::string>() << ": " << sc["cluster"]["gpus"].get<int>() << " x "
-     << sc["cluster"]["gpu"].get<std::string>() << ", TP" << lay["tp"] << " PP" << lay["pp"] << " EP" << lay["ep"]
+     << sc["cluster"]["gpu"].get<std::string>() << ", TP" << lay["tp"]
+     << (lay.value("cp", 1) > 1 ? " CP" + std::to_string(lay["cp"].get<int>()) : std::string()) << " PP" << lay["pp"] << " EP" << lay["ep"]
      << " DP" << lay["dp"] << " ZeRO-" << lay["zero_stage"] << ", " << sc["schedule"].get<std::string>() << ", "
      << lay["micro_batches"] << " micro-batches of " << lay["tokens_per_micro_batch"].get<double>() << " tokens\n"
      << "  profile " << j["profile"]["file"].get<std::string>() << " (" << j["profile"]["kind"].get<std::string>() << ")\n";
@@ -80,7 +81,7 @@ std::string report_text(const json& j) {
       os << "; stage " << i << "->" << i + 1 << " " << gb(per_boundary[i]) << " (one stream: a layer-less end stage)";
   os << "\n"
      << "  exposed communication, mean per pipeline GPU:";
-  for (const char* cat : {"tp", "pp", "ep", "dp", "fsdp"})
+  for (const char* cat : {"tp", "cp", "pp", "ep", "dp", "fsdp"})
     os << "  " << cat << " " << fmt("%.4f", num(br["exposed_comm_s_mean_per_gpu"]["mhc"], cat)) << " s vs "
        << fmt("%.4f", num(br["exposed_comm_s_mean_per_gpu"]["baseline"], cat));
   os << "\n";

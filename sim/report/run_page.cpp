@@ -51,7 +51,8 @@ std::string header_html(const json& r) {
   std::string h = "<h1>mhcsim run: " + json_text_span(r, "/scenario/name") + "</h1>";
   h += "<p class=\"sub\"><code>" + esc(str(sc, "file")) + "</code>: " + number_span(num(r, s + "/cluster/gpus", 1, 0, "")) +
        " &times; " + json_text_span(r, "/scenario/cluster/gpu");
-  for (const char* k : {"tp", "pp", "ep", "dp"}) {
+  for (const char* k : {"tp", "cp", "pp", "ep", "dp"}) {
+    if (k == std::string("cp") && r.at("scenario").at("layout").value("cp", 1) == 1) continue;
     PageNumber n = num(r, lay + "/" + k, 1, 0, "");
     n.prefix = std::string(k == std::string("tp") ? ", " : " ") + char(std::toupper(k[0])) + char(std::toupper(k[1]));
     h += number_span(n);

@@ -123,7 +123,7 @@ Timeline step_timeline(const VariantRun& v) {
 
   // Lane order per rank: compute, high_priority, then the communication categories in a fixed order.
   auto lane_order = [](const std::string& s) {
-    static const std::vector<std::string> order{"compute", "high_priority", "tp", "pp", "ep", "dp", "fsdp"};
+    static const std::vector<std::string> order{"compute", "high_priority", "tp", "cp", "pp", "ep", "dp", "fsdp"};
     auto it = std::find(order.begin(), order.end(), s);
     return it == order.end() ? order.size() : size_t(it - order.begin());
   };

@@ -46,17 +46,24 @@ double model_flops_per_step(const Scenario& s) {
 
 namespace {
 
-// The step graph holds TP rank 0 of every pipeline replica (step_graph.h); the other tp - 1 ranks
-// send the same pipeline, EP and DP bytes on their own GPUs. TP collectives already span the whole
-// group, and so do EP groups that span TP ranks (ParallelSpec::ep_spans_tp): those count once.
-void add_other_tp_ranks_bytes(const ParallelSpec& p, const EngineResult& r, VariantRun& v) {
-  auto whole = [&](const std::string& cat) { return cat == "tp" || (cat == "ep" && p.ep_spans_tp()); };
-  for (auto& [cat, bytes] : v.network_bytes_by_category)
-    if (!whole(cat)) bytes *= p.tp;
+// The step graph holds TP rank 0 of CP rank 0 of every pipeline replica (step_graph.h); the other
+// ranks of its TP x CP block move the same bytes on their own GPUs. A collective node already spans
+// its whole group: TP collectives the TP group (the other CP ranks have their own), CP exchanges,
+// DP reductions (over DP x CP) and FSDP traffic the ranks of TP rank 0 (each TP rank has its own),
+// EP groups that span TP ranks (ParallelSpec::ep_spans_tp) every rank; pipeline sends one GPU.
+double other_ranks_factor(const ParallelSpec& p, const std::string& cat) {
+  if (cat == "tp") return p.cp;
+  if (cat == "ep" && p.ep_spans_tp()) return 1;
+  if (cat == "cp" || cat == "dp" || cat == "fsdp" || cat == "ep") return p.tp;
+  return double(p.tp) * p.cp;
+}
+
+void add_other_ranks_bytes(const ParallelSpec& p, const EngineResult& r, VariantRun& v) {
+  for (auto& [cat, bytes] : v.network_bytes_by_category) bytes *= other_ranks_factor(p, cat);
   v.network_bytes_by_link_class.clear();
   for (const auto& [key, bytes] : r.bytes_by_category_link_class) {
     const size_t slash = key.rfind('/');
-    v.network_bytes_by_link_class[key.substr(slash + 1)] += whole(key.substr(0, slash)) ? bytes : p.tp * bytes;
+    v.network_bytes_by_link_class[key.substr(slash + 1)] += other_ranks_factor(p, key.substr(0, slash)) * bytes;
   }
 }
 
@@ -88,7 +95,7 @@ void finish_variant(VariantRun& v, EngineResult* simulated) {
     v.step_time_s = r.makespan_s;
     v.network_bytes_by_category = r.bytes_by_category;
     v.network_bytes_by_link_class = r.bytes_by_link_class;
-    if (s.parallel.tp > 1) add_other_tp_ranks_bytes(s.parallel, r, v);
+    if (s.parallel.replica_gpus() > 1) add_other_ranks_bytes(s.parallel, r, v);
     for (const auto& [cat, gpu_s] : r.exposed_comm_s_by_category) v.exposed_comm_s_by_category[cat] = gpu_s / ranks;
     v.engine_wall_s = r.wall_seconds;
     v.engine_activities = r.activities;

@@ -252,6 +252,36 @@ void apply_override(nlohmann::json& doc, const std::string& item, const std::str
   }
 }
 
+// Context parallelism as TransformerEngine runs it: the fused attention core, causal over the whole
+// sequence, each sequence cut into 2 cp equal chunks (load balancing), sequence parallelism on each
+// rank's T / cp tokens.
+void check_context_parallel(const Scenario& s, JsonObject& pobj) {
+  const auto& p = s.parallel;
+  const auto& a = s.model.attention;
+  auto cp = pobj.required("cp");
+  const std::string got = ", got cp " + std::to_string(p.cp);
+  if (a.kind == AttentionSpec::Kind::compressed || a.window > 0 || a.sparse_topk > 0)
+    cp.fail("context parallelism is modelled for full causal attention (a ring over every earlier key), not "
+            "sliding-window, sparse or compressed attention" + got);
+  if (a.unfused_core)
+    cp.fail("context parallelism runs the fused attention core (TransformerEngine's); model.attention.core "
+            "must be \"fused\"" + got);
+  if (s.model.seq_len % (2 * p.cp) != 0)
+    cp.fail("2 x cp must divide model.seq_len (" + std::to_string(s.model.seq_len) +
+            ": each sequence is cut into 2 cp equal chunks for load balancing)" + got);
+  if ((p.micro_batch * s.model.seq_len / p.cp) % p.tp != 0)
+    cp.fail("tp (" + std::to_string(p.tp) + ") must divide each CP rank's tokens (micro_batch x seq_len / cp) for "
+            "sequence parallelism" + got);
+  const int64_t block = int64_t(p.tp) * p.cp, node = s.cluster.gpus_per_node;
+  if (node % block != 0 && block % node != 0)
+    cp.fail("a CP group (cp TP groups of consecutive GPUs) must hold the same number of GPUs on each node: tp x cp (" +
+            std::to_string(block) + ") must divide or be a multiple of the GPUs of one node (" + std::to_string(node) +
+            ")" + got);
+  if (p.ep > 1)
+    cp.fail("expert parallelism beside context parallelism (Megatron folds CP ranks into the EP and expert-DP "
+            "groups) is not simulated: use ep 1 or cp 1" + got);
+}
+
 ParallelSpec parse_parallel(JsonObject obj, int64_t gpus) {
   ParallelSpec p;
   // Each degree at most the cluster's GPUs (their product is checked against them below).
@@ -259,6 +289,8 @@ ParallelSpec parse_parallel(JsonObject obj, int64_t gpus) {
   p.pp = static_cast<int>(obj.required("pp").integer(1, gpus));
   p.ep = static_cast<int>(obj.required("ep").integer(1, gpus));
   p.dp = static_cast<int>(obj.required("dp").integer(1, gpus));
+  if (auto cp = obj.optional("cp")) p.cp = static_cast<int>(cp->integer(1, gpus));
+  if (auto c = obj.optional("cp_comm")) p.cp_comm = c->one_of({"p2p", "all_gather"});
   p.zero_stage = static_cast<int>(obj.required("zero_stage").integer(0, 3));
   p.micro_batch = obj.required("micro_batch").integer(1, limits::kMaxGlobalBatch);
   p.global_batch = obj.required("global_batch").integer(1, limits::kMaxGlobalBatch);
@@ -483,10 +515,11 @@ Scenario read_scenario(const std::string& path, const std::vector<std::string>& 
     pobj.required("tp").fail("must divide the tokens of a micro-batch (micro_batch x seq_len = " +
                              std::to_string(p.micro_batch * m.seq_len) +
                              ") for sequence parallelism, got " + std::to_string(p.tp));
-  const int64_t gpus = int64_t(p.tp) * p.pp * p.dp;
+  const int64_t gpus = int64_t(p.tp) * p.cp * p.pp * p.dp;
   if (gpus != s.cluster.total_gpus())
-    pobj.required("dp").fail("tp x pp x dp (" + std::to_string(gpus) + ") must equal the cluster's GPUs (" +
-                             std::to_string(s.cluster.total_gpus()) + ")");
+    pobj.required("dp").fail(std::string(p.cp > 1 ? "tp x cp x pp x dp (" : "tp x pp x dp (") + std::to_string(gpus) +
+                             ") must equal the cluster's GPUs (" + std::to_string(s.cluster.total_gpus()) + ")");
+  if (p.cp > 1) check_context_parallel(s, pobj);
   auto ep = pobj.required("ep");
   if (m.ffn.kind == FfnSpec::Kind::dense && p.ep != 1)
     ep.fail("a dense model has no experts: ep must be 1, got " + std::to_string(p.ep));
@@ -517,7 +550,7 @@ Scenario read_scenario(const std::string& path, const std::vector<std::string>& 
   }
   // ZeRO-3's per-block all-gathers and reduce-scatters (graph/step_graph.h) are built for forward and
   // full-backward tasks of dense or single-EP-group layers.
-  if (p.zero_stage == 3 && p.dp > 1) {
+  if (p.zero_stage == 3 && p.dp_cp() > 1) {
     if (s.schedule.kind != "gpipe" && s.schedule.kind != "1f1b" && s.schedule.kind != "interleaved")
       pobj.required("zero_stage")
           .fail("ZeRO-3 (FSDP) traffic is simulated for the gpipe, 1f1b and interleaved schedules, not \"" +

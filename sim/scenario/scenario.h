@@ -122,6 +122,16 @@ struct MhcSpec {
 
 struct ParallelSpec {
   int tp = 1, pp = 1, ep = 1, dp = 1;
+  // Context parallelism (Megatron-LM's --context-parallel-size, TransformerEngine's attention): each
+  // sequence split over cp GPUs in 2 cp load-balanced chunks (rank i holds chunks i and 2cp-1-i, so
+  // every rank does 1/cp of the causal attention), every token-wise op on T / cp tokens, the keys and
+  // values of the whole sequence exchanged per attention layer. cp_comm: "p2p" (Megatron's default
+  // ring: cp - 1 steps of send/recv, each hidden behind one step of attention) or "all_gather"
+  // (Llama 3's: K and V all-gathered before the attention, on the critical path; the backward
+  // reduce-scatters their gradients). GPU order tp, cp, dp, pp (Megatron's default order): a CP
+  // group is cp TP groups of consecutive GPUs.
+  int cp = 1;
+  std::string cp_comm = "p2p";
   int zero_stage = 0;           // 0: none, 1: optimizer state, 2: + gradients, 3: + parameters
   // ZeRO-3 as FSDP2 runs it (torchtitan's parallelism.fsdp_reshard_after_forward): whether a
   // transformer block's gathered parameters are freed after its forward and gathered again for its
@@ -133,11 +143,11 @@ struct ParallelSpec {
   // every bucket as soon as its layers' last weight gradients are done (graph/step_graph.cpp). Off
   // (Megatron's default, distributed_data_parallel_config.py overlap_grad_reduce = False): one
   // reduction per stage after its last backward. dp_bucket_params 0: Megatron's default size,
-  // max(40M, 1M x dp) (see dp_bucket_size).
+  // max(40M, 1M x dp x cp), its data-parallel group counting CP ranks (see dp_bucket_size).
   bool dp_overlap_grad_reduce = false;
   int64_t dp_bucket_params = 0;
   double dp_bucket_size() const {
-    return dp_bucket_params > 0 ? double(dp_bucket_params) : std::max(40e6, 1e6 * dp);
+    return dp_bucket_params > 0 ? double(dp_bucket_params) : std::max(40e6, 1e6 * double(dp) * cp);
   }
   // Tensor-parallel communication overlapped with the GEMMs it feeds (Megatron-LM's
   // --tp-comm-overlap, torchtitan's async TP): each all-gather / reduce-scatter is split into tp
@@ -156,6 +166,11 @@ struct ParallelSpec {
   double moe_imbalance = 1.0;
 
   int64_t micro_batches() const { return global_batch / (dp * micro_batch); }
+  // GPUs of one pipeline stage of one data-parallel replica (a TP group per CP rank).
+  int replica_gpus() const { return tp * cp; }
+  // GPUs holding the same parameters (the gradient reduction and ZeRO sharding group): the CP ranks
+  // of every replica, as Megatron folds CP into its data-parallel group for gradients.
+  int64_t dp_cp() const { return int64_t(dp) * cp; }
   // Where an EP group lies. ep dividing dp: across ep data-parallel replicas, one GPU of each (the
   // same TP rank). Otherwise, with tp > 1, across ep / tp whole TP groups of consecutive replicas
   // (Megatron-Core's expert parallelism over the TP x DP ranks with expert tensor parallelism 1):
@@ -198,6 +213,9 @@ struct Scenario {
   std::vector<std::string> published_parts;  // published profile parts priced beside it (profiles/SCHEMA.md)
 
   int model_stages() const { return schedule.model_stages(parallel.pp); }
+  // Tokens of one micro-batch on one GPU's CP rank, before TP's sequence split: micro_batch x
+  // seq_len / cp (each CP rank holds 1/cp of every sequence).
+  double tokens_per_microbatch() const { return double(parallel.micro_batch * model.seq_len) / parallel.cp; }
 };
 
 ModelSpec parse_model(JsonObject obj);

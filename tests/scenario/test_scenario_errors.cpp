@@ -556,3 +556,37 @@ TEST_F(ScenarioFiles, HbmScalingIsChecked) {
   ASSERT_EQ(load(), "ok");
   EXPECT_DOUBLE_EQ(load_scenario((dir_ / "s.json").string()).cluster.profile_hbm_scale, 4.8 / 3.35);
 }
+
+TEST_F(ScenarioFiles, ContextParallelLayoutErrors) {
+  // 8 GPUs: TP1 CP2 PP4 DP1.
+  scenario_["parallelism"]["cp"] = 2;
+  scenario_["parallelism"]["dp"] = 1;
+  EXPECT_EQ(load(), "ok");
+  scenario_["parallelism"]["dp"] = 2;
+  EXPECT_EQ(load(), "s.json: /parallelism/dp: tp x cp x pp x dp (16) must equal the cluster's GPUs (8)");
+  scenario_["parallelism"]["dp"] = 1;
+  scenario_["parallelism"]["cp_comm"] = "ring";
+  EXPECT_EQ(load(), "s.json: /parallelism/cp_comm: expected one of \"p2p\", \"all_gather\", got \"ring\"");
+  scenario_["parallelism"]["cp_comm"] = "all_gather";
+  EXPECT_EQ(load(), "ok");
+  model_["seq_len"] = 2046;  // not a multiple of 2 x cp
+  EXPECT_EQ(load(), "s.json: /parallelism/cp: 2 x cp must divide model.seq_len (2046: each sequence is cut into 2 cp "
+                    "equal chunks for load balancing), got cp 2");
+  model_["seq_len"] = 2048;
+  model_["attention"]["window"] = 512;
+  EXPECT_EQ(load(), "s.json: /parallelism/cp: context parallelism is modelled for full causal attention (a ring over "
+                    "every earlier key), not sliding-window, sparse or compressed attention, got cp 2");
+  model_["attention"].erase("window");
+  model_["attention"]["core"] = "unfused";
+  EXPECT_EQ(load(), "s.json: /parallelism/cp: context parallelism runs the fused attention core (TransformerEngine's); "
+                    "model.attention.core must be \"fused\", got cp 2");
+  model_["attention"].erase("core");
+  // A CP group of 2 x 3 GPUs straddles the 4-GPU nodes unevenly.
+  cluster_["nodes"] = 3;
+  scenario_["parallelism"]["tp"] = 2;
+  scenario_["parallelism"]["cp"] = 3;
+  scenario_["parallelism"]["pp"] = 2;
+  model_["seq_len"] = 2052;
+  EXPECT_EQ(load(), "s.json: /parallelism/cp: a CP group (cp TP groups of consecutive GPUs) must hold the same number "
+                    "of GPUs on each node: tp x cp (6) must divide or be a multiple of the GPUs of one node (4), got cp 3");
+}
