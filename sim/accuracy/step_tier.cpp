@@ -23,6 +23,7 @@ std::string layout_of(const Scenario& s) {
   if (p.cp > 1) o << " CP" << p.cp;
   o << " PP" << p.pp;
   if (s.model.ffn.kind == FfnSpec::Kind::moe) o << " EP" << p.ep;
+  if (p.etp > 1) o << " ETP" << p.etp;
   o << " DP" << p.dp << " ZeRO-" << p.zero_stage << ", " << s.schedule.kind;
   if (s.schedule.kind == "interleaved") o << " x" << s.schedule.virtual_stages;
   o << ", " << p.micro_batches() << " micro-batch" << (p.micro_batches() > 1 ? "es" : "") << " of " << p.micro_batch

@@ -43,7 +43,9 @@ int run_validate_command(const std::vector<std::string>& argv, std::ostream& out
       << (s.mhc.recompute ? ", recompute" : "") << (s.mhc.high_priority_stream ? ", high-priority stream" : "")
       << "\n"
       << "  layout      TP" << p.tp << (p.cp > 1 ? " CP" + std::to_string(p.cp) + " (" + p.cp_comm + ")" : std::string())
-      << " PP" << p.pp << " EP" << p.ep << " DP" << p.dp << ", ZeRO-" << p.zero_stage
+      << " PP" << p.pp << " EP" << p.ep << (p.etp > 1 ? " ETP" + std::to_string(p.etp) : std::string()) << " DP" << p.dp
+      << (s.model.ffn.kind == FfnSpec::Kind::moe ? " (expert DP " + std::to_string(p.expert_dp()) + ")" : std::string())
+      << ", ZeRO-" << p.zero_stage
       << ", " << p.micro_batches() << " micro-batches of " << p.micro_batch << " sequence(s) per pipeline\n"
       << "  schedule    " << s.schedule.kind << ", " << s.model_stages() << " model stages, layers per stage:";
   for (auto l : p.stage_layers) out << " " << l;

@@ -199,8 +199,8 @@ RankMemory memory_items(const Scenario& s, int rank, const std::vector<int>& sta
   const auto& opt = s.training.optimizer;
   const RankParams rp = rank_params(s, stages);
   // Replicated weights are shared by the dp x cp data-parallel and context-parallel ranks; experts by
-  // dp x cp x tp / ep ranks.
-  const double dp = double(p.dp_cp()), dp_experts = dp * p.tp / p.ep;
+  // their expert-DP group, dp x cp x tp / (ep x etp) ranks.
+  const double dp = double(p.dp_cp()), dp_experts = double(p.expert_dp());
   auto sharded = [&](double replicated, double experts, int from_stage) {
     return p.zero_stage >= from_stage ? replicated / dp + experts / dp_experts : replicated + experts;
   };
@@ -213,7 +213,9 @@ RankMemory memory_items(const Scenario& s, int rank, const std::vector<int>& sta
      << num(rp.experts / 1e9) << "B experts";
   if (s.model.mtp_depth > 0) pf << ", MTP modules included";
   pf << ")";
-  if (p.tp > 1) pf << " [TP" << p.tp << ": attention, dense FFN and vocab matrices / " << p.tp << "]";
+  if (p.tp > 1)
+    pf << " [TP" << p.tp << ": attention, dense FFN" << (p.etp > 1 ? ", expert" : "") << " and vocab matrices / " << p.tp
+       << "]";
   const double pb = dtype_bytes(opt.params), gb = dtype_bytes(opt.gradients);
   m.items.push_back({"parameters", pb * sharded(rp.replicated, rp.experts, 3),
                      pf.str() + " x " + num(pb) + " B (" + to_string(opt.params) + ")" + zero(3, "parameters")});
@@ -363,7 +365,7 @@ RankMemory rank_memory_with(const Scenario& s, int rank, const std::vector<int>&
     m.savings.push_back({"zero sharding", total(v) - m.total_bytes,
                          "ZeRO-" + std::to_string(s.parallel.zero_stage) + " over DP " + std::to_string(s.parallel.dp) +
                              (s.parallel.cp > 1 ? " x CP " + std::to_string(s.parallel.cp) : std::string()) + " (experts over " +
-                             num(double(s.parallel.dp_cp()) * s.parallel.tp / s.parallel.ep) + ")"});
+                             num(double(s.parallel.expert_dp())) + ")"});
   }
   return m;
 }

@@ -133,13 +133,26 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
   if (p.tp > 1) table.tp_bytes_per_collective = T * double(m.hidden) * 2.0;
   // Context parallelism exchanges every CP rank's keys and values: cp x T tokens in the buffer.
   const double cp_tokens = T * double(p.cp);
+  using Tp = StageCost::TpCollective;
+  const double tpb = table.tp_bytes_per_collective;
   // One TP-split sublayer: forward all-gather + reduce-scatter, backward the same pair on gradients.
-  auto tp_sublayer = [](StageCost& sc) {
+  auto tp_sublayer = [tpb](StageCost& sc) {
     for (auto* v : {&sc.tp_forward, &sc.tp_backward}) {
-      v->push_back(CollectiveOp::all_gather);
-      v->push_back(CollectiveOp::reduce_scatter);
+      v->push_back({CollectiveOp::all_gather, tpb});
+      v->push_back({CollectiveOp::reduce_scatter, tpb});
     }
     ++sc.tp_backward_regathers;
+  };
+  // Expert TP: the MoE layer's received rows (top_k per token, all T tokens of the TP group) gathered
+  // before the experts in the dispatch dtype and their bf16 outputs reduce-scattered after; backward
+  // the output gradients gathered and the input gradients reduce-scattered, bf16. Megatron-Core's
+  // all-to-all dispatcher does the same over its expert-TP group.
+  const double etp_rows = T * double(m.ffn.top_k) * double(m.hidden);
+  auto etp_layer = [&](StageCost& sc) {
+    sc.tp_forward.push_back({CollectiveOp::all_gather, etp_rows * dtype_bytes(m.precision.moe_dispatch)});
+    sc.tp_forward.push_back({CollectiveOp::reduce_scatter, etp_rows * 2.0});
+    sc.tp_backward.push_back({CollectiveOp::all_gather, etp_rows * 2.0});
+    sc.tp_backward.push_back({CollectiveOp::reduce_scatter, etp_rows * 2.0});
   };
 
   table.sm_demand_source = sm_demand_source(cost);
@@ -147,7 +160,7 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
   std::map<LayerKind, OpPlan> plans;  // one per kind of layer the model has
   const bool muon = s.training.optimizer.kind == OptimizerSpec::Kind::muon;
   const double muon_replicated = p.zero_stage >= 1 ? 1.0 / double(p.dp_cp()) : 1.0;
-  const double muon_experts = p.zero_stage >= 1 ? double(p.ep) / (double(p.dp_cp()) * p.tp) : 1.0;
+  const double muon_experts = p.zero_stage >= 1 ? 1.0 / double(p.expert_dp()) : 1.0;
   for (const LayerKind& k : layer_kinds(m)) plans.emplace(k, layer_plan(s, k));
   // Layers the run recomputes whole (the first ones of each stage): their forward runs again in the
   // backward, TP collectives included (scenario.cpp refuses it for MoE layers, whose all-to-all would
@@ -171,11 +184,12 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
                       is_moe ? "moe layer" : whole ? "recomputed dense layer" : "dense layer", sc);
       if (p.tp > 1) {
         tp_sublayer(sc);                // attention
-        if (!is_moe) tp_sublayer(sc);  // dense FFN (MoE FFNs are not TP-split)
+        if (!is_moe) tp_sublayer(sc);  // dense FFN (MoE FFNs are not TP-split, but for expert TP)
+        if (is_moe && p.etp > 1) etp_layer(sc);
         if (whole)                      // the recomputed forward's all-gather and reduce-scatter, twice
           for (int i = 0; i < 2; ++i) {
-            sc.tp_backward.push_back(CollectiveOp::all_gather);
-            sc.tp_backward.push_back(CollectiveOp::reduce_scatter);
+            sc.tp_backward.push_back({CollectiveOp::all_gather, tpb});
+            sc.tp_backward.push_back({CollectiveOp::reduce_scatter, tpb});
           }
       }
       if (muon) add_muon_matrices(plans.at(kind), muon_replicated, muon_experts, muon_matrices);
@@ -194,8 +208,8 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
       pricer.add_plan(embedding_plan(s, expand_here), "embedding", sc);
       sc.grad_bytes_replicated += 2.0 * table_params;
       if (p.tp > 1) {
-        sc.tp_forward.insert(sc.tp_forward.begin(), CollectiveOp::reduce_scatter);
-        sc.tp_backward.push_back(CollectiveOp::all_gather);
+        sc.tp_forward.insert(sc.tp_forward.begin(), Tp{CollectiveOp::reduce_scatter, tpb});
+        sc.tp_backward.push_back({CollectiveOp::all_gather, tpb});
       }
     }
     if (st == s.model_stages() - 1) {
@@ -213,8 +227,8 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
         for (int64_t d = 1; d <= m.mtp_depth; ++d) sc.moe_layers += layer_kind(m, m.layers + d - 1).moe() ? 1 : 0;
       }
       if (p.tp > 1) {
-        sc.tp_forward.push_back(CollectiveOp::all_gather);
-        sc.tp_backward.insert(sc.tp_backward.begin(), CollectiveOp::reduce_scatter);
+        sc.tp_forward.push_back({CollectiveOp::all_gather, tpb});
+        sc.tp_backward.insert(sc.tp_backward.begin(), Tp{CollectiveOp::reduce_scatter, tpb});
         ++sc.tp_backward_regathers;
       }
     }
@@ -252,7 +266,7 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
     // The optimizer updates this GPU's share of the stage's parameters: replicated ones over the DP
     // group (with its CP ranks), experts over their expert-DP group (ZeRO-1 and up shard the optimizer
     // state).
-    const double dp = double(p.dp_cp()), dp_experts = double(p.dp_cp()) * p.tp / p.ep;
+    const double dp = double(p.dp_cp()), dp_experts = double(p.expert_dp());
     const double replicated = sc.grad_bytes_replicated / 2.0, experts = sc.grad_bytes_experts / 2.0;
     sc.optimizer_params = p.zero_stage >= 1 ? replicated / dp + experts / dp_experts : replicated + experts;
     if (sc.optimizer_params > 0) {

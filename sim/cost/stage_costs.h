@@ -68,7 +68,13 @@ struct StageCost {
   // MoE): all-gather of the C-wide input before the column-parallel GEMM, reduce-scatter after the
   // row-parallel one; the first stage adds the vocab-parallel embedding's reduce-scatter, the last the
   // LM head's all-gather. Backward (B) the mirror on the gradients; W has none.
-  std::vector<CollectiveOp> tp_forward, tp_backward;
+  // Each with its buffer as NCCL counts it: the gathered T x C bf16 (tp_bytes_per_collective), or
+  // with expert TP the routed rows of the MoE layer, T x top_k x C (the gather in the dispatch dtype).
+  struct TpCollective {
+    CollectiveOp op = CollectiveOp::all_gather;
+    double bytes = 0;
+  };
+  std::vector<TpCollective> tp_forward, tp_backward;
   // All-gathers that overlap the weight-gradient compute (W, or the whole backward): each
   // column-parallel GEMM (and the LM head) kept only its T/tp input shard and re-gathers it for its
   // weight gradient (Megatron's sequence parallelism overlaps this with the input-gradient GEMM).

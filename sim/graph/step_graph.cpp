@@ -38,9 +38,9 @@ LinkBytes a2a_links(const PipelineCostTable& c, const ScheduledTask& t, bool wir
 }
 
 // The TP collectives a schedule task's compute waits on, in order.
-std::vector<CollectiveOp> tp_collectives(const PipelineCostTable& c, const ScheduledTask& t) {
-  std::vector<CollectiveOp> ops;
-  auto append = [&ops](const std::vector<CollectiveOp>& v) { ops.insert(ops.end(), v.begin(), v.end()); };
+std::vector<StageCost::TpCollective> tp_collectives(const PipelineCostTable& c, const ScheduledTask& t) {
+  std::vector<StageCost::TpCollective> ops;
+  auto append = [&ops](const std::vector<StageCost::TpCollective>& v) { ops.insert(ops.end(), v.begin(), v.end()); };
   switch (t.phase) {
     case Phase::F: append(at(c, t.stage).tp_forward); break;
     case Phase::B:
@@ -517,12 +517,12 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
       // communication stream beside the compute, from its start; the task ends when both have.
       if (tp_comm) {
         const bool overlap = s.parallel.tp_comm_overlap;
-        auto tp_node = [&](CollectiveOp op, const std::string& what, double share = 1.0) {
+        auto tp_node = [&](CollectiveOp op, double bytes, const std::string& what) {
           TaskNode c;
           c.kind = NodeKind::collective;
           c.op = op;
           c.group = tp_group(r, d);
-          c.bytes = costs.tp_bytes_per_collective * share;
+          c.bytes = bytes;
           c.stream = Stream::comm;
           c.gpu = node.gpu;
           c.category = "tp";
@@ -536,7 +536,8 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
         // scatters and prefetches see the TP time where it is spent.
         const std::vector<TaskId> ps =
             pieces[d][r][i].empty() ? std::vector<TaskId>{ends[d][v].entries.front()} : pieces[d][r][i];
-        const std::vector<CollectiveOp> ops = tp_collectives(costs, t);
+        const std::vector<StageCost::TpCollective> ops = tp_collectives(costs, t);
+        auto label = [&](size_t k) { return std::to_string(k) + (ops[k].op == CollectiveOp::all_gather ? " ag" : " rs"); };
         size_t cp = 0;
         TaskId prev = ps[0];
         auto advance_to = [&](size_t piece) {
@@ -548,9 +549,7 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
         const double blocking = overlap ? 1.0 / tp : 1.0;
         for (size_t k = 0; k < ops.size(); ++k) {
           advance_to(k * ps.size() / ops.size());
-          const CollectiveOp op = ops[k];
-          const std::string what = std::to_string(k) + (op == CollectiveOp::all_gather ? " ag" : " rs");
-          TaskId id = tp_node(op, what, blocking);
+          TaskId id = tp_node(ops[k].op, ops[k].bytes * blocking, label(k));
           boost::add_edge(prev, id, g);
           prev = id;
         }
@@ -559,8 +558,7 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
         if (overlap && !ops.empty()) {  // the overlapped chunks, one collective after another
           std::optional<TaskId> last;
           for (size_t k = 0; k < ops.size(); ++k) {
-            const std::string what = std::to_string(k) + (ops[k] == CollectiveOp::all_gather ? " ag" : " rs");
-            const TaskId id = tp_node(ops[k], what + " overlapped", 1.0 - blocking);
+            const TaskId id = tp_node(ops[k].op, ops[k].bytes * (1.0 - blocking), label(k) + " overlapped");
             if (last) boost::add_edge(*last, id, g);
             else ends[d][v].entries.push_back(id);
             last = id;
@@ -571,7 +569,7 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
         // after another on the communication stream); successors wait for them too.
         const int regathers = tp_regathers(costs, t);
         for (int i = 0; i < regathers; ++i) {
-          TaskId id = tp_node(CollectiveOp::all_gather, "regather " + std::to_string(i));
+          TaskId id = tp_node(CollectiveOp::all_gather, costs.tp_bytes_per_collective, "regather " + std::to_string(i));
           if (i == 0)
             ends[d][v].entries.push_back(id);
           else

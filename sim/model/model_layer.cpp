@@ -287,7 +287,8 @@ std::vector<Op> ffn_ops(const Scenario& s, LayerKind kind) {
   // busiest receives moe_imbalance times that.
   const double rows_per_group = double(k) * double(ep) / double(E) * s.parallel.moe_imbalance;
   const bool fold = keep.fold_routing_weights;
-  add_dense_ffn(ops, "ffn", "experts_", C, f.expert_dim, f.activation, rows_per_group, local, r, !fp8_in,
+  const int64_t etp = s.parallel.etp;
+  add_dense_ffn(ops, "ffn", "experts_", C, f.expert_dim / etp, f.activation, rows_per_group, local, r, !fp8_in,
                 "moe_activation_input", keep, fold);
   // Combine: the top_k weighted bf16 rows back into token order, summed. Its backward needs each
   // expert's output for the gradient of its weight, unless the weights were applied on the expert side.
@@ -308,8 +309,13 @@ std::vector<Op> ffn_ops(const Scenario& s, LayerKind kind) {
   }
   if (m.dropout) ops.push_back(output_dropout("ffn", C));
   // MoE is not TP-split: experts are sharded by EP over dp x tp ranks and each GPU routes its own T/tp
-  // tokens (router, permutes, routed and shared experts all on T/tp tokens, full width).
+  // tokens (router, permutes, routed and shared experts all on T/tp tokens, full width). With expert
+  // TP (etp = tp) the routed experts run at width / tp on the rows of all T tokens, gathered over the
+  // TP group (stage_costs.cpp prices the gather and the reduce-scatter).
   for (auto& op : ops) op = sequence_parallel(op, tp);
+  if (etp > 1)
+    for (auto& op : ops)
+      if (op.name.starts_with("ffn.experts_")) op.token_share = 1.0;
   wire(ops, "ffn.input");
   apply_storage(ops, keep);
   return ops;

@@ -109,9 +109,10 @@ LayerParams layer_params_per_gpu(const Scenario& s, LayerKind kind) {
     return p;
   }
   double expert = ffn_matrix_params(m.hidden, f.expert_dim, f.activation);
-  // MoE is not TP-split (model_layer.cpp): shared experts and the router are whole on every GPU.
+  // MoE is not TP-split (model_layer.cpp): shared experts and the router are whole on every GPU; the
+  // routed experts are split over the TP group only with expert TP (etp = tp).
   p.replicated += double(f.shared_experts) * expert + double(f.routed_experts) * C;
-  p.experts = double(f.routed_experts / s.parallel.ep) * expert;
+  p.experts = double(f.routed_experts / s.parallel.ep) * expert / s.parallel.etp;
   return p;
 }
 

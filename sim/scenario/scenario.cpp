@@ -291,6 +291,7 @@ ParallelSpec parse_parallel(JsonObject obj, int64_t gpus) {
   p.dp = static_cast<int>(obj.required("dp").integer(1, gpus));
   if (auto cp = obj.optional("cp")) p.cp = static_cast<int>(cp->integer(1, gpus));
   if (auto c = obj.optional("cp_comm")) p.cp_comm = c->one_of({"p2p", "all_gather"});
+  if (auto e = obj.optional("etp")) p.etp = static_cast<int>(e->integer(1, gpus));
   p.zero_stage = static_cast<int>(obj.required("zero_stage").integer(0, 3));
   p.micro_batch = obj.required("micro_batch").integer(1, limits::kMaxGlobalBatch);
   p.global_batch = obj.required("global_batch").integer(1, limits::kMaxGlobalBatch);
@@ -520,6 +521,17 @@ Scenario read_scenario(const std::string& path, const std::vector<std::string>& 
     pobj.required("dp").fail(std::string(p.cp > 1 ? "tp x cp x pp x dp (" : "tp x pp x dp (") + std::to_string(gpus) +
                              ") must equal the cluster's GPUs (" + std::to_string(s.cluster.total_gpus()) + ")");
   if (p.cp > 1) check_context_parallel(s, pobj);
+  if (p.etp != 1) {
+    auto etp = pobj.required("etp");
+    const std::string got = ", got etp " + std::to_string(p.etp);
+    if (m.ffn.kind != FfnSpec::Kind::moe) etp.fail("a dense model has no experts: etp must be 1" + got);
+    if (p.etp != p.tp)
+      etp.fail("expert tensor parallelism is simulated at 1 (experts whole) or tp (" + std::to_string(p.tp) +
+               ": experts split over the TP group)" + got);
+    if (p.dp % p.ep != 0)
+      etp.fail("experts split over the TP group need EP groups of one TP rank: ep (" + std::to_string(p.ep) +
+               ") must divide dp (" + std::to_string(p.dp) + ")" + got);
+  }
   auto ep = pobj.required("ep");
   if (m.ffn.kind == FfnSpec::Kind::dense && p.ep != 1)
     ep.fail("a dense model has no experts: ep must be 1, got " + std::to_string(p.ep));

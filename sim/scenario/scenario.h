@@ -132,6 +132,12 @@ struct ParallelSpec {
   // group is cp TP groups of consecutive GPUs.
   int cp = 1;
   std::string cp_comm = "p2p";
+  // Expert tensor parallelism (Megatron-Core's --expert-tensor-parallel-size): 1 (experts whole on
+  // each EP rank, the MoE recipes' setting; each TP rank dispatches its own T / tp tokens) or tp
+  // (Megatron's default when unset: each expert's matrices split over the TP group like a dense FFN;
+  // the dispatched rows all-gathered over it before the experts and their outputs reduce-scattered
+  // after). The expert data-parallel group (edp) follows: expert_dp().
+  int etp = 1;
   int zero_stage = 0;           // 0: none, 1: optimizer state, 2: + gradients, 3: + parameters
   // ZeRO-3 as FSDP2 runs it (torchtitan's parallelism.fsdp_reshard_after_forward): whether a
   // transformer block's gathered parameters are freed after its forward and gathered again for its
@@ -171,6 +177,8 @@ struct ParallelSpec {
   // GPUs holding the same parameters (the gradient reduction and ZeRO sharding group): the CP ranks
   // of every replica, as Megatron folds CP into its data-parallel group for gradients.
   int64_t dp_cp() const { return int64_t(dp) * cp; }
+  // GPUs holding the same expert shard (Megatron's expert data parallelism, edp): dp x cp x tp / (ep x etp).
+  int64_t expert_dp() const { return dp_cp() * tp / (int64_t(ep) * etp); }
   // Where an EP group lies. ep dividing dp: across ep data-parallel replicas, one GPU of each (the
   // same TP rank). Otherwise, with tp > 1, across ep / tp whole TP groups of consecutive replicas
   // (Megatron-Core's expert parallelism over the TP x DP ranks with expert tensor parallelism 1):

@@ -245,3 +245,39 @@ TEST(TensorParallel, GroupLargerThanANodeIsRefused) {
     EXPECT_NE(e.message().find("must divide the GPUs of one node (4"), std::string::npos) << e.message();
   }
 }
+
+TEST(TensorParallel, ExpertTensorParallelSplitsExpertsAndGathersTheirRows) {
+  // The small MoE at TP2 PP2 DP2 EP2, experts whole (etp 1) or split over the TP pair (etp 2).
+  const std::vector<std::string> layout = {"/parallelism/tp=2", "/parallelism/pp=2", "/parallelism/dp=2",
+                                           "/parallelism/ep=2"};
+  std::vector<std::string> split = layout;
+  split.push_back("/parallelism/etp=2");
+  const Scenario one = load_scenario(kSmall, layout), two = load_scenario(kSmall, split);
+  const LayerKind moe = layer_kind(one.model, 0);
+  ASSERT_TRUE(moe.moe());
+  EXPECT_DOUBLE_EQ(layer_params_per_gpu(two, moe).experts * 2, layer_params_per_gpu(one, moe).experts);
+  EXPECT_EQ(one.parallel.expert_dp(), 2);  // dp x tp / ep
+  EXPECT_EQ(two.parallel.expert_dp(), 1);  // dp x tp / (ep x etp)
+  // Half the width on all T tokens instead of the full width on T/2: the same FLOPs per GPU.
+  const OpPlan a = layer_plan(one, moe), b = layer_plan(two, moe);
+  for (const char* name : {"ffn.experts_up_gate", "ffn.experts_down"}) {
+    const Op &x = find_op(a.forward, name), &y = find_op(b.forward, name);
+    EXPECT_EQ(x.token_share, 0.5) << name;
+    EXPECT_EQ(y.token_share, 1.0) << name;
+    EXPECT_DOUBLE_EQ(y.flops * 2, x.flops) << name;
+  }
+  EXPECT_EQ(find_op(b.forward, "ffn.router").token_share, 0.5);  // routing stays on the local tokens
+  // The TP bytes grow by the rows each MoE layer gathers and reduce-scatters, by hand: per micro-
+  // batch and layer, forward and backward each an all-gather and a reduce-scatter of T x top_k x C
+  // bf16 (2048 x 2 x 1024 x 2 B); 8 micro-batches (16 / DP 2), 8 MoE layers.
+  const CostModel cost(load_profile_parts(one.profile, one.published_parts));
+  auto tp_bytes = [&](const Scenario& s) {
+    const VariantRun v = run_variant(s, cost, RunOptions{});
+    EXPECT_GT(v.step_time_s, 0.0);
+    double sum = 0;
+    for (TaskId id = 0; id < boost::num_vertices(v.step.graph); ++id)
+      if (v.step.graph[id].category == "tp") sum += v.step.graph[id].bytes;
+    return sum;
+  };
+  EXPECT_DOUBLE_EQ(tp_bytes(two) - tp_bytes(one), 8.0 * 8 * 4 * (2048.0 * 2 * 1024 * 2));
+}

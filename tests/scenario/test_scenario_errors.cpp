@@ -590,3 +590,19 @@ TEST_F(ScenarioFiles, ContextParallelLayoutErrors) {
   EXPECT_EQ(load(), "s.json: /parallelism/cp: a CP group (cp TP groups of consecutive GPUs) must hold the same number "
                     "of GPUs on each node: tp x cp (6) must divide or be a multiple of the GPUs of one node (4), got cp 3");
 }
+
+TEST_F(ScenarioFiles, ExpertTensorParallelErrors) {
+  scenario_["parallelism"]["etp"] = 2;
+  EXPECT_EQ(load(), "s.json: /parallelism/etp: a dense model has no experts: etp must be 1, got etp 2");
+  model_["ffn"] = {{"kind", "moe"}, {"activation", "swiglu"}, {"expert_dim", 512}, {"routed_experts", 8},
+                   {"top_k", 2}, {"shared_experts", 0}, {"dense_layers", 0}};
+  EXPECT_EQ(load(), "s.json: /parallelism/etp: expert tensor parallelism is simulated at 1 (experts whole) or tp (1: "
+                    "experts split over the TP group), got etp 2");
+  scenario_["parallelism"]["tp"] = 2;
+  scenario_["parallelism"]["pp"] = 2;
+  scenario_["parallelism"]["ep"] = 4;
+  EXPECT_EQ(load(), "s.json: /parallelism/etp: experts split over the TP group need EP groups of one TP rank: ep (4) "
+                    "must divide dp (2), got etp 2");
+  scenario_["parallelism"]["ep"] = 2;
+  EXPECT_EQ(load(), "ok");
+}
