@@ -508,6 +508,21 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
         TaskId c = add_node(g, node);
         ends[d][v] = {{c}, {c}, {c}};
       }
+      // A collective of this task over `group` on the communication stream, named after the task.
+      auto task_collective = [&](const std::string& category, std::vector<int> group, CollectiveOp op, double bytes,
+                                 const std::string& what) {
+        TaskNode c;
+        c.kind = NodeKind::collective;
+        c.op = op;
+        c.group = std::move(group);
+        c.bytes = bytes;
+        c.stream = Stream::comm;
+        c.gpu = node.gpu;
+        c.category = category;
+        c.name = node.name + " " + category + " " + what;
+        c.rank = d == 0 ? r : -1;
+        return add_node(g, c);
+      };
       // Tensor parallelism with sequence parallelism: the task's all-gathers and reduce-scatters, one
       // after another after its compute. In a real step each blocks the GEMM that follows it, and
       // Megatron's default schedule does not overlap them, so they are modelled as blocking: the
@@ -518,17 +533,7 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
       if (tp_comm) {
         const bool overlap = s.parallel.tp_comm_overlap;
         auto tp_node = [&](CollectiveOp op, double bytes, const std::string& what) {
-          TaskNode c;
-          c.kind = NodeKind::collective;
-          c.op = op;
-          c.group = tp_group(r, d);
-          c.bytes = bytes;
-          c.stream = Stream::comm;
-          c.gpu = node.gpu;
-          c.category = "tp";
-          c.name = node.name + " tp " + what;
-          c.rank = d == 0 ? r : -1;
-          return add_node(g, c);
+          return task_collective("tp", tp_group(r, d), op, bytes, what);
         };
         // The task's compute node, or its FSDP blocks: then each block is followed by its even share
         // of the chain (the layers' collectives are alike; the embedding's and head's land on the
@@ -580,9 +585,10 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
       }
       // The attention cores after the rest of the task (within a layer they sit between the QKV and
       // output projections; a chunk's layers are alike, so the task's length is the same). "p2p": the
-      // ring's K/V (backward: K/V, then their gradients) on the communication stream beside them, each
-      // step hidden behind one step of attention (TransformerEngine's AttnFuncWithCPAndKVP2P), so the
-      // task ends when both have. "all_gather": K/V gathered before the attention (and their
+      // ring's K/V (backward: K/V, then their gradients) on the communication stream beside the first
+      // cp - 1 of the cp blocks of attention, each step hidden behind one block
+      // (TransformerEngine's AttnFuncWithCPAndKVP2P; PyTorch's ring attention likewise), the last
+      // block after the last step. "all_gather": K/V gathered before the attention (and their
       // gradients reduce-scattered after its backward), on the critical path (Llama 3, arXiv
       // 2407.21783 sec. 3.3.2: "the all-gather communication latency is exposed").
       if (cp_task) {
@@ -593,17 +599,7 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
         att.phase = Phase::none;  // the task's node carries the schedule identity
         att.unit = -1;
         auto cp_node = [&](CollectiveOp op, double bytes, const std::string& what) {
-          TaskNode c;
-          c.kind = NodeKind::collective;
-          c.op = op;
-          c.group = cp_group(r, d);
-          c.bytes = bytes;
-          c.stream = Stream::comm;
-          c.gpu = node.gpu;
-          c.category = "cp";
-          c.name = node.name + " cp " + what;
-          c.rank = d == 0 ? r : -1;
-          return add_node(g, c);
+          return task_collective("cp", cp_group(r, d), op, bytes, what);
         };
         const std::vector<TaskId> before = ends[d][v].exits;
         const TaskId a = add_node(g, att);
@@ -612,9 +608,21 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
         if (cpt.scatter_bytes > 0) dkv = cp_node(CollectiveOp::reduce_scatter, cpt.scatter_bytes, "dkv");
         std::vector<TaskId> last;
         if (s.parallel.cp_comm == "p2p") {
+          // Ring step i's transfer hides behind block i's attention; the last block waits for the
+          // last transfer: max((cp - 1) / cp x A, ring) + A / cp. In the backward the gradients'
+          // transfers follow the K/V ones on the same stream.
+          TaskNode tail = g[a];
+          tail.seconds = g[a].seconds / cp;
+          tail.hbm_bytes = g[a].hbm_bytes / cp;
+          tail.name = node.name + " attn last block";
+          g[a].seconds -= tail.seconds;
+          g[a].hbm_bytes -= tail.hbm_bytes;
+          const TaskId b = add_node(g, tail);
           for (TaskId x : before) boost::add_edge(x, a, g), boost::add_edge(x, kv, g);
+          boost::add_edge(a, b, g), boost::add_edge(kv, b, g);
           if (dkv) boost::add_edge(kv, *dkv, g);
-          last = {a, dkv ? *dkv : kv};
+          last = {b};
+          if (dkv) last.push_back(*dkv);
         } else {
           // The edges from `before` to the attention keep the stream order visible to it (a wait
           // on the gather is then charged from the end of the compute before it, not from time zero).

@@ -78,11 +78,18 @@ TEST(ContextParallel, StepGraphExchangesKvAndReducesOverDpTimesCp) {
   }
   // The gradients are reduced over every GPU holding the parameters: DP 4 x CP 2.
   EXPECT_EQ(b.step.layout.dp_group[0], (std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7}));
-  // p2p: the ring starts with the attention, after the rest of the task.
+  // p2p: the ring starts with the attention's first cp - 1 blocks, after the rest of the task; the
+  // last block waits for both.
   const TaskId f = named(g, "r0 F mb0 c0 s0"), att = named(g, "r0 F mb0 c0 s0 attn"), kv = named(g, "r0 F mb0 c0 s0 cp kv");
+  const TaskId tail = named(g, "r0 F mb0 c0 s0 attn last block");
   EXPECT_TRUE(boost::edge(f, att, g).second);
   EXPECT_TRUE(boost::edge(f, kv, g).second);
   EXPECT_FALSE(boost::edge(kv, att, g).second);
+  EXPECT_TRUE(boost::edge(att, tail, g).second);
+  EXPECT_TRUE(boost::edge(kv, tail, g).second);
+  const PipelineCostTable c = priced(b.s);
+  EXPECT_NEAR(g[att].seconds + g[tail].seconds, c.stages[0].F.attention_seconds, 1e-12);
+  EXPECT_NEAR(g[tail].seconds, c.stages[0].F.attention_seconds / 2, 1e-12);  // one block of cp = 2
   // all_gather: K/V first, then the attention.
   const BuiltStep ag = build_llama8b(cp2({"/parallelism/cp_comm=\"all_gather\""}));
   const TaskGraph& h = ag.step.graph;
@@ -102,6 +109,16 @@ TEST(ContextParallel, ExchangeTimeOnTheEngineIsNcclsClosedForm) {
   EXPECT_NEAR(closed, 32 * kKvBytes / 2 / 20e9, 0.1 * closed);
   EXPECT_NEAR(r.timings[att].start, r.timings[kv].end, 1e-9);
   EXPECT_GT(r.exposed_comm_s_by_category.at("cp"), 0.0);
+  // p2p on the same link: the ring outlasts the first block, so the last block starts when it ends
+  // and the task's attention takes ring + A / cp instead of ring + A.
+  const BuiltStep p = build_llama8b(cp2({"/cluster/nvlink/bandwidth_GBps=20"}));
+  const EngineResult q = run_unfolded(p);
+  const TaskGraph& h = p.step.graph;
+  const TaskId ring = named(h, "r0 F mb0 c0 s0 cp kv"), first = named(h, "r0 F mb0 c0 s0 attn"),
+               last = named(h, "r0 F mb0 c0 s0 attn last block");
+  ASSERT_GT(q.timings[ring].end, q.timings[first].end);
+  EXPECT_NEAR(q.timings[last].start, q.timings[ring].end, 1e-9);
+  EXPECT_NEAR(q.timings[ring].start, q.timings[first].start, 1e-9);
 }
 
 TEST(ContextParallel, RingHidesBehindTheAttentionWhenFaster) {
@@ -111,11 +128,10 @@ TEST(ContextParallel, RingHidesBehindTheAttentionWhenFaster) {
   const EngineResult rp = run_unfolded(p2p), ra = run_unfolded(ag);
   const TaskGraph& g = p2p.step.graph;
   for (const char* task : {"r0 F mb0 c0 s0", "r0 BW mb1 c0 s0"}) {
-    const TaskId att = named(g, std::string(task) + " attn");
-    for (TaskId v : nodes(g, "cp", CollectiveOp::all_gather))
-      if (g[v].name.rfind(task, 0) == 0) {
-        EXPECT_LT(rp.timings[v].end, rp.timings[att].end) << task;
-      }
+    // The last block starts as soon as the blocks before it end: the ring was already done.
+    const TaskId first = named(g, std::string(task) + " attn"), last = named(g, std::string(task) + " attn last block");
+    EXPECT_NEAR(rp.timings[last].start, rp.timings[first].end, 1e-12) << task;
+    EXPECT_LT(rp.timings[named(g, std::string(task) + " cp kv")].end, rp.timings[first].end) << task;
   }
   EXPECT_NEAR(rp.exposed_comm_s_by_category.count("cp") ? rp.exposed_comm_s_by_category.at("cp") : 0.0, 0.0, 1e-9);
   EXPECT_LT(rp.makespan_s, ra.makespan_s);
