@@ -76,8 +76,8 @@ const std::map<std::string, double> kBound = {
     {"tt-llama3-8b-8xh100-cp2-64k", 0.55},  // 50.1% when context parallelism landed (issue 16)
 };
 
-// Mean |error| per tier, today + 5 points (kernels 26.1%, collectives 9.7% held out, CI runs 45.1%).
-constexpr double kKernelTierBound = 0.32, kCollectiveTierBound = 0.15, kCiStepsBound = 0.51;
+// Mean |error| per tier, today + 5 points (kernels 26.1%, collectives 9.7% held out, CI runs 40.9%).
+constexpr double kKernelTierBound = 0.32, kCollectiveTierBound = 0.15, kCiStepsBound = 0.46;
 
 const AccuracySuite& suite() {
   static const AccuracySuite s = load_accuracy_suite(std::string(MHC_SOURCE_DIR) + "/scenarios/published");
