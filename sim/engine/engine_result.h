@@ -33,6 +33,10 @@ struct EngineOptions {
   // Simulate one representative of each set of identical, independent replicas (see fold.h) and
   // copy its timings; false runs every GPU.
   bool fold_replicas = true;
+  // Simulate an all-to-all by its flows into and out of the member that computes (the task's gpu)
+  // where every member is alike (fold_all_to_all.h): from p (p - 1) flows to 2 (p - 1), the same
+  // timings; false runs every flow.
+  bool fold_all_to_all = true;
   CollectiveOptions collective;  // algorithm/protocol override for every collective
   GpuModelOptions gpu;
   bool in_process = false;  // run SimGrid in this process (only once per process!)

@@ -24,6 +24,7 @@
 #include "engine/engine.h"
 #include "engine/exposed_comm.h"
 #include "engine/fold.h"
+#include "engine/fold_all_to_all.h"
 #include "engine/platform.h"
 #include "engine/progress_line.h"
 
@@ -172,6 +173,11 @@ void Runner::plan() {
   shares_.assign(n, TaskShare{});
   links_used_.assign(topology_.links().size(), false);
   std::vector<char> used(G, 0);
+  // GPUs that run compute: an all-to-all folds only where its other members run none.
+  std::vector<char> computes(G, 0);
+  if (options_.fold_all_to_all)
+    for (TaskId v = 0; v < n; ++v)
+      if (graph_[v].kind == NodeKind::compute && graph_[v].gpu >= 0 && graph_[v].gpu < G) computes[graph_[v].gpu] = 1;
   auto use = [&](int g, const TaskNode& t) {
     if (g < 0 || g >= G)
       throw std::invalid_argument("task '" + t.name + "' uses GPU " + std::to_string(g) + " outside the cluster of " +
@@ -209,6 +215,8 @@ void Runner::plan() {
           throw std::invalid_argument("task '" + t.name + "': " + e.what());
         }
         for (const Flow& f : plans_[v]->flows) account(f.src, f.dst, f.data_bytes, t.category, weight_[v]);
+        if (options_.fold_all_to_all && t.op == CollectiveOp::all_to_all && all_to_all_folds(topology_, t, computes))
+          keep_flows_of(t.gpu, *plans_[v]);
         break;
       }
     }

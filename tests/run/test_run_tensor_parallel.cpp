@@ -219,6 +219,21 @@ TEST(TensorParallel, ShippedEpAcrossTpScenarioRuns) {
   EXPECT_GT(r.mhc.network_bytes_by_link_class.at("nic"), 0);  // 32 consecutive GPUs: 4 nodes
 }
 
+TEST(TensorParallel, FoldedAllToAllGivesTheStepOfTheWholeOne) {
+  // The same scenario's baseline with every all-to-all flow simulated and with each folded to its
+  // computing member's flows (engine/fold_all_to_all.h): the same step, bytes and exposed time.
+  const Scenario s = baseline_scenario(
+      load_scenario(std::string(MHC_SOURCE_DIR) + "/scenarios/deepseek-v2-128-h100-tp2-ep32.json"));
+  const CostModel cost(load_profile_parts(s.profile, s.published_parts));
+  RunOptions whole, folded;
+  whole.engine.fold_all_to_all = false;
+  const VariantRun a = run_variant(s, cost, whole), b = run_variant(s, cost, folded);
+  EXPECT_NEAR(b.step_time_s, a.step_time_s, 1e-9 * a.step_time_s);
+  EXPECT_EQ(b.network_bytes_by_category, a.network_bytes_by_category);
+  EXPECT_NEAR(b.exposed_comm_s_by_category.at("ep"), a.exposed_comm_s_by_category.at("ep"), 1e-9);
+  EXPECT_LT(b.engine_activities * 2, a.engine_activities);
+}
+
 TEST(TensorParallel, MemoryOfSplitParametersByHand) {
   const Scenario s = dense(2);  // 13B: C 5120, 40 heads of 128, GELU FFN 20480, mHC n = 4; PP8 DP16 ZeRO-1
   const double C = 5120, attention = 4 * C * C / 2, ffn = 2 * C * 20480 / 2, norms = 2 * C;
