@@ -2,6 +2,8 @@
 #include "engine/fold.h"
 
 #include <map>
+#include <set>
+#include <tuple>
 #include <numeric>
 #include <unordered_map>
 
@@ -52,6 +54,7 @@ FoldedGraph fold_replicas(const ClusterSpec& cluster, const TaskGraph& g) {
     for (int l : links)
       if (fabric_can_limit || topo.links()[l].cls != LinkClass::fabric) share(l, v);
   };
+  std::map<std::tuple<int, std::vector<int>, double>, std::vector<int>> links_of;
   for (size_t v = 0; v < n; ++v) {
     const TaskNode& t = g[v];
     for (auto [e, end] = boost::out_edges(v, g); e != end; ++e) uf.join(v, boost::target(*e, g));
@@ -64,8 +67,22 @@ FoldedGraph fold_replicas(const ClusterSpec& cluster, const TaskGraph& g) {
         break;
       case NodeKind::collective: {
         for (int m : t.group) share(-1 - m, v);
-        if (t.bytes > 0 && t.group.size() > 1)
-          for (const Flow& f : plan_collective(topo, t.op, t.group, t.bytes).flows) share_route(f.src, f.dst, v);
+        if (t.bytes <= 0 || t.group.size() < 2) break;
+        // The links an operation on this group can use, found once per (operation, group, size): a
+        // stage's all-to-all repeats in every micro-batch.
+        auto [it, fresh] = links_of.try_emplace({static_cast<int>(t.op), t.group, t.bytes});
+        if (fresh) {
+          std::set<int> used;
+          for (const Flow& f : plan_collective(topo, t.op, t.group, t.bytes).flows) {
+            if (f.src == f.dst) continue;
+            double lat;
+            topo.route(f.src, f.dst, links, lat);
+            for (int l : links)
+              if (fabric_can_limit || topo.links()[l].cls != LinkClass::fabric) used.insert(l);
+          }
+          it->second.assign(used.begin(), used.end());
+        }
+        for (int l : it->second) share(l, v);
         break;
       }
     }

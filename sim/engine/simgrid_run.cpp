@@ -15,6 +15,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <tuple>
 #include <stdexcept>
 
 #include <simgrid/s4u.hpp>
@@ -110,6 +111,10 @@ class Runner {
   void flush_comm();
   int owner(TaskId t) const;
   void account(int src, int dst, double bytes, const std::string& category, double weight);
+  void route_classes(int src, int dst, bool cls[3]);
+  void add_bytes(const std::string& category, double bytes, const double by_class[3]);
+  struct Planned;
+  const Planned& plan_of(const TaskNode& t, const std::vector<char>& computes);
   sg4::Mailbox* data_mailbox(int gpu, double cap);
 
   const TaskGraph& graph_;
@@ -120,7 +125,16 @@ class Runner {
   std::vector<GpuState> gpus_;
   std::vector<int> remaining_;
   std::vector<int> outstanding_;
-  std::vector<std::unique_ptr<CollectivePlan>> plans_;
+  std::vector<std::shared_ptr<const CollectivePlan>> plans_;
+  // Collectives of the same shape (a stage's all-to-all in every micro-batch) share one plan and its
+  // byte sums: planning and routing p (p - 1) flows once, not once per task.
+  struct Planned {
+    std::shared_ptr<const CollectivePlan> plan;  // what runs (folded where it folds)
+    double bytes = 0;                            // every flow's data bytes
+    double by_class[3] = {0, 0, 0};              // of them, those whose route uses each link class
+    size_t flows = 0;                            // in the whole operation
+  };
+  std::map<std::tuple<int, std::vector<int>, double, double, double, double, double, int>, Planned> planned_;
   std::vector<TaskTiming> timings_;
   std::vector<TaskShare> shares_;
   std::vector<TaskId> worklist_;
@@ -143,23 +157,56 @@ class Runner {
   std::vector<int> to_wake_;  // GPUs woken since the last send_wakes, not yet sent a message
 };
 
-void Runner::account(int src, int dst, double bytes, const std::string& category, double weight) {
-  bytes *= weight;
+void Runner::route_classes(int src, int dst, bool cls[3]) {
   std::vector<int> links;
   double lat;
   topology_.route(src, dst, links, lat);
-  bool cls[3] = {false, false, false};
+  cls[0] = cls[1] = cls[2] = false;
   for (int i : links) {
     links_used_[i] = true;
     cls[static_cast<int>(topology_.links()[i].cls)] = true;
   }
+}
+
+void Runner::add_bytes(const std::string& category, double bytes, const double by_class[3]) {
   result_.bytes_by_category[category] += bytes;
   for (int c = 0; c < 3; ++c)
-    if (cls[c]) {
+    if (by_class[c] > 0) {
       const std::string name = to_string(static_cast<LinkClass>(c));
-      result_.bytes_by_link_class[name] += bytes;
-      result_.bytes_by_category_link_class[category + "/" + name] += bytes;
+      result_.bytes_by_link_class[name] += by_class[c];
+      result_.bytes_by_category_link_class[category + "/" + name] += by_class[c];
     }
+}
+
+void Runner::account(int src, int dst, double bytes, const std::string& category, double weight) {
+  bytes *= weight;
+  bool cls[3];
+  route_classes(src, dst, cls);
+  const double by_class[3] = {cls[0] ? bytes : 0, cls[1] ? bytes : 0, cls[2] ? bytes : 0};
+  add_bytes(category, bytes, by_class);
+}
+
+const Runner::Planned& Runner::plan_of(const TaskNode& t, const std::vector<char>& computes) {
+  auto key = std::make_tuple(static_cast<int>(t.op), t.group, t.bytes, t.rail_network_bytes, t.rail_nvlink_bytes,
+                             t.rail_network_efficiency, t.rail_nvlink_efficiency, t.gpu);
+  auto it = planned_.find(key);
+  if (it != planned_.end()) return it->second;
+  auto plan = std::make_shared<CollectivePlan>(
+      plan_collective(topology_, t.op, t.group, t.bytes, options_.collective,
+                      RailBytes{t.rail_network_bytes, t.rail_nvlink_bytes, t.rail_network_efficiency,
+                                t.rail_nvlink_efficiency}));
+  Planned p;
+  p.flows = plan->flows.size();
+  for (const Flow& f : plan->flows) {
+    bool cls[3];
+    route_classes(f.src, f.dst, cls);
+    p.bytes += f.data_bytes;
+    for (int c = 0; c < 3; ++c) p.by_class[c] += cls[c] ? f.data_bytes : 0.0;
+  }
+  if (options_.fold_all_to_all && t.op == CollectiveOp::all_to_all && all_to_all_folds(topology_, t, computes))
+    keep_flows_of(t.gpu, *plan);
+  p.plan = std::move(plan);
+  return planned_.emplace(std::move(key), std::move(p)).first->second;
 }
 
 // Validates the graph, plans every collective and collects the GPUs and links the run needs.
@@ -207,16 +254,14 @@ void Runner::plan() {
         if (!(t.bytes >= 0)) throw std::invalid_argument("task '" + t.name + "' has negative bytes");
         if (t.comm_sms < 0) throw std::invalid_argument("task '" + t.name + "' has negative comm_sms");
         try {
-          plans_[v] = std::make_unique<CollectivePlan>(
-              plan_collective(topology_, t.op, t.group, t.bytes, options_.collective,
-                              RailBytes{t.rail_network_bytes, t.rail_nvlink_bytes, t.rail_network_efficiency,
-                                        t.rail_nvlink_efficiency}));
+          const Planned& p = plan_of(t, computes);
+          plans_[v] = p.plan;
+          const double w = weight_[v];
+          const double by_class[3] = {w * p.by_class[0], w * p.by_class[1], w * p.by_class[2]};
+          if (p.flows > 0) add_bytes(t.category, w * p.bytes, by_class);
         } catch (const std::invalid_argument& e) {
           throw std::invalid_argument("task '" + t.name + "': " + e.what());
         }
-        for (const Flow& f : plans_[v]->flows) account(f.src, f.dst, f.data_bytes, t.category, weight_[v]);
-        if (options_.fold_all_to_all && t.op == CollectiveOp::all_to_all && all_to_all_folds(topology_, t, computes))
-          keep_flows_of(t.gpu, *plans_[v]);
         break;
       }
     }
