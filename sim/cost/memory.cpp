@@ -205,8 +205,9 @@ RankMemory memory_items(const Scenario& s, int rank, const std::vector<int>& sta
     return p.zero_stage >= from_stage ? replicated / dp + experts / dp_experts : replicated + experts;
   };
   auto zero = [&](int from_stage, const char* what) {
-    return p.zero_stage >= from_stage ? std::string(p.cp > 1 ? " / DP x CP (ZeRO-" : " / DP (ZeRO-") + std::to_string(p.zero_stage) + " shards " + what + ")"
-                                      : std::string();
+    if (p.zero_stage < from_stage) return std::string();
+    return std::string(p.cp > 1 ? " / DP x CP (ZeRO-" : " / DP (ZeRO-") + std::to_string(p.zero_stage) + " shards " +
+           what + ")";
   };
   std::ostringstream pf;
   pf << num(rp.total() / 1e9) << "B parameters on this GPU (" << num(rp.replicated / 1e9) << "B replicated, "

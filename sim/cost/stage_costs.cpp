@@ -48,19 +48,18 @@ struct Pricer {
       phase.high_priority_seconds += p.seconds;
       phase.high_priority_demand.add(p.seconds, d.sm_share, d.dram_bytes);
     }
+    if (op.kind == OpKind::attention) {  // what context parallelism's K/V exchange runs beside or before
+      phase.attention_seconds += p.seconds;
+      phase.attention_demand.add(p.seconds, d.sm_share, d.dram_bytes);
+    }
     return p.seconds;
   }
 
-  // Prices `op` into `phase`; an attention core's seconds are also kept apart (context parallelism
-  // exchanges keys and values beside or before them) and counted as an exchange.
+  // Prices `op` into `phase`, counting an attention core as one K/V exchange (context parallelism).
   void add(const Op& op, const std::string& tag, PhaseCost& phase, const std::string& cls, bool high_priority,
            int* exchanges) {
-    const double seconds = price(op, tag, phase, cls, high_priority);
-    if (op.kind != OpKind::attention) return;
-    const PricedOpRecord& r = records[seen.at(tag + " " + op.name + " " + to_string(op.pass))];
-    phase.attention_seconds += seconds;
-    phase.attention_demand.add(seconds, r.sm_share, r.dram_bytes);
-    ++*exchanges;
+    price(op, tag, phase, cls, high_priority);
+    if (op.kind == OpKind::attention) ++*exchanges;
   }
 
   void add_plan(const OpPlan& plan, const std::string& tag, StageCost& sc) {
@@ -131,8 +130,6 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
   // NCCL's direct all-to-all is calibrated in the engine, engine/nccl_calibration.h).
   const DeepEpCalibration deepep = p.ep_all_to_all == "rail" ? calibrate_deepep(s.cluster) : DeepEpCalibration{};
   if (p.tp > 1) table.tp_bytes_per_collective = T * double(m.hidden) * 2.0;
-  // Context parallelism exchanges every CP rank's keys and values: cp x T tokens in the buffer.
-  const double cp_tokens = T * double(p.cp);
   using Tp = StageCost::TpCollective;
   const double tpb = table.tp_bytes_per_collective;
   // One TP-split sublayer: forward all-gather + reduce-scatter, backward the same pair on gradients.
@@ -162,6 +159,15 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
   const double muon_replicated = p.zero_stage >= 1 ? 1.0 / double(p.dp_cp()) : 1.0;
   const double muon_experts = p.zero_stage >= 1 ? 1.0 / double(p.expert_dp()) : 1.0;
   for (const LayerKind& k : layer_kinds(m)) plans.emplace(k, layer_plan(s, k));
+  // Context parallelism exchanges every CP rank's keys and values (cp x T tokens in the buffer): each
+  // token's K and V of this TP rank's heads, bf16, the same for every layer's attention core.
+  double cp_kv_bytes = 0;
+  if (p.cp > 1)
+    for (const auto& op : plans.begin()->second.forward)
+      if (op.kind == OpKind::attention) {
+        const AttentionShape& a = op.attention;
+        cp_kv_bytes = T * double(p.cp) * double(a.kv_heads * (a.head_dim_qk + a.head_dim_v)) * 2.0;
+      }
   // Layers the run recomputes whole (the first ones of each stage): their forward runs again in the
   // backward, TP collectives included (scenario.cpp refuses it for MoE layers, whose all-to-all would
   // run again too).
@@ -232,11 +238,7 @@ PipelineCostTable price_pipeline(const Scenario& s, const CostModel& cost) {
         ++sc.tp_backward_regathers;
       }
     }
-    // Every token's K and V of this TP rank's heads, for each attention core of the stage.
-    if (p.cp > 1)
-      for (const auto& op : plans.begin()->second.forward)
-        if (op.kind == OpKind::attention)
-          sc.cp_kv_bytes = cp_tokens * double(op.attention.kv_heads * (op.attention.head_dim_qk + op.attention.head_dim_v)) * 2.0;
+    sc.cp_kv_bytes = cp_kv_bytes;
     if (sc.moe_layers > 0) {
       // Each GPU dispatches its own T/tp tokens (sequence parallelism); the bytes per token per layer
       // and link class come from cost/moe_traffic.h.

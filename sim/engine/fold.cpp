@@ -2,9 +2,9 @@
 #include "engine/fold.h"
 
 #include <map>
+#include <numeric>
 #include <set>
 #include <tuple>
-#include <numeric>
 #include <unordered_map>
 
 #include "engine/collectives.h"
@@ -46,13 +46,14 @@ FoldedGraph fold_replicas(const ClusterSpec& cluster, const TaskGraph& g) {
     auto [it, fresh] = first_user.emplace(key, v);
     if (!fresh) uf.join(it->second, v);
   };
+  // The links of the route src -> dst that can limit a flow, each passed to `use`.
   std::vector<int> links;
-  auto share_route = [&](int src, int dst, size_t v) {
+  auto for_limiting_links = [&](int src, int dst, const auto& use) {
     if (src == dst) return;
     double lat;
     topo.route(src, dst, links, lat);
     for (int l : links)
-      if (fabric_can_limit || topo.links()[l].cls != LinkClass::fabric) share(l, v);
+      if (fabric_can_limit || topo.links()[l].cls != LinkClass::fabric) use(l);
   };
   std::map<std::tuple<int, std::vector<int>, double>, std::vector<int>> links_of;
   for (size_t v = 0; v < n; ++v) {
@@ -63,7 +64,7 @@ FoldedGraph fold_replicas(const ClusterSpec& cluster, const TaskGraph& g) {
       case NodeKind::transfer:
         share(-1 - t.src_gpu, v);
         share(-1 - t.dst_gpu, v);
-        if (t.bytes > 0) share_route(t.src_gpu, t.dst_gpu, v);
+        if (t.bytes > 0) for_limiting_links(t.src_gpu, t.dst_gpu, [&](int l) { share(l, v); });
         break;
       case NodeKind::collective: {
         for (int m : t.group) share(-1 - m, v);
@@ -73,13 +74,8 @@ FoldedGraph fold_replicas(const ClusterSpec& cluster, const TaskGraph& g) {
         auto [it, fresh] = links_of.try_emplace({static_cast<int>(t.op), t.group, t.bytes});
         if (fresh) {
           std::set<int> used;
-          for (const Flow& f : plan_collective(topo, t.op, t.group, t.bytes).flows) {
-            if (f.src == f.dst) continue;
-            double lat;
-            topo.route(f.src, f.dst, links, lat);
-            for (int l : links)
-              if (fabric_can_limit || topo.links()[l].cls != LinkClass::fabric) used.insert(l);
-          }
+          for (const Flow& f : plan_collective(topo, t.op, t.group, t.bytes).flows)
+            for_limiting_links(f.src, f.dst, [&](int l) { used.insert(l); });
           it->second.assign(used.begin(), used.end());
         }
         for (int l : it->second) share(l, v);

@@ -542,7 +542,9 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
         const std::vector<TaskId> ps =
             pieces[d][r][i].empty() ? std::vector<TaskId>{ends[d][v].entries.front()} : pieces[d][r][i];
         const std::vector<StageCost::TpCollective> ops = tp_collectives(costs, t);
-        auto label = [&](size_t k) { return std::to_string(k) + (ops[k].op == CollectiveOp::all_gather ? " ag" : " rs"); };
+        auto label = [&](size_t k) {
+          return std::to_string(k) + (ops[k].op == CollectiveOp::all_gather ? " ag" : " rs");
+        };
         size_t cp = 0;
         TaskId prev = ps[0];
         auto advance_to = [&](size_t piece) {
@@ -602,21 +604,24 @@ StepGraph build_step_graph(const Scenario& s, const Schedule& schedule, const Pi
           return task_collective("cp", cp_group(r, d), op, bytes, what);
         };
         const std::vector<TaskId> before = ends[d][v].exits;
+        const bool ring = s.parallel.cp_comm == "p2p";
+        // Ring step i's transfer hides behind block i's attention; the last block waits for the last
+        // transfer: max((cp - 1) / cp x A, ring) + A / cp. In the backward the gradients' transfers
+        // follow the K/V ones on the same stream.
+        TaskNode tail = att;
+        if (ring) {
+          tail.seconds = att.seconds / cp;
+          tail.hbm_bytes = att.hbm_bytes / cp;
+          tail.name = node.name + " attn last block";
+          att.seconds -= tail.seconds;
+          att.hbm_bytes -= tail.hbm_bytes;
+        }
         const TaskId a = add_node(g, att);
         const TaskId kv = cp_node(CollectiveOp::all_gather, cpt.gather_bytes, "kv");
         std::optional<TaskId> dkv;
         if (cpt.scatter_bytes > 0) dkv = cp_node(CollectiveOp::reduce_scatter, cpt.scatter_bytes, "dkv");
         std::vector<TaskId> last;
-        if (s.parallel.cp_comm == "p2p") {
-          // Ring step i's transfer hides behind block i's attention; the last block waits for the
-          // last transfer: max((cp - 1) / cp x A, ring) + A / cp. In the backward the gradients'
-          // transfers follow the K/V ones on the same stream.
-          TaskNode tail = g[a];
-          tail.seconds = g[a].seconds / cp;
-          tail.hbm_bytes = g[a].hbm_bytes / cp;
-          tail.name = node.name + " attn last block";
-          g[a].seconds -= tail.seconds;
-          g[a].hbm_bytes -= tail.hbm_bytes;
+        if (ring) {
           const TaskId b = add_node(g, tail);
           for (TaskId x : before) boost::add_edge(x, a, g), boost::add_edge(x, kv, g);
           boost::add_edge(a, b, g), boost::add_edge(kv, b, g);

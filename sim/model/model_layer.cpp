@@ -312,10 +312,8 @@ std::vector<Op> ffn_ops(const Scenario& s, LayerKind kind) {
   // tokens (router, permutes, routed and shared experts all on T/tp tokens, full width). With expert
   // TP (etp = tp) the routed experts run at width / tp on the rows of all T tokens, gathered over the
   // TP group (stage_costs.cpp prices the gather and the reduce-scatter).
-  for (auto& op : ops) op = sequence_parallel(op, tp);
-  if (etp > 1)
-    for (auto& op : ops)
-      if (op.name.starts_with("ffn.experts_")) op.token_share = 1.0;
+  for (auto& op : ops)
+    if (etp == 1 || !op.name.starts_with("ffn.experts_")) op = sequence_parallel(op, tp);
   wire(ops, "ffn.input");
   apply_storage(ops, keep);
   return ops;

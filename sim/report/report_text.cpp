@@ -24,7 +24,8 @@ std::string report_text(const json& j) {
   os << "mhcsim run: " << sc["name"].get<std::string>() << "\n"
      << "  " << sc["file"].get<std::string>() << ": " << sc["cluster"]["gpus"].get<int>() << " x "
      << sc["cluster"]["gpu"].get<std::string>() << ", TP" << lay["tp"]
-     << (lay.value("cp", 1) > 1 ? " CP" + std::to_string(lay["cp"].get<int>()) : std::string()) << " PP" << lay["pp"] << " EP" << lay["ep"]
+     << (lay.value("cp", 1) > 1 ? " CP" + std::to_string(lay["cp"].get<int>()) : std::string()) << " PP" << lay["pp"]
+     << " EP" << lay["ep"]
      << (lay.value("etp", 1) > 1 ? " ETP" + std::to_string(lay["etp"].get<int>()) : std::string())
      << " DP" << lay["dp"] << " ZeRO-" << lay["zero_stage"] << ", " << sc["schedule"].get<std::string>() << ", "
      << lay["micro_batches"] << " micro-batches of " << lay["tokens_per_micro_batch"].get<double>() << " tokens\n"
